@@ -1,0 +1,315 @@
+//! Every setting Conduit reads, in one place.
+//!
+//! Settings come from environment variables; a `.env` file in the working directory is
+//! loaded first when present (variables already set win). Defaults suit development.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `APP_ENV` | `development` | `development` or `production` |
+//! | `HOST` | `127.0.0.1` | address to listen on |
+//! | `PORT` | `8080` | port to listen on (`0` picks a free one) |
+//! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/conduit` | PostgreSQL URL; **required in production** |
+//! | `DATABASE_POOL_SIZE` | `16` | most pooled connections |
+//! | `DATABASE_POOL_WAIT_MS` | `2000` | longest wait for a free pooled connection, then `SERVICE_UNAVAILABLE` |
+//! | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | longest wait to open a new connection |
+//! | `DATABASE_STATEMENT_TIMEOUT_MS` | `5000` | `statement_timeout` set on every connection |
+//! | `REQUEST_TIMEOUT_MS` | `15000` | longest a GraphQL request may run |
+//! | `BODY_LIMIT_BYTES` | `1048576` | largest accepted request body (1 MiB) |
+//! | `BATCH_LIMIT` | `10` | most operations in one JSON batch request |
+//! | `SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGTERM/SIGINT, longest wait for in-flight requests |
+//! | `CORS_ALLOWED_ORIGINS` | development: any `localhost`/`127.0.0.1` origin; production: none | comma-separated origins allowed to call the API from a browser |
+//! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
+//! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
+//! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
+//! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
+//!
+//! Field suggestions in error messages ("Did you mean ...?") are on in development only.
+
+use std::{net::IpAddr, str::FromStr, time::Duration};
+
+/// The default database URL for development.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
+
+/// Which kind of deployment this process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// Local work: friendly defaults, GraphiQL, introspection, pretty logs.
+    Development,
+    /// Behind the internet: required settings, no IDEs, no introspection, JSON logs.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Any `http(s)://localhost[:port]` or `http(s)://127.0.0.1[:port]` origin.
+    Localhost,
+    /// Exactly these origins (possibly none).
+    List(Vec<String>),
+}
+
+/// Database settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// The PostgreSQL URL.
+    pub url: String,
+    /// Most pooled connections.
+    pub pool_size: usize,
+    /// Longest wait for a free pooled connection.
+    pub pool_wait: Duration,
+    /// Longest wait to open a new connection.
+    pub connect_timeout: Duration,
+    /// `statement_timeout` for every connection.
+    pub statement_timeout: Duration,
+}
+
+/// The whole configuration of one Conduit process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development or production.
+    pub env: AppEnv,
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on.
+    pub port: u16,
+    /// Database settings.
+    pub database: DatabaseConfig,
+    /// Longest a GraphQL request may run.
+    pub request_timeout: Duration,
+    /// Largest accepted request body in bytes.
+    pub body_limit: usize,
+    /// Most operations in one JSON batch request.
+    pub batch_limit: usize,
+    /// Longest wait for in-flight requests at shutdown.
+    pub shutdown_timeout: Duration,
+    /// Browser origins allowed by CORS.
+    pub cors_origins: CorsOrigins,
+    /// Serve GraphiQL and Playground.
+    pub graphiql: bool,
+    /// Answer introspection queries.
+    pub introspection: bool,
+    /// Log line format.
+    pub log_format: LogFormat,
+}
+
+/// A setting that is missing or cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable could not be parsed.
+    #[error("{name}={value:?} is not valid: {reason}")]
+    Invalid {
+        /// The variable's name.
+        name: &'static str,
+        /// What it was set to.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A variable that production requires is not set.
+    #[error("{0} must be set when APP_ENV=production")]
+    RequiredInProduction(&'static str),
+}
+
+impl Config {
+    /// Reads the configuration from the process environment (after loading `.env`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env file is normal; a malformed one is reported by the variables it breaks.
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, which returns a variable's value if set.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let env = match get("APP_ENV").as_deref().map(str::trim) {
+            None | Some("development") | Some("dev") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => return Err(invalid("APP_ENV", other, "use development or production")),
+        };
+        let dev = env == AppEnv::Development;
+
+        let url = match (get("DATABASE_URL"), env) {
+            (Some(url), _) => url,
+            (None, AppEnv::Development) => DEFAULT_DATABASE_URL.to_owned(),
+            (None, AppEnv::Production) => {
+                return Err(ConfigError::RequiredInProduction("DATABASE_URL"));
+            }
+        };
+        let cors_origins = match get("CORS_ALLOWED_ORIGINS") {
+            Some(list) => CorsOrigins::List(
+                list.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
+            None if dev => CorsOrigins::Localhost,
+            None => CorsOrigins::List(Vec::new()),
+        };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None if dev => LogFormat::Pretty,
+            None => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("LOG_FORMAT", other, "use pretty or json")),
+        };
+
+        Ok(Self {
+            env,
+            host: parse(&get, "HOST", "127.0.0.1".parse().expect("valid address"))?,
+            port: parse(&get, "PORT", 8080)?,
+            database: DatabaseConfig {
+                url,
+                pool_size: positive(parse(&get, "DATABASE_POOL_SIZE", 16)?, "DATABASE_POOL_SIZE")?,
+                pool_wait: millis(&get, "DATABASE_POOL_WAIT_MS", 2_000)?,
+                connect_timeout: millis(&get, "DATABASE_CONNECT_TIMEOUT_MS", 5_000)?,
+                statement_timeout: millis(&get, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
+            },
+            request_timeout: millis(&get, "REQUEST_TIMEOUT_MS", 15_000)?,
+            body_limit: positive(
+                parse(&get, "BODY_LIMIT_BYTES", 1024 * 1024)?,
+                "BODY_LIMIT_BYTES",
+            )?,
+            batch_limit: positive(parse(&get, "BATCH_LIMIT", 10)?, "BATCH_LIMIT")?,
+            shutdown_timeout: millis(&get, "SHUTDOWN_TIMEOUT_MS", 10_000)?,
+            cors_origins,
+            graphiql: parse(&get, "GRAPHIQL_ENABLED", dev)?,
+            introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
+            log_format,
+        })
+    }
+
+    /// True in development mode.
+    pub fn is_development(&self) -> bool {
+        self.env == AppEnv::Development
+    }
+}
+
+fn invalid(name: &'static str, value: &str, reason: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value: value.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn parse<T>(
+    get: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e| invalid(name, &raw, e)),
+    }
+}
+
+fn millis(
+    get: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    parse(get, name, default).map(Duration::from_millis)
+}
+
+fn positive(value: usize, name: &'static str) -> Result<usize, ConfigError> {
+    if value == 0 {
+        return Err(invalid(name, "0", "must be at least 1"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn development_defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.env, AppEnv::Development);
+        assert_eq!((c.host.to_string(), c.port), ("127.0.0.1".to_owned(), 8080));
+        assert_eq!(c.database.url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.database.pool_wait, Duration::from_secs(2));
+        assert_eq!(c.body_limit, 1024 * 1024);
+        assert_eq!(c.cors_origins, CorsOrigins::Localhost);
+        assert!(c.graphiql && c.introspection);
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn production_requires_database_url_and_turns_tools_off() {
+        let err = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::RequiredInProduction("DATABASE_URL")),
+            "{err}"
+        );
+
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/x"),
+        ])
+        .unwrap();
+        assert!(!c.graphiql && !c.introspection);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.cors_origins, CorsOrigins::List(vec![]));
+    }
+
+    #[test]
+    fn production_may_enable_introspection() {
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/x"),
+            ("INTROSPECTION_ENABLED", "true"),
+        ])
+        .unwrap();
+        assert!(c.introspection && !c.graphiql);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("PORT", "eighty"),
+            ("APP_ENV", "staging"),
+            ("BODY_LIMIT_BYTES", "0"),
+            ("LOG_FORMAT", "xml"),
+            ("GRAPHIQL_ENABLED", "yes please"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(err.starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn cors_list_is_trimmed() {
+        let c = config(&[(
+            "CORS_ALLOWED_ORIGINS",
+            " https://a.example/ ,https://b.example",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            CorsOrigins::List(vec!["https://a.example".into(), "https://b.example".into()])
+        );
+    }
+}

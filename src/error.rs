@@ -1,0 +1,152 @@
+//! The errors that reach clients, and their stable codes.
+//!
+//! Domain and database code return [`AppError`] (or an error that converts into it);
+//! `graphql::error` is the one place that turns it into a GraphQL error with
+//! `extensions.code`, masking internal detail.
+
+use std::fmt;
+
+/// A stable, documented error code, sent as `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No, invalid, expired or revoked token where one is needed.
+    Unauthenticated,
+    /// Signed in, but the policy says no.
+    Forbidden,
+    /// A mutation's target does not exist.
+    NotFound,
+    /// Input that fails validation; comes with `extensions.fieldErrors`.
+    BadUserInput,
+    /// Too many attempts; comes with `extensions.retryAfter`.
+    RateLimited,
+    /// The HTTP request is malformed: bad JSON, a missing or mistyped parameter, or a
+    /// cross-site request without a preflight-forcing header.
+    BadRequest,
+    /// The document is not valid GraphQL syntax.
+    GraphqlParseFailed,
+    /// The document does not validate against the schema.
+    GraphqlValidationFailed,
+    /// A mutation sent with GET (HTTP 405).
+    MethodNotAllowed,
+    /// The body is larger than the configured limit (HTTP 413).
+    PayloadTooLarge,
+    /// The request's media type is not supported (HTTP 415).
+    UnsupportedMediaType,
+    /// The client accepts no media type Conduit can answer with (HTTP 406).
+    NotAcceptable,
+    /// A JSON batch holds more operations than allowed.
+    BatchLimitExceeded,
+    /// The database is unreachable or the pool stayed exhausted past its wait.
+    ServiceUnavailable,
+    /// Anything else; the message is masked and the details are in the server log.
+    InternalServerError,
+}
+
+impl ErrorCode {
+    /// The code as sent to clients.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::NotAcceptable => "NOT_ACCEPTABLE",
+            Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One invalid input field: `field` is the input field's schema name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The input field's name in the schema, e.g. `username`.
+    pub field: String,
+    /// What is wrong with it, for people.
+    pub message: String,
+}
+
+/// The message sent in place of an internal error's details.
+pub const INTERNAL_MESSAGE: &str = "Internal server error";
+
+/// An error a request can end with.
+///
+/// It deliberately implements neither `Display` nor `std::error::Error`: async-graphql
+/// converts every `Display` type into an error without a code, and this keeps `?` in a
+/// resolver going through the one conversion in `graphql::error`, which sets the code.
+#[derive(Debug)]
+pub enum AppError {
+    /// Authentication is needed or the credentials are not valid.
+    Unauthenticated(String),
+    /// The viewer may not do this.
+    Forbidden(String),
+    /// A mutation's target does not exist.
+    NotFound(String),
+    /// Some input fields are invalid.
+    BadUserInput {
+        /// A summary for people.
+        message: String,
+        /// One entry per invalid field.
+        field_errors: Vec<FieldError>,
+    },
+    /// Too many attempts.
+    RateLimited {
+        /// Seconds until the next attempt may succeed.
+        retry_after_secs: u64,
+    },
+    /// The database cannot serve the request now (the cause is logged, not sent).
+    ServiceUnavailable(anyhow::Error),
+    /// A bug or an unexpected failure (the cause is logged, never sent).
+    Internal(anyhow::Error),
+}
+
+/// The message sent for [`AppError::ServiceUnavailable`].
+pub const UNAVAILABLE_MESSAGE: &str = "The service is temporarily unavailable; retry shortly.";
+
+impl AppError {
+    /// The stable code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadUserInput { .. } => ErrorCode::BadUserInput,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::Internal(_) => ErrorCode::InternalServerError,
+        }
+    }
+
+    /// The message clients see: internal detail is never part of it.
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::NotFound(m) => m.clone(),
+            Self::BadUserInput { message, .. } => message.clone(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("Too many attempts; retry in {retry_after_secs} s.")
+            }
+            Self::ServiceUnavailable(_) => UNAVAILABLE_MESSAGE.to_owned(),
+            Self::Internal(_) => INTERNAL_MESSAGE.to_owned(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(err)
+    }
+}

@@ -1,0 +1,101 @@
+//! The one conversion point from [`AppError`] to GraphQL errors with `extensions.code`.
+
+use async_graphql::{ErrorExtensionValues, Value};
+
+use crate::error::AppError;
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let message = err.client_message();
+        match &err {
+            AppError::Internal(source) => tracing::error!(error = ?source, "internal error"),
+            AppError::ServiceUnavailable(source) => {
+                tracing::warn!(error = %format!("{source:#}"), "service unavailable");
+            }
+            _ => {}
+        }
+        let mut extensions = ErrorExtensionValues::default();
+        extensions.set("code", code.as_str());
+        match err {
+            AppError::BadUserInput { field_errors, .. } => {
+                let list = field_errors
+                    .into_iter()
+                    .map(|fe| {
+                        Value::from_json(
+                            serde_json::json!({"field": fe.field, "message": fe.message}),
+                        )
+                        .unwrap_or(Value::Null)
+                    })
+                    .collect::<Vec<_>>();
+                extensions.set("fieldErrors", Value::List(list));
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                extensions.set("retryAfter", retry_after_secs);
+            }
+            _ => {}
+        }
+        async_graphql::Error {
+            message,
+            source: None,
+            extensions: Some(extensions),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FieldError;
+
+    fn extensions(err: AppError) -> (String, serde_json::Value) {
+        let gql: async_graphql::Error = err.into();
+        let json = serde_json::to_value(gql.extensions.unwrap()).unwrap();
+        (gql.message, json)
+    }
+
+    #[test]
+    fn internal_errors_are_masked() {
+        let (message, ext) = extensions(AppError::Internal(anyhow::anyhow!("password=hunter2")));
+        assert_eq!(message, "Internal server error");
+        assert_eq!(ext, serde_json::json!({"code": "INTERNAL_SERVER_ERROR"}));
+    }
+
+    #[test]
+    fn bad_user_input_lists_field_errors() {
+        let (_, ext) = extensions(AppError::BadUserInput {
+            message: "Invalid input".into(),
+            field_errors: vec![FieldError {
+                field: "username".into(),
+                message: "too short".into(),
+            }],
+        });
+        assert_eq!(
+            ext,
+            serde_json::json!({
+                "code": "BAD_USER_INPUT",
+                "fieldErrors": [{"field": "username", "message": "too short"}]
+            })
+        );
+    }
+
+    #[test]
+    fn rate_limited_has_retry_after() {
+        let (_, ext) = extensions(AppError::RateLimited {
+            retry_after_secs: 30,
+        });
+        assert_eq!(
+            ext,
+            serde_json::json!({"code": "RATE_LIMITED", "retryAfter": 30})
+        );
+    }
+
+    #[test]
+    fn service_unavailable_keeps_its_code() {
+        let (message, ext) = extensions(AppError::ServiceUnavailable(anyhow::anyhow!(
+            "pool timed out"
+        )));
+        assert_eq!(message, crate::error::UNAVAILABLE_MESSAGE);
+        assert_eq!(ext["code"], "SERVICE_UNAVAILABLE");
+    }
+}

@@ -1,0 +1,37 @@
+//! The GraphQL schema: root types, entity types and the error conversion.
+//! Resolvers stay thin: they parse arguments, call `domain`/`db`, and map errors.
+
+pub mod error;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+
+use crate::state::AppState;
+
+pub use query::Query;
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// The schema's types with no runtime data attached: enough to export the SDL.
+pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+}
+
+/// The schema as served: state attached, introspection and suggestions per configuration.
+pub fn build_schema(state: AppState) -> AppSchema {
+    let mut builder = schema_builder();
+    if !state.config.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !state.config.is_development() {
+        builder = builder.disable_suggestions();
+    }
+    builder.data(state).finish()
+}
+
+/// The schema in SDL, exactly as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

@@ -1,0 +1,3 @@
+//! One module per schema entity.
+
+pub mod user;

@@ -1,0 +1,468 @@
+//! Conduit's GraphQL-over-HTTP handler on top of async-graphql's execution.
+//!
+//! It follows the GraphQL-over-HTTP spec: JSON bodies only (CSRF-safe), GET for queries
+//! only, bounded bodies and batches, a deadline per request, and status codes that depend
+//! on the negotiated media type (see [`ResponseMedia`]).
+
+use std::time::Duration;
+
+use async_graphql::{
+    Executor, Extensions, ServerError, Variables,
+    parser::{
+        parse_query,
+        types::{DocumentOperations, ExecutableDocument, OperationType},
+    },
+};
+use axum::{
+    body::{Body, Bytes},
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    ide,
+    negotiate::{self, BodyKind, ResponseMedia},
+    reply,
+};
+use crate::{config::Config, error::ErrorCode};
+
+/// Limits the handler enforces before and around execution.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Largest accepted body in bytes.
+    pub body: usize,
+    /// Most operations in one batch.
+    pub batch: usize,
+    /// Longest a request may run.
+    pub timeout: Duration,
+}
+
+/// The `/graphql` endpoint's state: the executor (normally the schema) and its limits.
+#[derive(Clone)]
+pub struct GraphqlEndpoint<E> {
+    executor: E,
+    limits: HttpLimits,
+    graphiql: bool,
+}
+
+impl<E: Executor> GraphqlEndpoint<E> {
+    /// An endpoint serving `executor` with the limits from `config`.
+    pub fn new(executor: E, config: &Config) -> Self {
+        Self {
+            executor,
+            limits: HttpLimits {
+                body: config.body_limit,
+                batch: config.batch_limit,
+                timeout: config.request_timeout,
+            },
+            graphiql: config.graphiql,
+        }
+    }
+}
+
+const MUTATION_OVER_GET: &str = "Mutations cannot be sent with GET; use POST.";
+
+/// The parameters of one GraphQL request, typed as the spec requires: a wrong type is a
+/// request error, unknown keys are ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<Variables>,
+    #[serde(default)]
+    extensions: Option<Extensions>,
+}
+
+/// GET parameters arrive as strings; `variables` and `extensions` hold JSON.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// What the client sent: one operation or a JSON batch.
+enum Payload {
+    Single(Params),
+    Batch(Vec<Params>),
+}
+
+/// How one operation ended.
+enum Outcome {
+    /// It ran (possibly with field errors).
+    Executed(async_graphql::Response),
+    /// It failed before execution: bad parameters, parse or validation failure.
+    Rejected(Vec<ServerError>),
+    /// A mutation over GET.
+    MutationOverGet,
+}
+
+/// `GET /graphql`: queries from the URL, or GraphiQL for a browser.
+pub async fn get<E: Executor>(
+    State(endpoint): State<GraphqlEndpoint<E>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = serde_urlencoded::from_str::<GetParams>(raw.as_deref().unwrap_or(""));
+    let wants_ide = matches!(&params, Ok(p) if p.query.is_none());
+    if wants_ide && endpoint.graphiql && negotiate::wants_html(&headers) {
+        return ide::graphiql().into_response();
+    }
+    let Some(media) = negotiate::response_media(&headers) else {
+        return not_acceptable();
+    };
+    let params = match params
+        .map_err(|e| e.to_string())
+        .and_then(GetParams::decode)
+    {
+        Ok(params) => params,
+        Err(message) => return bad_request(media, message),
+    };
+    endpoint.run(media, true, Payload::Single(params)).await
+}
+
+/// `POST /graphql`: one operation or a batch in a JSON body.
+pub async fn post<E: Executor>(
+    State(endpoint): State<GraphqlEndpoint<E>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(media) = negotiate::response_media(&headers) else {
+        return not_acceptable();
+    };
+    match negotiate::body_kind(&headers) {
+        BodyKind::Json => {}
+        BodyKind::Simple if !negotiate::has_preflight_header(&headers) => {
+            return reply::error(
+                media,
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                "This request has been blocked as a potential cross-site request forgery. \
+                 Send it with Content-Type: application/json, or with a non-empty \
+                 Apollo-Require-Preflight header.",
+            );
+        }
+        BodyKind::Simple | BodyKind::Unsupported => {
+            return reply::error(
+                media,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "Send GraphQL requests as Content-Type: application/json (UTF-8).",
+            );
+        }
+    }
+    let bytes = match read_body(body, &headers, endpoint.limits.body).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
+    };
+    let payload = match parse_payload(&bytes, endpoint.limits.batch) {
+        Ok(payload) => payload,
+        Err((code, message)) => {
+            return reply::error(media, media.request_error_status(), code, message);
+        }
+    };
+    endpoint.run(media, false, payload).await
+}
+
+impl<E: Executor> GraphqlEndpoint<E> {
+    /// Executes the payload within the request deadline and renders the reply.
+    async fn run(&self, media: ResponseMedia, is_get: bool, payload: Payload) -> Response {
+        let work = async {
+            match payload {
+                Payload::Single(params) => render_single(media, self.execute(params, is_get).await),
+                Payload::Batch(list) => {
+                    let outcomes = futures_util::future::join_all(
+                        list.into_iter().map(|params| self.execute(params, is_get)),
+                    )
+                    .await;
+                    render_batch(media, outcomes)
+                }
+            }
+        };
+        match tokio::time::timeout(self.limits.timeout, work).await {
+            Ok(response) => response,
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = self.limits.timeout.as_millis(),
+                    "request timed out"
+                );
+                reply::error(
+                    media,
+                    StatusCode::GATEWAY_TIMEOUT,
+                    ErrorCode::InternalServerError,
+                    "The request took longer than the server allows and was cancelled.",
+                )
+            }
+        }
+    }
+
+    /// Parses, checks and executes one operation.
+    async fn execute(&self, params: Params, is_get: bool) -> Outcome {
+        let Some(query) = params.query else {
+            return Outcome::Rejected(vec![reply::coded_error(
+                ErrorCode::BadRequest,
+                "The request has no `query` parameter.",
+            )]);
+        };
+        let document = match parse_query(&query) {
+            Ok(document) => document,
+            Err(err) => {
+                return Outcome::Rejected(vec![reply::with_code(
+                    ServerError::from(err),
+                    ErrorCode::GraphqlParseFailed,
+                )]);
+            }
+        };
+        match operation_type(&document, params.operation_name.as_deref()) {
+            Some(OperationType::Mutation) if is_get => return Outcome::MutationOverGet,
+            Some(OperationType::Subscription) => {
+                return Outcome::Rejected(vec![reply::coded_error(
+                    ErrorCode::BadRequest,
+                    "Subscriptions are served over WebSocket (graphql-transport-ws) on this URL.",
+                )]);
+            }
+            _ => {}
+        }
+
+        let mut request = async_graphql::Request::new(query);
+        request.set_parsed_query(document);
+        request.operation_name = params.operation_name;
+        request.variables = params.variables.unwrap_or_default();
+        request.extensions = params.extensions.unwrap_or_default();
+
+        let mut response = self.executor.execute(request).await;
+        if failed_before_execution(&response) {
+            let errors = std::mem::take(&mut response.errors)
+                .into_iter()
+                .map(|error| match &error.extensions {
+                    Some(ext) if ext.get("code").is_some() => error,
+                    _ => reply::with_code(error, ErrorCode::GraphqlValidationFailed),
+                })
+                .collect();
+            return Outcome::Rejected(errors);
+        }
+        Outcome::Executed(response)
+    }
+}
+
+impl GetParams {
+    fn decode(self) -> Result<Params, String> {
+        fn json<T: serde::de::DeserializeOwned>(
+            name: &str,
+            raw: Option<String>,
+        ) -> Result<Option<T>, String> {
+            raw.map(|text| {
+                serde_json::from_str(&text).map_err(|e| format!("`{name}` is not valid JSON: {e}"))
+            })
+            .transpose()
+        }
+        Ok(Params {
+            query: self.query,
+            operation_name: self.operation_name,
+            variables: json("variables", self.variables)?,
+            extensions: json("extensions", self.extensions)?,
+        })
+    }
+}
+
+/// The type of the operation that `operation_name` selects, if it can be told.
+fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, op)| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// async-graphql reports validation failures (and errors raised while preparing the
+/// request) with no data and no path; a resolver error always has a path.
+fn failed_before_execution(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::Executed(response) => {
+            let body = serde_json::to_vec(&response).expect("responses serialize");
+            let mut reply = reply::json(media, StatusCode::OK, body);
+            reply.headers_mut().extend(response.http_headers);
+            reply
+        }
+        Outcome::Rejected(errors) => reply::errors(media, media.request_error_status(), &errors),
+        Outcome::MutationOverGet => {
+            let mut reply = reply::error(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::MethodNotAllowed,
+                MUTATION_OVER_GET,
+            );
+            reply
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            reply
+        }
+    }
+}
+
+fn render_batch(media: ResponseMedia, outcomes: Vec<Outcome>) -> Response {
+    let items: Vec<serde_json::Value> = outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Outcome::Executed(response) => serde_json::to_value(&response),
+            Outcome::Rejected(errors) => {
+                serde_json::to_value(reply::ErrorsBody { errors: &errors })
+            }
+            Outcome::MutationOverGet => serde_json::to_value(reply::ErrorsBody {
+                errors: &[reply::coded_error(
+                    ErrorCode::MethodNotAllowed,
+                    MUTATION_OVER_GET,
+                )],
+            }),
+        })
+        .collect::<Result<_, _>>()
+        .expect("responses serialize");
+    let body = serde_json::to_vec(&items).expect("responses serialize");
+    reply::json(media, StatusCode::OK, body)
+}
+
+/// Reads the body, refusing more than `limit` bytes.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Response> {
+    let too_large = || {
+        reply::error(
+            ResponseMedia::Json,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("The request body is larger than {limit} bytes."),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|err| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(inner) = source {
+            if inner.is::<http_body_util::LengthLimitError>() {
+                return too_large();
+            }
+            source = inner.source();
+        }
+        reply::error(
+            ResponseMedia::Json,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "The request body could not be read.",
+        )
+    })
+}
+
+/// Parses a JSON body into one operation or a batch.
+fn parse_payload(bytes: &[u8], batch_limit: usize) -> Result<Payload, (ErrorCode, String)> {
+    let bad = |e: serde_json::Error| (ErrorCode::BadRequest, format!("Invalid request body: {e}"));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Err((
+            ErrorCode::BadRequest,
+            "The request body is empty.".to_owned(),
+        )),
+        Some(b'[') => {
+            let list: Vec<Params> = serde_json::from_slice(bytes).map_err(bad)?;
+            if list.is_empty() {
+                return Err((ErrorCode::BadRequest, "The batch is empty.".to_owned()));
+            }
+            if list.len() > batch_limit {
+                return Err((
+                    ErrorCode::BatchLimitExceeded,
+                    format!("A batch may hold at most {batch_limit} operations."),
+                ));
+            }
+            Ok(Payload::Batch(list))
+        }
+        Some(_) => serde_json::from_slice(bytes)
+            .map(Payload::Single)
+            .map_err(bad),
+    }
+}
+
+fn bad_request(media: ResponseMedia, message: String) -> Response {
+    reply::error(
+        media,
+        media.request_error_status(),
+        ErrorCode::BadRequest,
+        message,
+    )
+}
+
+fn not_acceptable() -> Response {
+    reply::error(
+        ResponseMedia::Json,
+        StatusCode::NOT_ACCEPTABLE,
+        ErrorCode::NotAcceptable,
+        "Accept application/json or application/graphql-response+json.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistyped_parameters_are_refused() {
+        for body in [
+            r#"{"query": 0}"#,
+            r#"{"query": "{a}", "operationName": false}"#,
+            r#"{"query": "{a}", "variables": "x"}"#,
+            r#"{"query": "{a}", "variables": ["array"]}"#,
+            r#"{"query": "{a}", "extensions": 0}"#,
+            r#"{ "not a JSON"#,
+        ] {
+            assert!(parse_payload(body.as_bytes(), 10).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn null_parameters_are_allowed() {
+        let body =
+            r#"{"query": "{a}", "operationName": null, "variables": null, "extensions": null}"#;
+        assert!(parse_payload(body.as_bytes(), 10).is_ok());
+    }
+
+    #[test]
+    fn batches_are_bounded() {
+        let batch = format!("[{}]", [r#"{"query":"{a}"}"#; 3].join(","));
+        assert!(parse_payload(batch.as_bytes(), 3).is_ok());
+        let Err((code, _)) = parse_payload(batch.as_bytes(), 2) else {
+            panic!("accepted")
+        };
+        assert_eq!(code, ErrorCode::BatchLimitExceeded);
+        assert!(parse_payload(b"[]", 2).is_err());
+    }
+
+    #[test]
+    fn finds_the_selected_operation_type() {
+        let doc = parse_query("query A { a } mutation B { b }").unwrap();
+        assert_eq!(
+            operation_type(&doc, Some("B")),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(operation_type(&doc, Some("A")), Some(OperationType::Query));
+        assert_eq!(operation_type(&doc, None), None);
+        let doc = parse_query("mutation { b }").unwrap();
+        assert_eq!(operation_type(&doc, None), Some(OperationType::Mutation));
+    }
+}

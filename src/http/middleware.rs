@@ -1,0 +1,145 @@
+//! The middleware around every route: request ids, tracing, CORS and panic recovery.
+
+use std::{any::Any, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
+    response::Response,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::{Level, Span};
+
+use super::{negotiate::ResponseMedia, reply};
+use crate::{
+    config::{Config, CorsOrigins},
+    error::{ErrorCode, INTERNAL_MESSAGE},
+};
+
+/// The request id header: accepted from the client or generated, and always returned.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps `router` in the middleware stack (outermost first): request id, tracing span,
+/// request id on the response, CORS, panic recovery.
+pub fn apply(router: Router, config: &Config) -> Router {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(cors(&config.cors_origins))
+            .layer(CatchPanicLayer::custom(panic_response)),
+    )
+}
+
+/// The span every log line of a request is written in; it carries the request id.
+fn request_span(request: &Request<Body>) -> Span {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}
+
+fn cors(origins: &CorsOrigins) -> CorsLayer {
+    let allow_origin = match origins {
+        CorsOrigins::Localhost => {
+            AllowOrigin::predicate(|origin: &HeaderValue, _| is_localhost_origin(origin.as_bytes()))
+        }
+        CorsOrigins::List(list) => {
+            AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+        }
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            REQUEST_ID,
+            HeaderName::from_static("apollo-require-preflight"),
+            HeaderName::from_static("x-apollo-operation-name"),
+            HeaderName::from_static("apollographql-client-name"),
+            HeaderName::from_static("apollographql-client-version"),
+        ])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(600))
+}
+
+/// True for `http(s)://localhost`, `127.0.0.1` or `[::1]`, with any port.
+fn is_localhost_origin(origin: &[u8]) -> bool {
+    let Ok(origin) = std::str::from_utf8(origin) else {
+        return false;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => rest,
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// A panic inside a request becomes a masked GraphQL error; the server keeps serving.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(non-string panic payload)");
+    tracing::error!(panic = detail, "request handler panicked");
+    reply::error(
+        ResponseMedia::Json,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::InternalServerError,
+        INTERNAL_MESSAGE,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_localhost_origin;
+
+    #[test]
+    fn recognises_localhost_origins() {
+        for ok in [
+            "http://localhost:3000",
+            "http://localhost",
+            "https://127.0.0.1:5173",
+            "http://[::1]:8080",
+        ] {
+            assert!(is_localhost_origin(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.example",
+            "http://evil.example/localhost",
+            "ftp://localhost",
+            "http://127.0.0.1.evil.example:80",
+            "null",
+        ] {
+            assert!(!is_localhost_origin(bad.as_bytes()), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The HTTP surface: routes, middleware, the GraphQL-over-HTTP handler, IDEs and probes.
+
+pub mod graphql;
+pub mod health;
+pub mod ide;
+pub mod middleware;
+pub mod negotiate;
+pub mod reply;
+
+use async_graphql::Executor;
+use axum::{Router, routing::get};
+
+use crate::state::AppState;
+
+/// The router: `/graphql` served by `executor`, the probes, and (when enabled) Playground.
+///
+/// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
+/// pass another one to exercise the transport.
+pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
+    let config = &state.config;
+    let mut router = Router::new()
+        .route(
+            ide::GRAPHQL_PATH,
+            get(graphql::get::<E>).post(graphql::post::<E>),
+        )
+        .with_state(graphql::GraphqlEndpoint::new(executor, config))
+        .route("/healthz", get(health::healthz))
+        .merge(
+            Router::new()
+                .route("/readyz", get(health::readyz))
+                .with_state(state.pool.clone()),
+        );
+    if config.graphiql {
+        router = router.route("/playground", get(ide::playground));
+    }
+    middleware::apply(router, config)
+}
