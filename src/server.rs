@@ -19,17 +19,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
+    let signal = shutdown_signal()?;
     tracing::info!(%addr, "listening");
     if graphiql {
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
-    serve(
-        listener,
-        crate::app(state),
-        shutdown_signal(),
-        shutdown_timeout,
-    )
-    .await
+    serve(listener, crate::app(state), signal, shutdown_timeout).await
 }
 
 /// Creates the database if it is missing and applies pending migrations.
@@ -75,30 +70,17 @@ pub async fn serve(
     Ok(())
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
+/// Installs SIGINT (Ctrl-C) and SIGTERM handlers now, and returns a future that completes
+/// when either arrives. Installing before the "listening" line means a signal sent as soon
+/// as the server is up still shuts it down gracefully.
+pub fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
+    })
 }

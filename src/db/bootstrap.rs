@@ -79,7 +79,12 @@ pub async fn create_database_if_missing(
             Ok(())
         }
         // Another instance created it first.
-        Err(err) if err.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(()),
+        Err(err)
+            if err.code() == Some(&SqlState::DUPLICATE_DATABASE)
+                || err.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+        {
+            Ok(())
+        }
         Err(err) => Err(BootstrapError::Setup(
             anyhow::Error::new(err).context(format!("creating database {name}")),
         )),

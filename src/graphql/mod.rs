@@ -2,6 +2,7 @@
 //! Resolvers stay thin: they parse arguments, call `domain`/`db`, and map errors.
 
 pub mod error;
+pub mod introspection;
 pub mod query;
 pub mod types;
 
@@ -23,7 +24,9 @@ pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription
 pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = schema_builder();
     if !state.config.introspection {
-        builder = builder.disable_introspection();
+        builder = builder
+            .disable_introspection()
+            .extension(introspection::RefuseIntrospection);
     }
     if !state.config.is_development() {
         builder = builder.disable_suggestions();

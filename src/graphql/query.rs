@@ -8,6 +8,7 @@ use super::types::user::User;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Query;
 
+/// The root of every read.
 #[Object]
 impl Query {
     /// The signed-in user; null for anonymous requests.

@@ -1,0 +1,81 @@
+//! The pool's per-connection settings, migrations under concurrency, and database creation.
+
+use diesel::{QueryableByName, sql_types::Text};
+use diesel_async::RunQueryDsl;
+
+use crate::helpers::{DatabaseGuard, TestApp, admin_execute, connect, database_exists};
+
+#[derive(QueryableByName)]
+struct Settings {
+    #[diesel(sql_type = Text)]
+    statement_timeout: String,
+    #[diesel(sql_type = Text)]
+    application_name: String,
+}
+
+#[tokio::test]
+async fn every_pooled_connection_has_statement_timeout_and_application_name() {
+    let app = TestApp::with_config(&[("DATABASE_STATEMENT_TIMEOUT_MS", "1234")]).await;
+    let mut first = conduit::db::connect(&app.state.pool).await.unwrap();
+    let mut second = conduit::db::connect(&app.state.pool).await.unwrap();
+    for conn in [&mut first, &mut second] {
+        let settings: Settings = diesel::sql_query(
+            "SELECT current_setting('statement_timeout') AS statement_timeout, \
+             current_setting('application_name') AS application_name",
+        )
+        .get_result(&mut **conn)
+        .await
+        .unwrap();
+        assert_eq!(settings.statement_timeout, "1234ms");
+        assert_eq!(settings.application_name, "conduit");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_database_is_created_and_migrated() {
+    let db = DatabaseGuard::unique("conduit_test_created");
+    conduit::db::bootstrap::prepare(&db.url, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let admin = connect(&crate::helpers::database_url("postgres")).await;
+    assert!(database_exists(&admin, &db.name).await);
+    assert_eq!(applied_migrations(&db.url).await, migration_count());
+
+    // A second start finds it ready and applies nothing.
+    let applied = conduit::db::bootstrap::prepare(&db.url, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(applied.is_empty(), "{applied:?}");
+}
+
+#[tokio::test]
+async fn concurrent_migrations_apply_each_migration_once() {
+    let db = DatabaseGuard::unique("conduit_test_concurrent");
+    admin_execute(&format!("CREATE DATABASE {}", db.name))
+        .await
+        .unwrap();
+    let runs = (0..4).map(|_| conduit::db::bootstrap::run_migrations(&db.url));
+    let results = futures_util::future::join_all(runs).await;
+    let applied: usize = results
+        .into_iter()
+        .map(|r| r.expect("migration run").len())
+        .sum();
+    assert_eq!(applied, migration_count());
+    assert_eq!(applied_migrations(&db.url).await, migration_count());
+}
+
+async fn applied_migrations(url: &str) -> usize {
+    let client = connect(url).await;
+    let row = client
+        .query_one("SELECT count(*) FROM __diesel_schema_migrations", &[])
+        .await
+        .unwrap();
+    row.get::<_, i64>(0) as usize
+}
+
+fn migration_count() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real router, the real binary, a real PostgreSQL.
+
+mod cors_and_request_ids;
+mod database;
+mod faults;
+mod helpers;
+mod ide_and_probes;
+mod production;
+mod schema_export;
+mod server_process;
+mod transport;
