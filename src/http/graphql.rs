@@ -99,7 +99,10 @@ enum Payload {
 enum Outcome {
     /// It ran (possibly with field errors).
     Executed(async_graphql::Response),
-    /// It failed before execution: bad parameters, parse or validation failure.
+    /// The request is malformed (no `query`): 400 whatever the media type.
+    Malformed(ServerError),
+    /// The document failed before execution (parse or validation failure): 400 under
+    /// `application/graphql-response+json`, 200 under `application/json`.
     Rejected(Vec<ServerError>),
     /// A mutation over GET.
     MutationOverGet,
@@ -165,9 +168,7 @@ pub async fn post<E: Executor>(
     };
     let payload = match parse_payload(&bytes, endpoint.limits.batch) {
         Ok(payload) => payload,
-        Err((code, message)) => {
-            return reply::error(media, media.request_error_status(), code, message);
-        }
+        Err((code, message)) => return reply::error(media, StatusCode::BAD_REQUEST, code, message),
     };
     endpoint.run(media, false, payload).await
 }
@@ -207,10 +208,10 @@ impl<E: Executor> GraphqlEndpoint<E> {
     /// Parses, checks and executes one operation.
     async fn execute(&self, params: Params, is_get: bool) -> Outcome {
         let Some(query) = params.query else {
-            return Outcome::Rejected(vec![reply::coded_error(
+            return Outcome::Malformed(reply::coded_error(
                 ErrorCode::BadRequest,
                 "The request has no `query` parameter.",
-            )]);
+            ));
         };
         let document = match parse_query(&query) {
             Ok(document) => document,
@@ -302,6 +303,7 @@ fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {
             reply
         }
         Outcome::Rejected(errors) => reply::errors(media, media.request_error_status(), &errors),
+        Outcome::Malformed(error) => reply::errors(media, StatusCode::BAD_REQUEST, &[error]),
         Outcome::MutationOverGet => {
             let mut reply = reply::error(
                 media,
@@ -324,6 +326,9 @@ fn render_batch(media: ResponseMedia, outcomes: Vec<Outcome>) -> Response {
             Outcome::Executed(response) => serde_json::to_value(&response),
             Outcome::Rejected(errors) => {
                 serde_json::to_value(reply::ErrorsBody { errors: &errors })
+            }
+            Outcome::Malformed(error) => {
+                serde_json::to_value(reply::ErrorsBody { errors: &[error] })
             }
             Outcome::MutationOverGet => serde_json::to_value(reply::ErrorsBody {
                 errors: &[reply::coded_error(

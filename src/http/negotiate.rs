@@ -9,9 +9,9 @@ pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 /// The media type of a GraphQL response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseMedia {
-    /// `application/json`: request errors answer 200 with `errors` (the spec's legacy rules).
+    /// `application/json`: document errors answer 200 with `errors` (the spec's legacy rules).
     Json,
-    /// `application/graphql-response+json`: request errors answer 4xx without `data`.
+    /// `application/graphql-response+json`: document errors answer 400 without `data`.
     GraphqlResponseJson,
 }
 
@@ -24,8 +24,9 @@ impl ResponseMedia {
         }
     }
 
-    /// The status for a request that failed before execution (bad JSON or parameters,
-    /// a parse or validation failure).
+    /// The status for a well-formed request whose document failed before execution (a
+    /// parse or validation failure, including variable coercion). Malformed requests (bad
+    /// JSON, missing or mistyped parameters) are 400 whatever the media type.
     pub const fn request_error_status(self) -> StatusCode {
         match self {
             Self::Json => StatusCode::OK,

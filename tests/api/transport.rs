@@ -64,36 +64,56 @@ async fn unacceptable_accept_is_406() {
 }
 
 #[tokio::test]
-async fn request_errors_are_400_under_graphql_response_json_and_200_under_json() {
+async fn malformed_requests_are_400_whatever_the_media_type() {
     let app = TestApp::spawn().await;
     let cases = [
-        (r#"{ "not a JSON"#, "BAD_REQUEST"),
-        (r#"{"notquery":"{ __typename }"}"#, "BAD_REQUEST"),
-        (r#"{"query": 0}"#, "BAD_REQUEST"),
-        (r#"{"query": ["array"]}"#, "BAD_REQUEST"),
+        r#"{ "not a JSON"#,
+        r#"{"notquery":"{ __typename }"}"#,
+        r#"{"query": 0}"#,
+        r#"{"query": ["array"]}"#,
+        r#"{"query":"{ __typename }", "operationName": false}"#,
+        r#"{"query":"{ __typename }", "variables": "string"}"#,
+        r#"{"query":"{ __typename }", "extensions": ["array"]}"#,
+        "",
+    ];
+    for body in cases {
+        for accept in [GRAPHQL_RESPONSE, JSON] {
+            let response = app.post_json(accept, body).await;
+            assert_eq!(
+                response.status,
+                StatusCode::BAD_REQUEST,
+                "{body}: {}",
+                response.text()
+            );
+            assert_eq!(response.header("content-type"), Some(accept));
+            assert_eq!(response.first_error_code(), "BAD_REQUEST", "{body}");
+            assert!(response.json().get("data").is_none(), "{body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn document_errors_are_400_under_graphql_response_json_and_200_under_json() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (json!({"query": "{"}), "GRAPHQL_PARSE_FAILED"),
         (
-            r#"{"query":"{ __typename }", "operationName": false}"#,
-            "BAD_REQUEST",
-        ),
-        (
-            r#"{"query":"{ __typename }", "variables": "string"}"#,
-            "BAD_REQUEST",
-        ),
-        (
-            r#"{"query":"{ __typename }", "extensions": ["array"]}"#,
-            "BAD_REQUEST",
-        ),
-        ("", "BAD_REQUEST"),
-        (r#"{"query":"{"}"#, "GRAPHQL_PARSE_FAILED"),
-        (r#"{"query":"{ notAField }"}"#, "GRAPHQL_VALIDATION_FAILED"),
-        (
-            r#"{"query":"query A { __typename }", "operationName": "B"}"#,
+            json!({"query": "{ notAField }"}),
             "GRAPHQL_VALIDATION_FAILED",
         ),
-        (r#"{"query":"subscription { x }"}"#, "BAD_REQUEST"),
+        (
+            json!({"query": "query A { __typename }", "operationName": "B"}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            json!({"query": "query C($id: ID!) { __typename }", "variables": {"id": null}}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (json!({"query": "subscription { x }"}), "BAD_REQUEST"),
     ];
     for (body, code) in cases {
-        let strict = app.post_json(GRAPHQL_RESPONSE, body).await;
+        let body = body.to_string();
+        let strict = app.post_json(GRAPHQL_RESPONSE, &body).await;
         assert_eq!(
             strict.status,
             StatusCode::BAD_REQUEST,
@@ -107,7 +127,7 @@ async fn request_errors_are_400_under_graphql_response_json_and_200_under_json()
             "{body}: no data entry when nothing ran"
         );
 
-        let legacy = app.post_json(JSON, body).await;
+        let legacy = app.post_json(JSON, &body).await;
         assert_eq!(legacy.status, StatusCode::OK, "{body}: {}", legacy.text());
         assert_eq!(legacy.first_error_code(), code, "{body}");
     }
