@@ -3,7 +3,12 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use conduit::{config::Config, server, telemetry};
+use conduit::{
+    AppState,
+    config::Config,
+    domain::{accounts, policy::Role},
+    server, telemetry,
+};
 
 /// Conduit: a GraphQL API server for the RealWorld publishing platform.
 ///
@@ -23,6 +28,26 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to standard output.
     ExportSchema,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Give a user a role: `conduit user set-role <username> admin|user`.
+    SetRole {
+        /// The user's username (any case).
+        username: String,
+        /// The new role.
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    User,
+    Admin,
 }
 
 fn main() -> ExitCode {
@@ -50,7 +75,10 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match command {
             Command::Migrate => server::migrate(&config).await,
-            _ => server::run(config).await,
+            Command::User(UserCommand::SetRole { username, role }) => {
+                set_role(config, &username, role).await
+            }
+            Command::Serve | Command::ExportSchema => server::run(config).await,
         }
     });
     match result {
@@ -60,4 +88,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn set_role(config: Config, username: &str, role: RoleArg) -> anyhow::Result<()> {
+    let role = match role {
+        RoleArg::User => Role::User,
+        RoleArg::Admin => Role::Admin,
+    };
+    server::migrate(&config).await?;
+    let state = AppState::new(config)?;
+    accounts::set_role(&state, username, role)
+        .await
+        .map_err(|err| anyhow::anyhow!(err.client_message()))?;
+    println!("{username} is now {}", role.as_db());
+    Ok(())
 }

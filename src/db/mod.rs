@@ -3,6 +3,8 @@
 
 pub mod bootstrap;
 pub mod pool;
+pub mod sessions;
+pub mod users;
 #[rustfmt::skip]
 pub mod schema;
 

@@ -2,22 +2,33 @@
 //! Resolvers stay thin: they parse arguments, call `domain`/`db`, and map errors.
 
 pub mod error;
+pub mod guards;
 pub mod introspection;
+pub mod loaders;
+pub mod mutation;
+pub mod node;
 pub mod query;
+pub mod scalars;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Context, EmptySubscription, Schema, SchemaBuilder};
 
 use crate::state::AppState;
 
+pub use mutation::Mutation;
 pub use query::Query;
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema's types with no runtime data attached: enough to export the SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query, Mutation, EmptySubscription)
+}
+
+/// The application state attached to the schema.
+pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
 }
 
 /// The schema as served: state attached, introspection and suggestions per configuration.

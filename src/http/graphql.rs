@@ -26,7 +26,12 @@ use super::{
     negotiate::{self, BodyKind, ResponseMedia},
     reply,
 };
-use crate::{config::Config, error::ErrorCode};
+use crate::{
+    domain::{policy::Viewer, sessions},
+    error::{AppError, ErrorCode},
+    graphql::loaders::Loaders,
+    state::AppState,
+};
 
 /// Limits the handler enforces before and around execution.
 #[derive(Debug, Clone, Copy)]
@@ -39,19 +44,23 @@ pub struct HttpLimits {
     pub timeout: Duration,
 }
 
-/// The `/graphql` endpoint's state: the executor (normally the schema) and its limits.
+/// The `/graphql` endpoint's state: the executor (normally the schema), the application
+/// state (for authentication and loaders) and the limits.
 #[derive(Clone)]
 pub struct GraphqlEndpoint<E> {
     executor: E,
+    state: AppState,
     limits: HttpLimits,
     graphiql: bool,
 }
 
 impl<E: Executor> GraphqlEndpoint<E> {
-    /// An endpoint serving `executor` with the limits from `config`.
-    pub fn new(executor: E, config: &Config) -> Self {
+    /// An endpoint serving `executor` with the limits from the state's configuration.
+    pub fn new(executor: E, state: &AppState) -> Self {
+        let config = &state.config;
         Self {
             executor,
+            state: state.clone(),
             limits: HttpLimits {
                 body: config.body_limit,
                 batch: config.batch_limit,
@@ -129,7 +138,13 @@ pub async fn get<E: Executor>(
         Ok(params) => params,
         Err(message) => return bad_request(media, message),
     };
-    endpoint.run(media, true, Payload::Single(params)).await
+    let viewer = match endpoint.authenticate(media, &headers).await {
+        Ok(viewer) => viewer,
+        Err(response) => return response,
+    };
+    endpoint
+        .run(media, true, viewer, Payload::Single(params))
+        .await
 }
 
 /// `POST /graphql`: one operation or a batch in a JSON body.
@@ -170,18 +185,68 @@ pub async fn post<E: Executor>(
         Ok(payload) => payload,
         Err((code, message)) => return reply::error(media, StatusCode::BAD_REQUEST, code, message),
     };
-    endpoint.run(media, false, payload).await
+    let viewer = match endpoint.authenticate(media, &headers).await {
+        Ok(viewer) => viewer,
+        Err(response) => return response,
+    };
+    endpoint.run(media, false, viewer, payload).await
 }
 
 impl<E: Executor> GraphqlEndpoint<E> {
+    /// The viewer named by the `Authorization` header. A header that names no valid session
+    /// fails the whole request (never silent anonymity): 401 under
+    /// `application/graphql-response+json`, 200 under `application/json`.
+    async fn authenticate(
+        &self,
+        media: ResponseMedia,
+        headers: &HeaderMap,
+    ) -> Result<Option<Viewer>, Response> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let result = match value.to_str() {
+            Ok(value) => sessions::authenticate(&self.state, value).await,
+            Err(_) => Err(AppError::Unauthenticated(
+                "Invalid Authorization header.".into(),
+            )),
+        };
+        result.map(Some).map_err(|err| {
+            let unauthenticated = matches!(err, AppError::Unauthenticated(_));
+            let status = match media {
+                ResponseMedia::Json => StatusCode::OK,
+                ResponseMedia::GraphqlResponseJson if unauthenticated => StatusCode::UNAUTHORIZED,
+                ResponseMedia::GraphqlResponseJson => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let error: async_graphql::Error = err.into();
+            let mut server_error = ServerError::new(error.message, None);
+            server_error.extensions = error.extensions;
+            let mut response = reply::errors(media, status, &[server_error]);
+            if unauthenticated {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            response
+        })
+    }
+
     /// Executes the payload within the request deadline and renders the reply.
-    async fn run(&self, media: ResponseMedia, is_get: bool, payload: Payload) -> Response {
+    async fn run(
+        &self,
+        media: ResponseMedia,
+        is_get: bool,
+        viewer: Option<Viewer>,
+        payload: Payload,
+    ) -> Response {
         let work = async {
             match payload {
-                Payload::Single(params) => render_single(media, self.execute(params, is_get).await),
+                Payload::Single(params) => {
+                    render_single(media, self.execute(params, is_get, viewer).await)
+                }
                 Payload::Batch(list) => {
                     let outcomes = futures_util::future::join_all(
-                        list.into_iter().map(|params| self.execute(params, is_get)),
+                        list.into_iter()
+                            .map(|params| self.execute(params, is_get, viewer)),
                     )
                     .await;
                     render_batch(media, outcomes)
@@ -206,7 +271,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
     }
 
     /// Parses, checks and executes one operation.
-    async fn execute(&self, params: Params, is_get: bool) -> Outcome {
+    async fn execute(&self, params: Params, is_get: bool, viewer: Option<Viewer>) -> Outcome {
         let Some(query) = params.query else {
             return Outcome::Malformed(reply::coded_error(
                 ErrorCode::BadRequest,
@@ -238,6 +303,10 @@ impl<E: Executor> GraphqlEndpoint<E> {
         request.operation_name = params.operation_name;
         request.variables = params.variables.unwrap_or_default();
         request.extensions = params.extensions.unwrap_or_default();
+        request.data.insert(Loaders::new(&self.state.pool));
+        if let Some(viewer) = viewer {
+            request.data.insert(viewer);
+        }
 
         let mut response = self.executor.execute(request).await;
         if failed_before_execution(&response) {

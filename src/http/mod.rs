@@ -23,7 +23,7 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
             ide::GRAPHQL_PATH,
             get(graphql::get::<E>).post(graphql::post::<E>),
         )
-        .with_state(graphql::GraphqlEndpoint::new(executor, config))
+        .with_state(graphql::GraphqlEndpoint::new(executor, state))
         .route("/healthz", get(health::healthz))
         .merge(
             Router::new()

@@ -117,21 +117,12 @@ async fn template() -> &'static str {
                 .expect("lock");
             if !database_exists(&admin, &name).await {
                 let building = format!("{name}_building");
-                // Templates of older migration sets, and a half-built one, go first.
-                let stale = admin
-                    .query(
-                        "SELECT datname FROM pg_database WHERE datname LIKE 'conduit_tpl_%'",
-                        &[],
-                    )
+                // A half-built template of an interrupted run goes first. Templates of
+                // other migration sets stay: another checkout may be using them.
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
                     .await
-                    .expect("list templates");
-                for row in stale {
-                    let stale: String = row.get(0);
-                    admin
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {stale} WITH (FORCE)"))
-                        .await
-                        .expect("drop stale template");
-                }
+                    .expect("drop half-built template");
                 admin
                     .batch_execute(&format!("CREATE DATABASE {building}"))
                     .await
@@ -217,7 +208,7 @@ pub struct TestApp {
     pub state: AppState,
     router: Router,
     /// Dropped last: the database goes with the app.
-    _db: DatabaseGuard,
+    db: DatabaseGuard,
 }
 
 impl TestApp {
@@ -231,11 +222,7 @@ impl TestApp {
         let db = DatabaseGuard::cloned_from_template().await;
         let state = AppState::new(test_config(&db.url, vars)).expect("state");
         let router = conduit::app(state.clone());
-        Self {
-            state,
-            router,
-            _db: db,
-        }
+        Self { state, router, db }
     }
 
     /// The real transport and middleware serving another executor (to inject faults).
@@ -246,11 +233,12 @@ impl TestApp {
         let db = DatabaseGuard::cloned_from_template().await;
         let state = AppState::new(test_config(&db.url, vars)).expect("state");
         let router = conduit::http::router(&state, executor(&state));
-        Self {
-            state,
-            router,
-            _db: db,
-        }
+        Self { state, router, db }
+    }
+
+    /// The URL of this app's database.
+    pub fn database_url(&self) -> String {
+        self.db.url.clone()
     }
 
     /// Sends a request through the router.
@@ -422,6 +410,18 @@ impl ServerProcess {
         None
     }
 
+    /// The log lines containing `needle`, waiting up to 10 s for the first one.
+    pub fn wait_for_log(&self, needle: &str) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let lines = self.log_lines_with(needle);
+            if !lines.is_empty() || start.elapsed() > Duration::from_secs(10) {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// All log lines containing `needle`.
     pub fn log_lines_with(&self, needle: &str) -> Vec<String> {
         self.logs
@@ -473,4 +473,99 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         addr,
         &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"),
     )
+}
+
+/// A registered account as the tests use it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Its email.
+    pub email: String,
+    /// Its password.
+    pub password: String,
+    /// Global ID.
+    pub id: String,
+    /// Current access token.
+    pub access: String,
+    /// Current refresh token.
+    pub refresh: String,
+}
+
+/// The fields every auth mutation's payload is read with.
+pub const AUTH_FIELDS: &str =
+    "accessToken accessTokenExpiresAt refreshToken user { id username email isViewer }";
+
+impl TestApp {
+    /// Runs an operation with `variables`, signed in with `token` if given; asserts 200
+    /// and returns the JSON body (`application/json`).
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let response = self
+            .gql_response(query, variables, token, "application/json")
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response.json()
+    }
+
+    /// Runs an operation and returns the whole response.
+    pub async fn gql_response(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+        accept: &str,
+    ) -> TestResponse {
+        let mut request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("accept", accept);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = serde_json::json!({ "query": query, "variables": variables }).to_string();
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Registers `username` (email `<username>@example.com`, password `password-<username>`).
+    pub async fn register(&self, username: &str) -> Account {
+        let email = format!("{username}@example.com");
+        let password = format!("password-{username}");
+        let body = self
+            .gql(
+                &format!("mutation($input: RegisterInput!) {{ register(input: $input) {{ {AUTH_FIELDS} }} }}"),
+                serde_json::json!({"input": {"username": username, "email": email, "password": password}}),
+                None,
+            )
+            .await;
+        let payload = &body["data"]["register"];
+        assert!(payload.is_object(), "{body}");
+        Account {
+            email,
+            password,
+            id: payload["user"]["id"].as_str().unwrap().to_owned(),
+            access: payload["accessToken"].as_str().unwrap().to_owned(),
+            refresh: payload["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// The `fieldErrors` of the first error, as (field, message) pairs.
+pub fn field_errors(body: &Value) -> Vec<(String, String)> {
+    body["errors"][0]["extensions"]["fieldErrors"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap().to_owned(),
+                        e["message"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
 }

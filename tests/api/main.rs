@@ -1,11 +1,14 @@
 //! Integration tests: the real router, the real binary, a real PostgreSQL.
 
+mod accounts;
 mod cors_and_request_ids;
 mod database;
+mod email_guard;
 mod faults;
 mod helpers;
 mod ide_and_probes;
 mod production;
 mod schema_export;
 mod server_process;
+mod sessions;
 mod transport;

@@ -37,8 +37,9 @@ fn the_server_creates_its_database_serves_and_stops_on_sigterm() {
         (200, r#"{"data":{"__typename":"Query"}}"#)
     );
 
-    // Every log line of the request, as JSON, carries its id.
-    let lines = server.log_lines_with("trace-me-123");
+    // Every log line of the request, as JSON, carries its id (the response line may be
+    // written just after the response).
+    let lines = server.wait_for_log("trace-me-123");
     assert!(!lines.is_empty(), "request id in the logs");
     for line in &lines {
         serde_json::from_str::<serde_json::Value>(line).expect("JSON log line");

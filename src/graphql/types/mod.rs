@@ -1,3 +1,4 @@
 //! One module per schema entity.
 
+pub mod auth;
 pub mod user;

@@ -1,0 +1,3 @@
+DROP TABLE used_refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,233 @@
+//! Queries on `sessions` and `used_refresh_tokens`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use super::{
+    DbError,
+    schema::{sessions, used_refresh_tokens, users},
+};
+
+/// The hashes and expiry times of a token pair to store.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredPair<'a> {
+    /// SHA-256 of the access token.
+    pub access_hash: &'a [u8],
+    /// When the access token expires.
+    pub access_expires_at: DateTime<Utc>,
+    /// SHA-256 of the refresh token.
+    pub refresh_hash: &'a [u8],
+    /// When the refresh token expires.
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// What an access token resolves to.
+#[derive(Debug, Clone, Queryable)]
+pub struct AccessLookup {
+    /// The session's id.
+    pub session_id: i64,
+    /// Its user.
+    pub user_id: i64,
+    /// The user's role.
+    pub role: String,
+    /// When the access token expires.
+    pub access_expires_at: DateTime<Utc>,
+    /// When the session was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The session a refresh token belongs to.
+#[derive(Debug, Clone, Queryable)]
+struct RefreshLookup {
+    session_id: i64,
+    user_id: i64,
+    refresh_expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Starts a session for `user_id`; returns its id.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    pair: StoredPair<'_>,
+) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(sessions::table)
+        .values((
+            sessions::user_id.eq(user_id),
+            sessions::access_token_hash.eq(pair.access_hash),
+            sessions::access_expires_at.eq(pair.access_expires_at),
+            sessions::refresh_token_hash.eq(pair.refresh_hash),
+            sessions::refresh_expires_at.eq(pair.refresh_expires_at),
+        ))
+        .returning(sessions::id)
+        .get_result(conn)
+        .await?)
+}
+
+/// The session and user an access token belongs to, in one statement.
+pub async fn find_by_access_hash(
+    conn: &mut AsyncPgConnection,
+    hash: &[u8],
+) -> Result<Option<AccessLookup>, DbError> {
+    Ok(sessions::table
+        .inner_join(users::table)
+        .filter(sessions::access_token_hash.eq(hash))
+        .select((
+            sessions::id,
+            sessions::user_id,
+            users::role,
+            sessions::access_expires_at,
+            sessions::revoked_at,
+        ))
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// How an attempt to exchange a refresh token ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was current: the session now has the new pair.
+    Rotated {
+        /// The session's id.
+        session_id: i64,
+        /// Its user.
+        user_id: i64,
+    },
+    /// The token had been exchanged before: the whole session is now revoked.
+    ReuseDetected,
+    /// The session is revoked, or the refresh token expired.
+    Ended,
+    /// No such token.
+    Unknown,
+}
+
+/// Exchanges the refresh token with hash `old_hash` for `new_pair`, atomically: the old
+/// token is recorded as used, and presenting a used token revokes its session.
+pub async fn rotate(
+    conn: &mut AsyncPgConnection,
+    old_hash: &[u8],
+    new_pair: StoredPair<'_>,
+    now: DateTime<Utc>,
+) -> Result<Rotation, DbError> {
+    let old_hash = old_hash.to_vec();
+    let new_access = new_pair.access_hash.to_vec();
+    let new_refresh = new_pair.refresh_hash.to_vec();
+    let (access_exp, refresh_exp) = (new_pair.access_expires_at, new_pair.refresh_expires_at);
+    conn.transaction::<_, DbError, _>(async move |conn| {
+        let current: Option<RefreshLookup> = sessions::table
+            .filter(sessions::refresh_token_hash.eq(&old_hash))
+            .select((
+                sessions::id,
+                sessions::user_id,
+                sessions::refresh_expires_at,
+                sessions::revoked_at,
+            ))
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(RefreshLookup {
+            session_id,
+            user_id,
+            refresh_expires_at,
+            revoked_at,
+        }) = current
+        else {
+            let reused: Option<i64> = used_refresh_tokens::table
+                .find(&old_hash)
+                .select(used_refresh_tokens::session_id)
+                .first(conn)
+                .await
+                .optional()?;
+            return match reused {
+                Some(session_id) => {
+                    revoke(conn, session_id, now).await?;
+                    Ok(Rotation::ReuseDetected)
+                }
+                None => Ok(Rotation::Unknown),
+            };
+        };
+        if revoked_at.is_some() || refresh_expires_at <= now {
+            return Ok(Rotation::Ended);
+        }
+        diesel::insert_into(used_refresh_tokens::table)
+            .values((
+                used_refresh_tokens::token_hash.eq(&old_hash),
+                used_refresh_tokens::session_id.eq(session_id),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::update(sessions::table.find(session_id))
+            .set((
+                sessions::access_token_hash.eq(&new_access),
+                sessions::access_expires_at.eq(access_exp),
+                sessions::refresh_token_hash.eq(&new_refresh),
+                sessions::refresh_expires_at.eq(refresh_exp),
+                sessions::refreshed_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(Rotation::Rotated {
+            session_id,
+            user_id,
+        })
+    })
+    .await
+}
+
+/// Gives session `session_id` a new token pair (e.g. after a password change).
+pub async fn replace_tokens(
+    conn: &mut AsyncPgConnection,
+    session_id: i64,
+    pair: StoredPair<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(sessions::table.find(session_id))
+        .set((
+            sessions::access_token_hash.eq(pair.access_hash),
+            sessions::access_expires_at.eq(pair.access_expires_at),
+            sessions::refresh_token_hash.eq(pair.refresh_hash),
+            sessions::refresh_expires_at.eq(pair.refresh_expires_at),
+            sessions::refreshed_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes session `session_id` (idempotent).
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Revokes every session of `user_id` except `keep`; returns how many.
+pub async fn revoke_others(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    keep: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
+    .await?)
+}

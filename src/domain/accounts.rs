@@ -1,0 +1,176 @@
+//! Accounts: registration, profile edits, roles.
+
+use diesel_async::AsyncConnection;
+
+use super::{
+    policy::{Role, Viewer},
+    sessions::{self, AuthSession},
+    validation,
+};
+use crate::{
+    db::{
+        self,
+        users::{NewUser, ProfileChanges, Taken, UserRow, UserWriteError},
+    },
+    error::{AppError, FieldError},
+    state::AppState,
+};
+
+/// What `register` needs.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Wanted username.
+    pub username: String,
+    /// Email address.
+    pub email: String,
+    /// Plain password (8–128 characters).
+    pub password: String,
+}
+
+/// Profile changes: `None` leaves a field as it is; for `bio` and `image`, `Some(None)`
+/// clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileEdit {
+    /// New username.
+    pub username: Option<String>,
+    /// New email.
+    pub email: Option<String>,
+    /// New bio, or clear it.
+    pub bio: Option<Option<String>>,
+    /// New image URL, or clear it.
+    pub image: Option<Option<String>>,
+}
+
+/// Collects field errors; `field` is the input field's schema name.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Records `message` for `field`, if there is one.
+    pub fn check(&mut self, field: &str, message: Option<String>) {
+        if let Some(message) = message {
+            self.0.push(FieldError {
+                field: field.to_owned(),
+                message,
+            });
+        }
+    }
+
+    /// Fails with BAD_USER_INPUT if anything was recorded.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        Err(AppError::BadUserInput {
+            message: format!("Invalid input: {}", fields.join(", ")),
+            field_errors: self.0,
+        })
+    }
+}
+
+fn taken_errors(taken: &[Taken]) -> Result<(), AppError> {
+    let mut errors = FieldErrors::default();
+    for field in taken {
+        match field {
+            Taken::Username => errors.check("username", Some("is already taken".into())),
+            Taken::Email => errors.check("email", Some("is already registered".into())),
+        }
+    }
+    errors.into_result()
+}
+
+fn write_error(err: UserWriteError) -> AppError {
+    match err {
+        UserWriteError::Taken(taken) => taken_errors(&[taken]).expect_err("one field error"),
+        UserWriteError::Db(err) => err.into(),
+    }
+}
+
+/// Creates an account and signs it in.
+pub async fn register(state: &AppState, input: Registration) -> Result<AuthSession, AppError> {
+    let username = input.username.trim().to_owned();
+    let email = input.email.trim().to_owned();
+    let mut errors = FieldErrors::default();
+    errors.check("username", validation::username(&username));
+    errors.check("email", validation::email(&email));
+    errors.check("password", validation::password(&input.password));
+    errors.into_result()?;
+
+    {
+        let mut conn = db::connect(&state.pool).await?;
+        taken_errors(&db::users::taken(&mut conn, Some(&username), Some(&email), None).await?)?;
+    }
+    // No pooled connection is held while hashing.
+    let hash = state.passwords.hash(input.password).await?;
+
+    let mut conn = db::connect(&state.pool).await?;
+    let now = chrono::Utc::now();
+    let result = conn
+        .transaction::<_, UserWriteError, _>(async |conn| {
+            let new = NewUser {
+                username: &username,
+                email: &email,
+                password_hash: &hash,
+            };
+            let user = db::users::insert(conn, &new).await?;
+            Ok(sessions::start(conn, &user, now).await?)
+        })
+        .await;
+    result.map_err(write_error)
+}
+
+/// Applies `edit` to the viewer's profile.
+pub async fn update_profile(
+    state: &AppState,
+    viewer: &Viewer,
+    edit: ProfileEdit,
+) -> Result<UserRow, AppError> {
+    let username = edit.username.map(|u| u.trim().to_owned());
+    let email = edit.email.map(|e| e.trim().to_owned());
+    let mut errors = FieldErrors::default();
+    if let Some(username) = &username {
+        errors.check("username", validation::username(username));
+    }
+    if let Some(email) = &email {
+        errors.check("email", validation::email(email));
+    }
+    if let Some(Some(bio)) = &edit.bio {
+        errors.check("bio", validation::bio(bio));
+    }
+    if let Some(Some(image)) = &edit.image {
+        errors.check("image", validation::image(image));
+    }
+    errors.into_result()?;
+
+    let mut conn = db::connect(&state.pool).await?;
+    if username.is_some() || email.is_some() {
+        let taken = db::users::taken(
+            &mut conn,
+            username.as_deref(),
+            email.as_deref(),
+            Some(viewer.user_id),
+        )
+        .await?;
+        taken_errors(&taken)?;
+    }
+    let changes = ProfileChanges {
+        username,
+        email,
+        bio: edit.bio,
+        image: edit.image,
+    };
+    db::users::update_profile(&mut conn, viewer.user_id, &changes)
+        .await
+        .map_err(write_error)
+}
+
+/// Sets the role of the user named `username`. Errors with NOT_FOUND if there is none.
+pub async fn set_role(state: &AppState, username: &str, role: Role) -> Result<(), AppError> {
+    let mut conn = db::connect(&state.pool).await?;
+    if db::users::set_role(&mut conn, username, role.as_db()).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("No user named {username}")))
+    }
+}

@@ -1,0 +1,9 @@
+//! Business rules with no GraphQL and no HTTP in them: validation, policies, passwords,
+//! tokens, and the account and session flows that tie them to the database.
+
+pub mod accounts;
+pub mod password;
+pub mod policy;
+pub mod sessions;
+pub mod tokens;
+pub mod validation;

@@ -1,0 +1,215 @@
+//! Sessions: sign-in, token refresh with reuse detection, sign-out, password changes, and
+//! turning an access token into a [`Viewer`].
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+
+use super::{
+    accounts::FieldErrors,
+    policy::{Role, Viewer},
+    tokens::{self, TokenPair},
+    validation,
+};
+use crate::{
+    db::{
+        self, DbError,
+        sessions::{Rotation, StoredPair},
+        users::UserRow,
+    },
+    error::AppError,
+    state::AppState,
+};
+
+/// A signed-in session as returned to the client: its user and a fresh token pair.
+#[derive(Debug, Clone)]
+pub struct AuthSession {
+    /// The signed-in user.
+    pub user: UserRow,
+    /// The session, as a viewer.
+    pub viewer: Viewer,
+    /// The tokens, shown to the client once.
+    pub tokens: TokenPair,
+}
+
+/// The one message for a failed sign-in, whether the email or the password was wrong.
+pub const WRONG_CREDENTIALS: &str = "Wrong email or password.";
+
+fn stored(pair: &TokenPair) -> StoredPair<'_> {
+    StoredPair {
+        access_hash: &pair.access.hash,
+        access_expires_at: pair.access.expires_at,
+        refresh_hash: &pair.refresh.hash,
+        refresh_expires_at: pair.refresh.expires_at,
+    }
+}
+
+/// Starts a session for `user` on `conn` (inside the caller's transaction, if any).
+pub async fn start(
+    conn: &mut AsyncPgConnection,
+    user: &UserRow,
+    now: DateTime<Utc>,
+) -> Result<AuthSession, DbError> {
+    let tokens = TokenPair::generate(now);
+    let session_id = db::sessions::create(conn, user.id, stored(&tokens)).await?;
+    Ok(AuthSession {
+        viewer: Viewer {
+            user_id: user.id,
+            session_id,
+            role: Role::from_db(&user.role),
+        },
+        user: user.clone(),
+        tokens,
+    })
+}
+
+/// Signs in with email and password. An unknown email runs a dummy verification, so both
+/// failures take the same path and give the same error.
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<AuthSession, AppError> {
+    if validation::password(&password).is_some()
+        && password.chars().count() > validation::PASSWORD_MAX
+    {
+        // No account has such a password; refuse before hashing a huge input.
+        return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
+    }
+    let credentials = {
+        let mut conn = db::connect(&state.pool).await?;
+        db::users::find_credentials(&mut conn, email.trim()).await?
+    };
+    let (user, hash) = match credentials {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let matches = state.passwords.verify(password, hash).await?;
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
+    };
+    let mut conn = db::connect(&state.pool).await?;
+    Ok(start(&mut conn, &user, Utc::now()).await?)
+}
+
+/// Exchanges a refresh token for a new pair. Presenting a token that was already
+/// exchanged revokes the whole session.
+pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<AuthSession, AppError> {
+    let now = Utc::now();
+    let tokens = TokenPair::generate(now);
+    let mut conn = db::connect(&state.pool).await?;
+    match db::sessions::rotate(
+        &mut conn,
+        &tokens::hash(refresh_token),
+        stored(&tokens),
+        now,
+    )
+    .await?
+    {
+        Rotation::Rotated {
+            session_id,
+            user_id,
+        } => {
+            let user = db::users::find(&mut conn, user_id)
+                .await?
+                .ok_or_else(|| AppError::Unauthenticated("The account no longer exists.".into()))?;
+            let viewer = Viewer {
+                user_id,
+                session_id,
+                role: Role::from_db(&user.role),
+            };
+            Ok(AuthSession {
+                user,
+                viewer,
+                tokens,
+            })
+        }
+        Rotation::ReuseDetected => Err(AppError::Unauthenticated(
+            "This refresh token was already used, so the session has been revoked. Sign in again."
+                .into(),
+        )),
+        Rotation::Ended => Err(AppError::Unauthenticated(
+            "The session has ended. Sign in again.".into(),
+        )),
+        Rotation::Unknown => Err(AppError::Unauthenticated("Invalid refresh token.".into())),
+    }
+}
+
+/// Revokes the viewer's session.
+pub async fn logout(state: &AppState, viewer: &Viewer) -> Result<(), AppError> {
+    let mut conn = db::connect(&state.pool).await?;
+    db::sessions::revoke(&mut conn, viewer.session_id, Utc::now()).await?;
+    Ok(())
+}
+
+/// Changes the viewer's password: needs the current one, revokes every other session, and
+/// gives this session a fresh token pair.
+pub async fn change_password(
+    state: &AppState,
+    viewer: &Viewer,
+    current: String,
+    new: String,
+) -> Result<AuthSession, AppError> {
+    let mut errors = FieldErrors::default();
+    errors.check("newPassword", validation::password(&new));
+    errors.into_result()?;
+
+    let hash = {
+        let mut conn = db::connect(&state.pool).await?;
+        db::users::password_hash(&mut conn, viewer.user_id).await?
+    };
+    if current.chars().count() > validation::PASSWORD_MAX
+        || !state.passwords.verify(current, hash).await?
+    {
+        let mut errors = FieldErrors::default();
+        errors.check(
+            "currentPassword",
+            Some("is not your current password".into()),
+        );
+        errors.into_result()?;
+    }
+    let new_hash = state.passwords.hash(new).await?;
+
+    let now = Utc::now();
+    let tokens = TokenPair::generate(now);
+    let mut conn = db::connect(&state.pool).await?;
+    db::users::set_password_hash(&mut conn, viewer.user_id, &new_hash).await?;
+    db::sessions::revoke_others(&mut conn, viewer.user_id, viewer.session_id, now).await?;
+    db::sessions::replace_tokens(&mut conn, viewer.session_id, stored(&tokens), now).await?;
+    let user = db::users::find(&mut conn, viewer.user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("The account no longer exists.".into()))?;
+    Ok(AuthSession {
+        user,
+        viewer: *viewer,
+        tokens,
+    })
+}
+
+/// Resolves an `Authorization` header value to the viewer, or says why it cannot.
+pub async fn authenticate(state: &AppState, authorization: &str) -> Result<Viewer, AppError> {
+    let token = tokens::from_authorization(authorization).ok_or_else(|| {
+        AppError::Unauthenticated(
+            "Send the access token as `Authorization: Bearer <token>`.".into(),
+        )
+    })?;
+    let mut conn = db::connect(&state.pool).await?;
+    let found = db::sessions::find_by_access_hash(&mut conn, &tokens::hash(token)).await?;
+    let Some(found) = found else {
+        return Err(AppError::Unauthenticated("Invalid access token.".into()));
+    };
+    if found.revoked_at.is_some() {
+        return Err(AppError::Unauthenticated(
+            "The session has been revoked. Sign in again.".into(),
+        ));
+    }
+    if found.access_expires_at <= Utc::now() {
+        return Err(AppError::Unauthenticated(
+            "The access token has expired; refresh the session.".into(),
+        ));
+    }
+    Ok(Viewer {
+        user_id: found.user_id,
+        session_id: found.session_id,
+        role: Role::from_db(&found.role),
+    })
+}

@@ -1,0 +1,112 @@
+//! Input rules for accounts. Each check returns the message for its field, or `None`.
+
+/// Shortest username.
+pub const USERNAME_MIN: usize = 3;
+/// Longest username.
+pub const USERNAME_MAX: usize = 32;
+/// Shortest password.
+pub const PASSWORD_MIN: usize = 8;
+/// Longest password (checked before hashing).
+pub const PASSWORD_MAX: usize = 128;
+/// Longest email address (RFC 5321 path limit).
+pub const EMAIL_MAX: usize = 254;
+/// Longest bio.
+pub const BIO_MAX: usize = 2_000;
+/// Longest image URL.
+pub const IMAGE_MAX: usize = 2_048;
+
+/// 3–32 letters, digits, `_` or `-`.
+pub fn username(value: &str) -> Option<String> {
+    let len = value.chars().count();
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
+        return Some(format!(
+            "must be {USERNAME_MIN} to {USERNAME_MAX} characters long"
+        ));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Some("may contain only letters, digits, _ and -".to_owned());
+    }
+    None
+}
+
+/// A valid address, at most 254 characters.
+pub fn email(value: &str) -> Option<String> {
+    if value.len() > EMAIL_MAX {
+        return Some(format!("must be at most {EMAIL_MAX} characters long"));
+    }
+    let valid = email_address::EmailAddress::parse_with_options(
+        value,
+        email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal(),
+    )
+    .is_ok_and(|address| address.domain().contains('.'));
+    (!valid).then(|| "is not a valid email address".to_owned())
+}
+
+/// 8–128 characters.
+pub fn password(value: &str) -> Option<String> {
+    let len = value.chars().count();
+    (!(PASSWORD_MIN..=PASSWORD_MAX).contains(&len))
+        .then(|| format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"))
+}
+
+/// At most 2,000 characters.
+pub fn bio(value: &str) -> Option<String> {
+    (value.chars().count() > BIO_MAX).then(|| format!("must be at most {BIO_MAX} characters long"))
+}
+
+/// An http(s) URL of at most 2,048 characters.
+pub fn image(value: &str) -> Option<String> {
+    if value.len() > IMAGE_MAX {
+        return Some(format!("must be at most {IMAGE_MAX} characters long"));
+    }
+    let web = value.starts_with("https://") || value.starts_with("http://");
+    (!web || value.contains(char::is_whitespace)).then(|| "must be an http(s) URL".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        for ok in ["abc", "Jane_Doe-42", &"a".repeat(32)] {
+            assert_eq!(username(ok), None, "{ok}");
+        }
+        for bad in ["ab", &"a".repeat(33), "jane doe", "jané", "a@b"] {
+            assert!(username(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email("jane@example.com"), None);
+        for bad in [
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@localhost",
+            "Jane <jane@example.com>",
+        ] {
+            assert!(email(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert_eq!(password("12345678"), None);
+        assert!(password("1234567").is_some());
+        assert!(password(&"x".repeat(129)).is_some());
+        assert_eq!(password(&"x".repeat(128)), None);
+    }
+
+    #[test]
+    fn images() {
+        assert_eq!(image("https://cdn.example/a.png"), None);
+        assert!(image("javascript:alert(1)").is_some());
+    }
+}

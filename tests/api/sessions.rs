@@ -1,0 +1,267 @@
+//! Tokens: schemes, garbage, expiry, revocation, refresh rotation and reuse, logout,
+//! changePassword.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{AUTH_FIELDS, TestApp, connect, error_code, field_errors};
+
+const VIEWER: &str = "{ viewer { username } }";
+
+fn refresh_mutation() -> String {
+    format!("mutation($t: String!) {{ refreshSession(refreshToken: $t) {{ {AUTH_FIELDS} }} }}")
+}
+
+async fn viewer_name(app: &TestApp, token: &str) -> Value {
+    app.gql(VIEWER, json!({}), Some(token)).await["data"]["viewer"]["username"].clone()
+}
+
+/// Asserts that `token` fails the whole request: no data, one UNAUTHENTICATED error.
+async fn assert_rejected(app: &TestApp, token: &str, message_part: &str) {
+    let strict = app
+        .gql_response(
+            VIEWER,
+            json!({}),
+            Some(token),
+            "application/graphql-response+json",
+        )
+        .await;
+    assert_eq!(strict.status, StatusCode::UNAUTHORIZED, "{}", strict.text());
+    assert_eq!(strict.header("www-authenticate"), Some("Bearer"));
+    let body = strict.json();
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(message_part),
+        "{body}"
+    );
+
+    let legacy = app
+        .gql_response(VIEWER, json!({}), Some(token), "application/json")
+        .await;
+    assert_eq!(legacy.status, StatusCode::OK);
+    assert_eq!(error_code(&legacy.json()), "UNAUTHENTICATED");
+    assert!(legacy.json().get("data").is_none());
+}
+
+#[tokio::test]
+async fn bearer_and_token_schemes_are_accepted() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+    for scheme in ["Bearer", "Token", "bearer"] {
+        let response = app
+            .send(
+                Request::post("/graphql")
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("{scheme} {}", jane.access))
+                    .body(Body::from(json!({"query": VIEWER}).to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            response.json()["data"]["viewer"]["username"],
+            "jane",
+            "{scheme}"
+        );
+    }
+    let anonymous = app.gql(VIEWER, json!({}), None).await;
+    assert_eq!(anonymous, json!({"data": {"viewer": null}}));
+}
+
+#[tokio::test]
+async fn garbage_tokens_and_schemes_fail_the_request() {
+    let app = TestApp::spawn().await;
+    assert_rejected(&app, "garbage", "Invalid access token").await;
+    let basic = app
+        .send(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("authorization", "Basic dXNlcjpwYXNz")
+                .body(Body::from(json!({"query": VIEWER}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(error_code(&basic.json()), "UNAUTHENTICATED");
+    assert!(basic.json().get("data").is_none());
+}
+
+#[tokio::test]
+async fn expired_access_tokens_fail_the_request() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+    let client = connect(&app.database_url()).await;
+    client
+        .batch_execute("UPDATE sessions SET access_expires_at = now() - interval '1 second'")
+        .await
+        .unwrap();
+    assert_rejected(&app, &jane.access, "expired").await;
+    // The refresh token still works and gives a valid access token.
+    let body = app
+        .gql(&refresh_mutation(), json!({"t": jane.refresh}), None)
+        .await;
+    let access = body["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap();
+    assert_eq!(viewer_name(&app, access).await, "jane");
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_session() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+
+    let first = app
+        .gql(&refresh_mutation(), json!({"t": jane.refresh}), None)
+        .await;
+    let payload = &first["data"]["refreshSession"];
+    let (access, refresh) = (
+        payload["accessToken"].as_str().unwrap().to_owned(),
+        payload["refreshToken"].as_str().unwrap().to_owned(),
+    );
+    assert_ne!(refresh, jane.refresh, "rotated");
+    assert_eq!(payload["user"]["email"], "jane@example.com");
+    assert_eq!(viewer_name(&app, &access).await, "jane");
+    assert_rejected(&app, &jane.access, "Invalid access token").await;
+
+    let second = app
+        .gql(&refresh_mutation(), json!({"t": refresh}), None)
+        .await;
+    let newest_access = second["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(viewer_name(&app, &newest_access).await, "jane");
+
+    // Presenting the first (used) refresh token again revokes the whole session.
+    let reuse = app
+        .gql(&refresh_mutation(), json!({"t": jane.refresh}), None)
+        .await;
+    assert_eq!(error_code(&reuse), "UNAUTHENTICATED");
+    assert!(
+        reuse["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already used"),
+        "{reuse}"
+    );
+    assert_rejected(&app, &newest_access, "revoked").await;
+    let after = app
+        .gql(
+            &refresh_mutation(),
+            json!({"t": second["data"]["refreshSession"]["refreshToken"]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(&after),
+        "UNAUTHENTICATED",
+        "the latest refresh token died with the session"
+    );
+
+    let unknown = app
+        .gql(&refresh_mutation(), json!({"t": "cdt_r_nope"}), None)
+        .await;
+    assert_eq!(error_code(&unknown), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn logout_takes_effect_on_the_next_request() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+    let body = app
+        .gql("mutation { logout }", json!({}), Some(&jane.access))
+        .await;
+    assert_eq!(body["data"]["logout"], true);
+    assert_rejected(&app, &jane.access, "revoked").await;
+    let refresh = app
+        .gql(&refresh_mutation(), json!({"t": jane.refresh}), None)
+        .await;
+    assert_eq!(error_code(&refresh), "UNAUTHENTICATED");
+
+    let anonymous = app.gql("mutation { logout }", json!({}), None).await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn change_password_revokes_other_sessions_and_renews_this_one() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+    let login =
+        format!("mutation($input: LoginInput!) {{ login(input: $input) {{ {AUTH_FIELDS} }} }}");
+    let other = app
+        .gql(
+            &login,
+            json!({"input": {"email": jane.email, "password": jane.password}}),
+            None,
+        )
+        .await;
+    let other_access = other["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(viewer_name(&app, &other_access).await, "jane");
+
+    let change = format!(
+        "mutation($c: String!, $n: String!) {{ changePassword(currentPassword: $c, newPassword: $n) {{ {AUTH_FIELDS} }} }}"
+    );
+    let wrong = app
+        .gql(
+            &change,
+            json!({"c": "not it at all", "n": "new password 1"}),
+            Some(&jane.access),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&wrong),
+        vec![(
+            "currentPassword".to_owned(),
+            "is not your current password".to_owned()
+        )]
+    );
+    let short = app
+        .gql(
+            &change,
+            json!({"c": jane.password, "n": "short"}),
+            Some(&jane.access),
+        )
+        .await;
+    assert_eq!(field_errors(&short)[0].0, "newPassword");
+
+    let body = app
+        .gql(
+            &change,
+            json!({"c": jane.password, "n": "new password 1"}),
+            Some(&jane.access),
+        )
+        .await;
+    let fresh = body["data"]["changePassword"]["accessToken"]
+        .as_str()
+        .expect("a new pair")
+        .to_owned();
+    assert_eq!(viewer_name(&app, &fresh).await, "jane");
+    assert_rejected(&app, &other_access, "revoked").await;
+
+    let old = app
+        .gql(
+            &login,
+            json!({"input": {"email": jane.email, "password": jane.password}}),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&old), "UNAUTHENTICATED");
+    let new = app
+        .gql(
+            &login,
+            json!({"input": {"email": jane.email, "password": "new password 1"}}),
+            None,
+        )
+        .await;
+    assert_eq!(new["data"]["login"]["user"]["username"], "jane");
+}
