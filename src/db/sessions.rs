@@ -65,6 +65,63 @@ pub async fn create(
         .await?)
 }
 
+/// Starts a session for `user_id` only if its password hash is still `verified_hash`, so a
+/// sign-in racing a password change cannot outlive it: the user row is share-locked, so the
+/// change either waits for this session (and then revokes it) or makes this check fail.
+/// Returns the session's id, or `None` if the password changed.
+pub async fn create_if_password(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    verified_hash: &str,
+    pair: StoredPair<'_>,
+) -> Result<Option<i64>, DbError> {
+    conn.transaction::<_, DbError, _>(async |conn| {
+        let current: Option<String> = users::table
+            .find(user_id)
+            .select(users::password_hash)
+            .for_share()
+            .first(conn)
+            .await
+            .optional()?;
+        if current.as_deref() != Some(verified_hash) {
+            return Ok(None);
+        }
+        Ok(Some(create(conn, user_id, pair).await?))
+    })
+    .await
+}
+
+/// Changes user `user_id`'s password hash, revokes their other sessions and gives session
+/// `session_id` a new token pair, atomically. False (and nothing changed) if that session
+/// was revoked meanwhile.
+pub async fn change_password(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    session_id: i64,
+    new_hash: &str,
+    pair: StoredPair<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let result = conn
+        .transaction::<_, DbError, _>(async |conn| {
+            diesel::update(users::table.find(user_id))
+                .set(users::password_hash.eq(new_hash))
+                .execute(conn)
+                .await?;
+            revoke_others(conn, user_id, session_id, now).await?;
+            if !replace_tokens(conn, session_id, pair, now).await? {
+                return Err(diesel::result::Error::RollbackTransaction.into());
+            }
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(true),
+        Err(DbError::Query(diesel::result::Error::RollbackTransaction)) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
 /// The session and user an access token belongs to, in one statement.
 pub async fn find_by_access_hash(
     conn: &mut AsyncPgConnection,
@@ -177,24 +234,28 @@ pub async fn rotate(
     .await
 }
 
-/// Gives session `session_id` a new token pair (e.g. after a password change).
-pub async fn replace_tokens(
+/// Gives session `session_id` a new token pair unless it is revoked; true if it did.
+async fn replace_tokens(
     conn: &mut AsyncPgConnection,
     session_id: i64,
     pair: StoredPair<'_>,
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    diesel::update(sessions::table.find(session_id))
-        .set((
-            sessions::access_token_hash.eq(pair.access_hash),
-            sessions::access_expires_at.eq(pair.access_expires_at),
-            sessions::refresh_token_hash.eq(pair.refresh_hash),
-            sessions::refresh_expires_at.eq(pair.refresh_expires_at),
-            sessions::refreshed_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+) -> Result<bool, DbError> {
+    let updated = diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::access_token_hash.eq(pair.access_hash),
+        sessions::access_expires_at.eq(pair.access_expires_at),
+        sessions::refresh_token_hash.eq(pair.refresh_hash),
+        sessions::refresh_expires_at.eq(pair.refresh_expires_at),
+        sessions::refreshed_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(updated == 1)
 }
 
 /// Revokes session `session_id` (idempotent).

@@ -5,7 +5,7 @@ use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as QueryError},
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::{DbError, schema::users};
 
@@ -121,6 +121,21 @@ pub async fn insert(
         .map_err(write_error)
 }
 
+/// Inserts an account and starts its first session, atomically; returns the user and the
+/// session's id.
+pub async fn register(
+    conn: &mut AsyncPgConnection,
+    new: &NewUser<'_>,
+    pair: super::sessions::StoredPair<'_>,
+) -> Result<(UserRow, i64), UserWriteError> {
+    conn.transaction::<_, UserWriteError, _>(async |conn| {
+        let user = insert(conn, new).await?;
+        let session_id = super::sessions::create(conn, user.id, pair).await?;
+        Ok((user, session_id))
+    })
+    .await
+}
+
 /// Applies profile changes to user `id`.
 pub async fn update_profile(
     conn: &mut AsyncPgConnection,
@@ -140,30 +155,16 @@ pub async fn update_profile(
         .map_err(write_error)
 }
 
-/// Replaces user `id`'s password hash.
-pub async fn set_password_hash(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    hash: &str,
-) -> Result<(), DbError> {
-    diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(hash))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Sets the role of the user named `username` (case-insensitively); false if none.
 pub async fn set_role(
     conn: &mut AsyncPgConnection,
     username: &str,
     role: &str,
 ) -> Result<bool, DbError> {
-    let updated =
-        diesel::update(users::table.filter(lower(users::username).eq(username.to_lowercase())))
-            .set(users::role.eq(role))
-            .execute(conn)
-            .await?;
+    let updated = diesel::update(users::table.filter(lower(users::username).eq(lower(username))))
+        .set(users::role.eq(role))
+        .execute(conn)
+        .await?;
     Ok(updated > 0)
 }
 
@@ -195,7 +196,7 @@ pub async fn find_by_username(
     username: &str,
 ) -> Result<Option<UserRow>, DbError> {
     Ok(users::table
-        .filter(lower(users::username).eq(username.to_lowercase()))
+        .filter(lower(users::username).eq(lower(username)))
         .select(UserRow::as_select())
         .first(conn)
         .await
@@ -208,7 +209,7 @@ pub async fn find_credentials(
     email: &str,
 ) -> Result<Option<(UserRow, String)>, DbError> {
     Ok(users::table
-        .filter(lower(users::email).eq(email.to_lowercase()))
+        .filter(lower(users::email).eq(lower(email)))
         .select((UserRow::as_select(), users::password_hash))
         .first(conn)
         .await
@@ -228,36 +229,34 @@ pub async fn password_hash(
         .optional()?)
 }
 
-/// Which of `username` and `email` are already taken by someone other than `except`.
+/// Which of `username` and `email` are already taken (ignoring case, as the unique
+/// indexes do) by someone other than `except`. One statement.
 pub async fn taken(
     conn: &mut AsyncPgConnection,
     username: Option<&str>,
     email: Option<&str>,
     except: Option<i64>,
 ) -> Result<Vec<Taken>, DbError> {
-    let username = username.map(str::to_lowercase);
-    let email = email.map(str::to_lowercase);
-    let rows: Vec<(String, String)> = users::table
+    // An empty string matches no account: usernames and emails are never empty.
+    let (username, email) = (username.unwrap_or_default(), email.unwrap_or_default());
+    let matches: Vec<(bool, bool)> = users::table
         .filter(
             lower(users::username)
-                .nullable()
-                .eq(username.clone())
-                .or(lower(users::email).nullable().eq(email.clone())),
+                .eq(lower(username))
+                .or(lower(users::email).eq(lower(email))),
         )
-        .filter(
-            users::id
-                .nullable()
-                .ne(except)
-                .or(except.is_none().into_sql::<diesel::sql_types::Bool>()),
-        )
-        .select((lower(users::username), lower(users::email)))
+        .filter(users::id.ne(except.unwrap_or(0)))
+        .select((
+            lower(users::username).eq(lower(username)),
+            lower(users::email).eq(lower(email)),
+        ))
         .load(conn)
         .await?;
     let mut taken = Vec::new();
-    if rows.iter().any(|(u, _)| Some(u) == username.as_ref()) {
+    if matches.iter().any(|(u, _)| *u) {
         taken.push(Taken::Username);
     }
-    if rows.iter().any(|(_, e)| Some(e) == email.as_ref()) {
+    if matches.iter().any(|(_, e)| *e) {
         taken.push(Taken::Email);
     }
     Ok(taken)

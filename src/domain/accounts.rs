@@ -1,10 +1,9 @@
 //! Accounts: registration, profile edits, roles.
 
-use diesel_async::AsyncConnection;
-
 use super::{
     policy::{Role, Viewer},
     sessions::{self, AuthSession},
+    tokens::TokenPair,
     validation,
 };
 use crate::{
@@ -104,20 +103,17 @@ pub async fn register(state: &AppState, input: Registration) -> Result<AuthSessi
     // No pooled connection is held while hashing.
     let hash = state.passwords.hash(input.password).await?;
 
+    let tokens = TokenPair::generate(chrono::Utc::now());
     let mut conn = db::connect(&state.pool).await?;
-    let now = chrono::Utc::now();
-    let result = conn
-        .transaction::<_, UserWriteError, _>(async |conn| {
-            let new = NewUser {
-                username: &username,
-                email: &email,
-                password_hash: &hash,
-            };
-            let user = db::users::insert(conn, &new).await?;
-            Ok(sessions::start(conn, &user, now).await?)
-        })
-        .await;
-    result.map_err(write_error)
+    let new = NewUser {
+        username: &username,
+        email: &email,
+        password_hash: &hash,
+    };
+    let (user, session_id) = db::users::register(&mut conn, &new, sessions::stored_pair(&tokens))
+        .await
+        .map_err(write_error)?;
+    Ok(sessions::new_session(user, session_id, tokens))
 }
 
 /// Applies `edit` to the viewer's profile.

@@ -34,20 +34,25 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 #[derive(Debug, Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    hashes: Arc<AtomicU64>,
     verifications: Arc<AtomicU64>,
 }
 
 impl Passwords {
     /// A hasher running at most `max_concurrent` hashes at a time.
     pub fn new(max_concurrent: usize) -> Self {
+        // Built now, not on the first unknown-email login (which would then take longer).
+        LazyLock::force(&DUMMY_HASH);
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            hashes: Arc::default(),
             verifications: Arc::default(),
         }
     }
 
     /// Hashes `password` into a PHC string.
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        self.hashes.fetch_add(1, Ordering::Relaxed);
         self.blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon2()
@@ -74,6 +79,11 @@ impl Passwords {
             })
             .await?;
         Ok(known && matches)
+    }
+
+    /// How many hashes ran (for tests proving that bad input is refused before hashing).
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
     }
 
     /// How many verifications ran (for tests proving that unknown emails are verified too).

@@ -1,8 +1,7 @@
 //! Sessions: sign-in, token refresh with reuse detection, sign-out, password changes, and
 //! turning an access token into a [`Viewer`].
 
-use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
+use chrono::Utc;
 
 use super::{
     accounts::FieldErrors,
@@ -12,7 +11,7 @@ use super::{
 };
 use crate::{
     db::{
-        self, DbError,
+        self,
         sessions::{Rotation, StoredPair},
         users::UserRow,
     },
@@ -34,7 +33,8 @@ pub struct AuthSession {
 /// The one message for a failed sign-in, whether the email or the password was wrong.
 pub const WRONG_CREDENTIALS: &str = "Wrong email or password.";
 
-fn stored(pair: &TokenPair) -> StoredPair<'_> {
+/// The stored form of a fresh pair: hashes and expiry times.
+pub fn stored_pair(pair: &TokenPair) -> StoredPair<'_> {
     StoredPair {
         access_hash: &pair.access.hash,
         access_expires_at: pair.access.expires_at,
@@ -43,23 +43,22 @@ fn stored(pair: &TokenPair) -> StoredPair<'_> {
     }
 }
 
-/// Starts a session for `user` on `conn` (inside the caller's transaction, if any).
-pub async fn start(
-    conn: &mut AsyncPgConnection,
-    user: &UserRow,
-    now: DateTime<Utc>,
-) -> Result<AuthSession, DbError> {
-    let tokens = TokenPair::generate(now);
-    let session_id = db::sessions::create(conn, user.id, stored(&tokens)).await?;
-    Ok(AuthSession {
-        viewer: Viewer {
-            user_id: user.id,
-            session_id,
-            role: Role::from_db(&user.role),
-        },
-        user: user.clone(),
+/// The viewer of a new session.
+fn viewer_of(user: &UserRow, session_id: i64) -> Viewer {
+    Viewer {
+        user_id: user.id,
+        session_id,
+        role: Role::from_db(&user.role),
+    }
+}
+
+/// Wraps a just-created session for the client.
+pub fn new_session(user: UserRow, session_id: i64, tokens: TokenPair) -> AuthSession {
+    AuthSession {
+        viewer: viewer_of(&user, session_id),
+        user,
         tokens,
-    })
+    }
 }
 
 /// Signs in with email and password. An unknown email runs a dummy verification, so both
@@ -83,12 +82,18 @@ pub async fn login(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let matches = state.passwords.verify(password, hash).await?;
-    let Some(user) = user.filter(|_| matches) else {
+    let matches = state.passwords.verify(password, hash.clone()).await?;
+    let (Some(user), Some(hash), true) = (user, hash, matches) else {
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
     };
+    let tokens = TokenPair::generate(Utc::now());
     let mut conn = db::connect(&state.pool).await?;
-    Ok(start(&mut conn, &user, Utc::now()).await?)
+    // None: the password changed while this sign-in was being checked.
+    let session_id =
+        db::sessions::create_if_password(&mut conn, user.id, &hash, stored_pair(&tokens))
+            .await?
+            .ok_or_else(|| AppError::Unauthenticated(WRONG_CREDENTIALS.into()))?;
+    Ok(new_session(user, session_id, tokens))
 }
 
 /// Exchanges a refresh token for a new pair. Presenting a token that was already
@@ -100,7 +105,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<AuthSessio
     match db::sessions::rotate(
         &mut conn,
         &tokens::hash(refresh_token),
-        stored(&tokens),
+        stored_pair(&tokens),
         now,
     )
     .await?
@@ -172,9 +177,20 @@ pub async fn change_password(
     let now = Utc::now();
     let tokens = TokenPair::generate(now);
     let mut conn = db::connect(&state.pool).await?;
-    db::users::set_password_hash(&mut conn, viewer.user_id, &new_hash).await?;
-    db::sessions::revoke_others(&mut conn, viewer.user_id, viewer.session_id, now).await?;
-    db::sessions::replace_tokens(&mut conn, viewer.session_id, stored(&tokens), now).await?;
+    let changed = db::sessions::change_password(
+        &mut conn,
+        viewer.user_id,
+        viewer.session_id,
+        &new_hash,
+        stored_pair(&tokens),
+        now,
+    )
+    .await?;
+    if !changed {
+        return Err(AppError::Unauthenticated(
+            "The session has been revoked. Sign in again.".into(),
+        ));
+    }
     let user = db::users::find(&mut conn, viewer.user_id)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("The account no longer exists.".into()))?;

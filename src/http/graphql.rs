@@ -212,10 +212,11 @@ impl<E: Executor> GraphqlEndpoint<E> {
         };
         result.map(Some).map_err(|err| {
             let unauthenticated = matches!(err, AppError::Unauthenticated(_));
-            let status = match media {
-                ResponseMedia::Json => StatusCode::OK,
-                ResponseMedia::GraphqlResponseJson if unauthenticated => StatusCode::UNAUTHORIZED,
-                ResponseMedia::GraphqlResponseJson => StatusCode::SERVICE_UNAVAILABLE,
+            let status = match (media, &err) {
+                (ResponseMedia::Json, _) => StatusCode::OK,
+                (_, AppError::Unauthenticated(_)) => StatusCode::UNAUTHORIZED,
+                (_, AppError::ServiceUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             let error: async_graphql::Error = err.into();
             let mut server_error = ServerError::new(error.message, None);

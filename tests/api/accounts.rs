@@ -106,8 +106,8 @@ async fn register_rejects_bad_input_with_field_errors() {
         let got: Vec<String> = field_errors(&body).into_iter().map(|(f, _)| f).collect();
         assert_eq!(got, fields, "{input}");
     }
-    // Nothing was created along the way.
-    assert_eq!(app.state.passwords.verifications(), 0);
+    // Every refusal came before hashing (a 129-character password included).
+    assert_eq!(app.state.passwords.hashes(), 0);
 }
 
 #[tokio::test]
@@ -306,4 +306,60 @@ fn set_role_command_promotes_and_reports_unknown_users() {
             .get(0)
     });
     assert_eq!(role, "admin");
+}
+
+#[tokio::test]
+async fn non_ascii_emails_can_sign_in() {
+    let app = TestApp::spawn().await;
+    let email = "İlker@example.com";
+    let body = app
+        .gql(
+            &register_mutation(),
+            json!({"input": {"username": "ilker", "email": email, "password": "12345678"}}),
+            None,
+        )
+        .await;
+    assert!(body["data"]["register"].is_object(), "{body}");
+    let login = app
+        .gql(
+            &login_mutation(),
+            json!({"input": {"email": email, "password": "12345678"}}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        login["data"]["login"]["user"]["username"], "ilker",
+        "{login}"
+    );
+}
+
+#[tokio::test]
+async fn a_unique_violation_past_the_check_is_still_a_field_error() {
+    use conduit::db::users::{NewUser, Taken, UserWriteError, insert};
+    let app = TestApp::spawn().await;
+    let mut conn = conduit::db::connect(&app.state.pool).await.unwrap();
+    let first = NewUser {
+        username: "race",
+        email: "race@example.com",
+        password_hash: "x",
+    };
+    insert(&mut conn, &first).await.unwrap();
+    let same_name = NewUser {
+        username: "RACE",
+        email: "other@example.com",
+        password_hash: "x",
+    };
+    assert!(matches!(
+        insert(&mut conn, &same_name).await,
+        Err(UserWriteError::Taken(Taken::Username))
+    ));
+    let same_email = NewUser {
+        username: "other",
+        email: "RACE@example.com",
+        password_hash: "x",
+    };
+    assert!(matches!(
+        insert(&mut conn, &same_email).await,
+        Err(UserWriteError::Taken(Taken::Email))
+    ));
 }

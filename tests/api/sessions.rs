@@ -265,3 +265,26 @@ async fn change_password_revokes_other_sessions_and_renews_this_one() {
         .await;
     assert_eq!(new["data"]["login"]["user"]["username"], "jane");
 }
+
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_revoke_the_session() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+    let mutation = refresh_mutation();
+    let (a, b) = tokio::join!(
+        app.gql(&mutation, json!({"t": jane.refresh}), None),
+        app.gql(&mutation, json!({"t": jane.refresh}), None),
+    );
+    let winners: Vec<&Value> = [&a, &b]
+        .into_iter()
+        .filter(|r| r["data"]["refreshSession"].is_object())
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one exchange succeeds: {a} {b}");
+    let loser = if winners[0] == &a { &b } else { &a };
+    assert_eq!(error_code(loser), "UNAUTHENTICATED");
+    // The second presentation is a reuse: the winner's new tokens die with the session.
+    let access = winners[0]["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap();
+    assert_rejected(&app, access, "revoked").await;
+}
