@@ -1,8 +1,22 @@
 //! The one conversion point from [`AppError`] to GraphQL errors with `extensions.code`.
 
-use async_graphql::{ErrorExtensionValues, Value};
+use async_graphql::{ErrorExtensionValues, ServerError, Value};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
+
+/// A GraphQL error with `extensions.code`.
+pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
+    with_code(ServerError::new(message, None), code)
+}
+
+/// Sets `extensions.code` on `error`.
+pub fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
+    error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", code.as_str());
+    error
+}
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {

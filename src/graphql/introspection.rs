@@ -10,7 +10,8 @@ use async_graphql::{
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
-use crate::{error::ErrorCode, http::reply::with_code};
+use super::error::with_code;
+use crate::error::ErrorCode;
 
 /// Refuses documents that select `__schema` or `__type`.
 pub struct RefuseIntrospection;

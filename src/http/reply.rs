@@ -1,7 +1,7 @@
 //! GraphQL JSON replies built by the transport itself: errors raised before or around
 //! execution, always in the GraphQL response shape `{"errors": [...]}`.
 
-use async_graphql::{ErrorExtensionValues, ServerError};
+use async_graphql::ServerError;
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -10,26 +10,13 @@ use serde::Serialize;
 
 use super::negotiate::ResponseMedia;
 use crate::error::ErrorCode;
+pub use crate::graphql::error::{coded_error, with_code};
 
 /// A response body holding errors only (no `data` entry: nothing was executed).
 #[derive(Serialize)]
 pub struct ErrorsBody<'a> {
     /// The errors.
     pub errors: &'a [ServerError],
-}
-
-/// A GraphQL error with `extensions.code`.
-pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
-    with_code(ServerError::new(message, None), code)
-}
-
-/// Sets `extensions.code` on `error`.
-pub fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
-    error
-        .extensions
-        .get_or_insert_with(ErrorExtensionValues::default)
-        .set("code", code.as_str());
-    error
 }
 
 /// A JSON reply with the given status and pre-serialized body.
