@@ -55,11 +55,6 @@ impl User {
         }
     }
 
-    /// The database id.
-    pub fn db_id(&self) -> i64 {
-        self.row.id
-    }
-
     fn viewer(&self, ctx: &Context<'_>) -> Option<Viewer> {
         self.viewer.or_else(|| guards::viewer(ctx))
     }
