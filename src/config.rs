@@ -20,6 +20,7 @@
 //! | `CORS_ALLOWED_ORIGINS` | development: any `localhost`/`127.0.0.1` origin; production: none | comma-separated origins allowed to call the API from a browser |
 //! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
+//! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -97,6 +98,8 @@ pub struct Config {
     pub graphiql: bool,
     /// Answer introspection queries.
     pub introspection: bool,
+    /// Report each response's SQL statement count in `extensions.sqlStatements`.
+    pub report_sql_statements: bool,
     /// Log line format.
     pub log_format: LogFormat,
 }
@@ -183,6 +186,7 @@ impl Config {
             cors_origins,
             graphiql: parse(&get, "GRAPHIQL_ENABLED", dev)?,
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
+            report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
             log_format,
         })
     }

@@ -1,11 +1,23 @@
 //! Database access: the pool, migrations and, later, one module of queries per table.
 //! SQL lives here and nowhere else.
 
+pub mod articles;
 pub mod bootstrap;
+pub mod follows;
+pub mod keyset;
 pub mod pool;
+pub mod request;
 pub mod sessions;
+pub mod tags;
 pub mod users;
 #[rustfmt::skip]
 pub mod schema;
 
 pub use pool::{DbConn, DbError, PgPool, build_pool, connect};
+pub use request::RequestDb;
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// SQL `lower(text)`, matching the case-insensitive unique indexes.
+    fn lower(value: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

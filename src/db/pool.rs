@@ -47,6 +47,12 @@ impl From<DbError> for AppError {
     }
 }
 
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        DbError::Query(err).into()
+    }
+}
+
 /// Builds the pool. No connection is opened until one is needed.
 ///
 /// Waiting for a free connection is bounded by `pool_wait`, opening one by

@@ -1,6 +1,37 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    articles (id) {
+        id -> Int8,
+        author_id -> Int8,
+        slug -> Text,
+        title -> Text,
+        description -> Text,
+        body -> Text,
+        tags -> Array<Nullable<Text>>,
+        favorites_count -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    favorites (user_id, article_id) {
+        user_id -> Int8,
+        article_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    follows (follower_id, followee_id) {
+        follower_id -> Int8,
+        followee_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Int8,
         user_id -> Int8,
@@ -11,6 +42,13 @@ diesel::table! {
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         refreshed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tags (name) {
+        name -> Text,
+        articles_count -> Int4,
     }
 }
 
@@ -33,10 +71,23 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        followers_count -> Int4,
+        following_count -> Int4,
     }
 }
 
+diesel::joinable!(articles -> users (author_id));
+diesel::joinable!(favorites -> articles (article_id));
+diesel::joinable!(favorites -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(used_refresh_tokens -> sessions (session_id));
 
-diesel::allow_tables_to_appear_in_same_query!(sessions, used_refresh_tokens, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    articles,
+    favorites,
+    follows,
+    sessions,
+    tags,
+    used_refresh_tokens,
+    users,
+);

@@ -124,7 +124,7 @@ pub async fn change_password(
 
 /// The session and user an access token belongs to, in one statement.
 pub async fn find_by_access_hash(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     hash: &[u8],
 ) -> Result<Option<AccessLookup>, DbError> {
     Ok(sessions::table
@@ -137,7 +137,7 @@ pub async fn find_by_access_hash(
             sessions::access_expires_at,
             sessions::revoked_at,
         ))
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?)
 }

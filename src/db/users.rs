@@ -7,13 +7,7 @@ use diesel::{
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::{DbError, schema::users};
-
-#[diesel::declare_sql_function]
-extern "SQL" {
-    /// SQL `lower(text)`, matching the case-insensitive unique indexes.
-    fn lower(value: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
+use super::{DbError, lower, schema::users};
 
 /// A row of `users`, without the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -33,6 +27,10 @@ pub struct UserRow {
     pub role: String,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// How many users follow this one.
+    pub followers_count: i32,
+    /// How many users this one follows.
+    pub following_count: i32,
 }
 
 /// A new account.
@@ -179,26 +177,26 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<UserRo
 }
 
 /// The users with these ids, in any order (one statement whatever the count).
-pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<UserRow>, DbError> {
+pub async fn find_many(mut conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<UserRow>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select(UserRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await?)
 }
 
 /// The user named `username`, case-insensitively.
 pub async fn find_by_username(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     username: &str,
 ) -> Result<Option<UserRow>, DbError> {
     Ok(users::table
         .filter(lower(users::username).eq(lower(username)))
         .select(UserRow::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?)
 }

@@ -4,14 +4,14 @@ use super::{
     policy::{Role, Viewer},
     sessions::{self, AuthSession},
     tokens::TokenPair,
-    validation,
+    validation::{self, FieldErrors},
 };
 use crate::{
     db::{
         self,
         users::{NewUser, ProfileChanges, Taken, UserRow, UserWriteError},
     },
-    error::{AppError, FieldError},
+    error::AppError,
     state::AppState,
 };
 
@@ -38,34 +38,6 @@ pub struct ProfileEdit {
     pub bio: Option<Option<String>>,
     /// New image URL, or clear it.
     pub image: Option<Option<String>>,
-}
-
-/// Collects field errors; `field` is the input field's schema name.
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<FieldError>);
-
-impl FieldErrors {
-    /// Records `message` for `field`, if there is one.
-    pub fn check(&mut self, field: &str, message: Option<String>) {
-        if let Some(message) = message {
-            self.0.push(FieldError {
-                field: field.to_owned(),
-                message,
-            });
-        }
-    }
-
-    /// Fails with BAD_USER_INPUT if anything was recorded.
-    pub fn into_result(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
-        Err(AppError::BadUserInput {
-            message: format!("Invalid input: {}", fields.join(", ")),
-            field_errors: self.0,
-        })
-    }
 }
 
 fn taken_errors(taken: &[Taken]) -> Result<(), AppError> {

@@ -2,8 +2,11 @@
 //! tokens, and the account and session flows that tie them to the database.
 
 pub mod accounts;
+pub mod articles;
 pub mod password;
 pub mod policy;
 pub mod sessions;
+pub mod slug;
+pub mod social;
 pub mod tokens;
 pub mod validation;

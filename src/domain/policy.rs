@@ -45,9 +45,36 @@ pub fn is_self(viewer: Option<&Viewer>, user_id: i64) -> bool {
     viewer.is_some_and(|v| v.user_id == user_id)
 }
 
+/// True when `viewer` is an admin.
+pub fn is_admin(viewer: Option<&Viewer>) -> bool {
+    viewer.is_some_and(|v| v.role == Role::Admin)
+}
+
 /// A user's email is private: visible to the user themself and to admins.
 pub fn can_view_email(viewer: Option<&Viewer>, user_id: i64) -> bool {
-    is_self(viewer, user_id) || viewer.is_some_and(|v| v.role == Role::Admin)
+    is_self(viewer, user_id) || is_admin(viewer)
+}
+
+/// Only its author may edit an article (admins moderate by deleting, not rewriting).
+pub fn can_update_article(viewer: Option<&Viewer>, author_id: i64) -> bool {
+    is_self(viewer, author_id)
+}
+
+/// Its author or an admin may delete an article.
+pub fn can_delete_article(viewer: Option<&Viewer>, author_id: i64) -> bool {
+    is_self(viewer, author_id) || is_admin(viewer)
+}
+
+/// A signed-in user may follow anyone but themself. `viewerIsFollowing` is false
+/// wherever this is.
+pub fn can_follow(viewer: Option<&Viewer>, user_id: i64) -> bool {
+    viewer.is_some_and(|v| v.user_id != user_id)
+}
+
+/// Any signed-in user may favorite any article. `viewerHasFavorited` is false wherever
+/// this is.
+pub fn can_favorite(viewer: Option<&Viewer>) -> bool {
+    viewer.is_some()
 }
 
 #[cfg(test)]
@@ -70,5 +97,33 @@ mod tests {
         assert!(!can_view_email(Some(&me), 3));
         assert!(can_view_email(Some(&admin), 3));
         assert!(!can_view_email(None, 1));
+    }
+
+    #[test]
+    fn articles_are_edited_by_their_author_and_deleted_by_author_or_admin() {
+        let author = Viewer {
+            user_id: 1,
+            session_id: 10,
+            role: Role::User,
+        };
+        let other = Viewer {
+            user_id: 3,
+            ..author
+        };
+        let admin = Viewer {
+            user_id: 2,
+            session_id: 20,
+            role: Role::Admin,
+        };
+        assert!(can_update_article(Some(&author), 1));
+        assert!(!can_update_article(Some(&admin), 1));
+        assert!(!can_update_article(Some(&other), 1));
+        assert!(!can_update_article(None, 1));
+        assert!(can_delete_article(Some(&author), 1));
+        assert!(can_delete_article(Some(&admin), 1));
+        assert!(!can_delete_article(Some(&other), 1));
+        assert!(!can_delete_article(None, 1));
+        assert!(can_follow(Some(&other), 1) && !can_follow(Some(&author), 1));
+        assert!(!can_follow(None, 1));
     }
 }

@@ -4,14 +4,13 @@
 use chrono::Utc;
 
 use super::{
-    accounts::FieldErrors,
     policy::{Role, Viewer},
     tokens::{self, TokenPair},
-    validation,
+    validation::{self, FieldErrors},
 };
 use crate::{
     db::{
-        self,
+        self, RequestDb,
         sessions::{Rotation, StoredPair},
         users::UserRow,
     },
@@ -202,14 +201,13 @@ pub async fn change_password(
 }
 
 /// Resolves an `Authorization` header value to the viewer, or says why it cannot.
-pub async fn authenticate(state: &AppState, authorization: &str) -> Result<Viewer, AppError> {
+pub async fn authenticate(db: &RequestDb, authorization: &str) -> Result<Viewer, AppError> {
     let token = tokens::from_authorization(authorization).ok_or_else(|| {
         AppError::Unauthenticated(
             "Send the access token as `Authorization: Bearer <token>`.".into(),
         )
     })?;
-    let mut conn = db::connect(&state.pool).await?;
-    let found = db::sessions::find_by_access_hash(&mut conn, &tokens::hash(token)).await?;
+    let found = db::sessions::find_by_access_hash(db.conn().await?, &tokens::hash(token)).await?;
     let Some(found) = found else {
         return Err(AppError::Unauthenticated("Invalid access token.".into()));
     };

@@ -1,4 +1,35 @@
-//! Input rules for accounts. Each check returns the message for its field, or `None`.
+//! Input rules. Each check returns the message for its field, or `None`; `FieldErrors`
+//! collects them into one BAD_USER_INPUT error.
+
+use crate::error::{AppError, FieldError};
+
+/// Collects field errors; `field` is the input field's schema name.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Records `message` for `field`, if there is one.
+    pub fn check(&mut self, field: &str, message: Option<String>) {
+        if let Some(message) = message {
+            self.0.push(FieldError {
+                field: field.to_owned(),
+                message,
+            });
+        }
+    }
+
+    /// Fails with BAD_USER_INPUT if anything was recorded.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        Err(AppError::BadUserInput {
+            message: format!("Invalid input: {}", fields.join(", ")),
+            field_errors: self.0,
+        })
+    }
+}
 
 /// Shortest username.
 pub const USERNAME_MIN: usize = 3;
@@ -66,6 +97,65 @@ pub fn image(value: &str) -> Option<String> {
     }
     let web = value.starts_with("https://") || value.starts_with("http://");
     (!web || value.contains(char::is_whitespace)).then(|| "must be an http(s) URL".to_owned())
+}
+
+/// Longest article title.
+pub const TITLE_MAX: usize = 200;
+/// Longest article description.
+pub const DESCRIPTION_MAX: usize = 1_000;
+/// Longest article body.
+pub const BODY_MAX: usize = 100_000;
+/// Most tags on one article.
+pub const TAGS_MAX: usize = 10;
+/// Longest tag.
+pub const TAG_MAX: usize = 32;
+
+/// 1–200 characters, not only spaces (checked after trimming).
+pub fn title(value: &str) -> Option<String> {
+    length("", value, 1, TITLE_MAX)
+}
+
+/// At most 1000 characters.
+pub fn description(value: &str) -> Option<String> {
+    length("", value, 0, DESCRIPTION_MAX)
+}
+
+/// 1–100000 characters, not only spaces.
+pub fn body(value: &str) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("must not be empty".to_owned());
+    }
+    length("", value, 1, BODY_MAX)
+}
+
+/// Normalises tags: trimmed, lower-cased, deduplicated in the order given. Fails when one
+/// is empty or longer than 32 characters, or when more than 10 remain.
+pub fn tags(values: &[String]) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        let tag = value.trim().to_lowercase();
+        if let Some(message) = length("each tag ", &tag, 1, TAG_MAX) {
+            return Err(message);
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > TAGS_MAX {
+        return Err(format!("at most {TAGS_MAX} tags"));
+    }
+    Ok(tags)
+}
+
+fn length(subject: &str, value: &str, min: usize, max: usize) -> Option<String> {
+    let len = value.chars().count();
+    if len < min {
+        Some(format!("{subject}must not be empty"))
+    } else if len > max {
+        Some(format!("{subject}must be at most {max} characters long"))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,42 @@
 //! DataLoaders: one per key type, created per request, one `= ANY($1)` statement per batch.
+//!
+//! Every loader of a request reads through the request's one connection ([`RequestDb`]),
+//! so loads that run at the same depth pipeline on it. Answers that depend on who asks
+//! (viewer flags) carry the viewer in their key.
+//!
+//! **Batching is deterministic.** async-graphql's DataLoader collects keys for a fixed
+//! delay (1 ms by default) and then loads them on a spawned task, so how many statements a
+//! query sends depended on how fast the machine resolved its fields: a page of 50 could
+//! split into several batches. Here the batch futures are not spawned but queued, with no
+//! delay, and [`LoadQueue::drive`] polls them on the request's own task right after each
+//! pass of the executor. Every key requested during one pass (all siblings of a list, at
+//! one depth) therefore lands in one batch, and the batches of one pass run concurrently,
+//! pipelined on the request's connection.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    pin::pin,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context as TaskContext, Poll, Wake, Waker},
+    time::Duration,
+};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{
+    Context,
+    dataloader::{DataLoader, Loader},
+};
+use futures_util::{
+    StreamExt,
+    future::{BoxFuture, poll_fn},
+    stream::FuturesUnordered,
+    task::AtomicWaker,
+};
 
 use crate::{
-    db::{self, DbError, PgPool, users::UserRow},
+    db::{self, DbError, RequestDb, articles::ArticleRow, users::UserRow},
     error::AppError,
 };
 
@@ -23,6 +54,12 @@ impl From<LoadError> for AppError {
     }
 }
 
+impl From<LoadError> for async_graphql::Error {
+    fn from(err: LoadError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
 impl From<DbError> for LoadError {
     fn from(err: DbError) -> Self {
         Self(Arc::new(err))
@@ -30,35 +67,217 @@ impl From<DbError> for LoadError {
 }
 
 /// Users by id.
-pub struct UserLoader {
-    pool: PgPool,
-}
+pub struct UserLoader(Arc<RequestDb>);
 
 impl Loader<i64> for UserLoader {
     type Value = Arc<UserRow>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let mut conn = db::connect(&self.pool).await?;
-        let rows = db::users::find_many(&mut conn, keys).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.id, Arc::new(row)))
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = db::users::find_many(self.0.conn().await?, ids).await?;
+        Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
+    }
+}
+
+/// Articles by id.
+pub struct ArticleLoader(Arc<RequestDb>);
+
+impl Loader<i64> for ArticleLoader {
+    type Value = Arc<ArticleRow>;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = db::articles::find_many(self.0.conn().await?, ids).await?;
+        Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
+    }
+}
+
+/// "Does `viewer` follow `user`?"
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Follows {
+    /// The asking user.
+    pub viewer: i64,
+    /// The user who may be followed.
+    pub user: i64,
+}
+
+/// "Has `viewer` favorited `article`?"
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Favorited {
+    /// The asking user.
+    pub viewer: i64,
+    /// The article.
+    pub article: i64,
+}
+
+/// Follow and favorite facts about pairs of (viewer, thing).
+pub struct RelationLoader(Arc<RequestDb>);
+
+impl RelationLoader {
+    /// Answers each key, one statement per distinct viewer (nearly always one).
+    async fn pairs<K: Copy + Eq + std::hash::Hash, F>(
+        &self,
+        keys: &[K],
+        split: impl Fn(K) -> (i64, i64),
+        query: F,
+    ) -> Result<HashMap<K, bool>, LoadError>
+    where
+        F: AsyncFn(&diesel_async::AsyncPgConnection, i64, &[i64]) -> Result<Vec<i64>, DbError>,
+    {
+        let conn = self.0.conn().await?;
+        let mut by_viewer: HashMap<i64, Vec<i64>> = HashMap::new();
+        for key in keys {
+            let (viewer, target) = split(*key);
+            by_viewer.entry(viewer).or_default().push(target);
+        }
+        let mut yes = std::collections::HashSet::new();
+        for (viewer, targets) in by_viewer {
+            for target in query(conn, viewer, &targets).await? {
+                yes.insert((viewer, target));
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|k| (*k, yes.contains(&split(*k))))
             .collect())
     }
 }
 
-/// The loaders of one request.
+impl Loader<Follows> for RelationLoader {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Follows]) -> Result<HashMap<Follows, bool>, Self::Error> {
+        self.pairs(keys, |k| (k.viewer, k.user), db::follows::followed_among)
+            .await
+    }
+}
+
+impl Loader<Favorited> for RelationLoader {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Favorited]) -> Result<HashMap<Favorited, bool>, Self::Error> {
+        self.pairs(
+            keys,
+            |k| (k.viewer, k.article),
+            db::articles::favorited_among,
+        )
+        .await
+    }
+}
+
+/// Batch loads waiting to run on the request's task.
+#[derive(Default)]
+pub struct LoadQueue {
+    pending: Mutex<Vec<BoxFuture<'static, ()>>>,
+    waker: AtomicWaker,
+}
+
+impl LoadQueue {
+    fn push(&self, load: BoxFuture<'static, ()>) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(load);
+        self.waker.wake();
+    }
+
+    fn take(&self) -> Vec<BoxFuture<'static, ()>> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Runs `work` (an execution using these loaders) to completion, running the batch
+    /// loads it queues after each of its passes. Loads queued here never run otherwise.
+    pub async fn drive<F: Future>(&self, work: F) -> F::Output {
+        let mut work = pin!(work);
+        let mut loads = FuturesUnordered::new();
+        poll_fn(|cx| {
+            self.waker.register(cx.waker());
+            // Poll the execution until it waits on something real. futures' combinators
+            // yield part-way through long lists (and wake themselves to go on); without
+            // this, the loads queued so far would start with half of a list's keys.
+            let flag = Arc::new(WokenFlag {
+                woken: AtomicBool::new(false),
+                inner: cx.waker().clone(),
+            });
+            let waker = Waker::from(Arc::clone(&flag));
+            let mut work_cx = TaskContext::from_waker(&waker);
+            for _ in 0..MAX_PASSES {
+                flag.woken.store(false, Ordering::Relaxed);
+                if let Poll::Ready(output) = work.as_mut().poll(&mut work_cx) {
+                    return Poll::Ready(output);
+                }
+                if !flag.woken.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            loads.extend(self.take());
+            // Completed loads wake the resolvers waiting on them, and so this task.
+            while let Poll::Ready(Some(())) = loads.poll_next_unpin(cx) {}
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+/// Most times [`LoadQueue::drive`] re-polls an execution that keeps yielding before it
+/// starts the queued loads (a bound, so a busy execution cannot starve its loads).
+const MAX_PASSES: usize = 64;
+
+/// A waker that records being woken, then wakes the task.
+struct WokenFlag {
+    woken: AtomicBool,
+    inner: Waker,
+}
+
+impl Wake for WokenFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Relaxed);
+        self.inner.wake_by_ref();
+    }
+}
+
+/// The loaders of one request, and its read connection.
 pub struct Loaders {
+    /// The request's read connection.
+    pub db: Arc<RequestDb>,
     /// Users by id.
     pub users: DataLoader<UserLoader>,
+    /// Articles by id.
+    pub articles: DataLoader<ArticleLoader>,
+    /// Follow and favorite facts.
+    pub relations: DataLoader<RelationLoader>,
+    /// Where the loaders queue their batches; see [`LoadQueue::drive`].
+    pub queue: Arc<LoadQueue>,
 }
 
 impl Loaders {
-    /// Fresh loaders (and so a fresh cache) for one request.
-    pub fn new(pool: &PgPool) -> Self {
+    /// Fresh loaders (and so a fresh cache) for one request, reading through `db`.
+    /// The execution using them must run inside `queue.drive`.
+    pub fn new(db: Arc<RequestDb>) -> Self {
+        let queue = Arc::new(LoadQueue::default());
         Self {
-            users: DataLoader::new(UserLoader { pool: pool.clone() }, tokio::spawn),
+            users: queued(UserLoader(Arc::clone(&db)), &queue),
+            articles: queued(ArticleLoader(Arc::clone(&db)), &queue),
+            relations: queued(RelationLoader(Arc::clone(&db)), &queue),
+            db,
+            queue,
         }
     }
+}
+
+/// A loader whose batches go to `queue`, with no delay.
+fn queued<T: Send + Sync + 'static>(inner: T, queue: &Arc<LoadQueue>) -> DataLoader<T> {
+    let queue = Arc::clone(queue);
+    DataLoader::new(inner, move |load| queue.push(load)).delay(Duration::ZERO)
+}
+
+/// The request's loaders.
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<Loaders>()
 }

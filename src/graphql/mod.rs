@@ -7,6 +7,7 @@ pub mod introspection;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
+pub mod pagination;
 pub mod query;
 pub mod scalars;
 pub mod types;

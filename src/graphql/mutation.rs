@@ -2,18 +2,21 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
 
 use super::{
-    guards, state,
+    guards,
+    node::{NodeKind, global_id},
+    state,
     types::{
+        article::{Article, CreateArticleInput, UpdateArticleInput},
         auth::{AuthPayload, LoginInput, RegisterInput, UpdateViewerInput},
         user::User,
     },
 };
 use crate::domain::{
     accounts::{self, Registration},
-    sessions,
+    articles, sessions, social,
 };
 
 /// Every write.
@@ -87,5 +90,85 @@ impl Mutation {
         let session =
             sessions::change_password(state(ctx), &viewer, current_password, new_password).await?;
         Ok(session.into())
+    }
+
+    /// Follows the user with this username; following someone already followed changes
+    /// nothing. Returns that user.
+    async fn follow_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The username to follow, in any case.")] username: String,
+    ) -> async_graphql::Result<User> {
+        let viewer = guards::require_viewer(ctx)?;
+        let row = social::follow(state(ctx), &viewer, &username).await?;
+        Ok(User::new(Arc::new(row)))
+    }
+
+    /// Stops following the user with this username; idempotent. Returns that user.
+    async fn unfollow_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The username to unfollow, in any case.")] username: String,
+    ) -> async_graphql::Result<User> {
+        let viewer = guards::require_viewer(ctx)?;
+        let row = social::unfollow(state(ctx), &viewer, &username).await?;
+        Ok(User::new(Arc::new(row)))
+    }
+
+    /// Publishes an article by the signed-in user.
+    async fn create_article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new article.")] input: CreateArticleInput,
+    ) -> async_graphql::Result<Article> {
+        let viewer = guards::require_viewer(ctx)?;
+        let row = articles::create(state(ctx), &viewer, input.into()).await?;
+        Ok(row.into())
+    }
+
+    /// Edits an article. Author only. A new title gives a new slug.
+    async fn update_article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] slug: String,
+        #[graphql(desc = "The fields to change.")] input: UpdateArticleInput,
+    ) -> async_graphql::Result<Article> {
+        let viewer = guards::require_viewer(ctx)?;
+        let row = articles::update(state(ctx), &viewer, &slug, input.into()).await?;
+        Ok(row.into())
+    }
+
+    /// Deletes an article with its favorites. Author or admin. Returns the deleted
+    /// article's ID.
+    async fn delete_article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] slug: String,
+    ) -> async_graphql::Result<ID> {
+        let viewer = guards::require_viewer(ctx)?;
+        let id = articles::delete(state(ctx), &viewer, &slug).await?;
+        Ok(global_id(NodeKind::Article, id))
+    }
+
+    /// Favorites an article; favoriting it again changes nothing.
+    async fn favorite_article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] slug: String,
+    ) -> async_graphql::Result<Article> {
+        let viewer = guards::require_viewer(ctx)?;
+        let row = articles::favorite(state(ctx), &viewer, &slug).await?;
+        Ok(row.into())
+    }
+
+    /// Takes back a favorite; idempotent.
+    async fn unfavorite_article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] slug: String,
+    ) -> async_graphql::Result<Article> {
+        let viewer = guards::require_viewer(ctx)?;
+        let row = articles::unfavorite(state(ctx), &viewer, &slug).await?;
+        Ok(row.into())
     }
 }

@@ -3,7 +3,7 @@
 use async_graphql::{ID, Interface};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::types::user::User;
+use super::types::{article::Article, user::User};
 
 /// Most IDs `nodes` takes at once.
 pub const NODES_MAX: usize = 100;
@@ -13,18 +13,22 @@ pub const NODES_MAX: usize = 100;
 pub enum NodeKind {
     /// A `User`.
     User,
+    /// An `Article`.
+    Article,
 }
 
 impl NodeKind {
     const fn prefix(self) -> &'static str {
         match self {
             Self::User => "User",
+            Self::Article => "Article",
         }
     }
 
     fn from_prefix(prefix: &str) -> Option<Self> {
         match prefix {
             "User" => Some(Self::User),
+            "Article" => Some(Self::Article),
             _ => None,
         }
     }
@@ -51,6 +55,8 @@ pub fn decode_global_id(id: &str) -> Option<(NodeKind, i64)> {
 pub enum Node {
     /// A user.
     User(User),
+    /// An article.
+    Article(Article),
 }
 
 #[cfg(test)]
@@ -61,7 +67,9 @@ mod tests {
     fn global_ids_round_trip_and_reject_garbage() {
         let id = global_id(NodeKind::User, 42);
         assert_eq!(decode_global_id(&id), Some((NodeKind::User, 42)));
-        for bad in ["", "42", "VXNlcjo", "QXJ0aWNsZTox", "VXNlcjotMQ"] {
+        let article = global_id(NodeKind::Article, 7);
+        assert_eq!(decode_global_id(&article), Some((NodeKind::Article, 7)));
+        for bad in ["", "42", "VXNlcjo", "Q29tbWVudDox", "VXNlcjotMQ"] {
             assert_eq!(decode_global_id(bad), None, "{bad}");
         }
     }

@@ -6,12 +6,23 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     guards,
-    loaders::Loaders,
+    loaders::loaders,
     node::{self, Node, NodeKind},
-    state,
-    types::user::User,
+    pagination::{Connection, MAX_PAGE, PageArgs},
+    types::{
+        article::{Article, article_list},
+        tag::Tag,
+        user::User,
+    },
 };
-use crate::{db, domain::accounts::FieldErrors, error::AppError};
+use crate::{
+    db::{self, articles::ArticleFilter},
+    domain::validation::FieldErrors,
+    error::AppError,
+};
+
+/// How many tags `popularTags` returns unless told.
+const POPULAR_TAGS_DEFAULT: i32 = 20;
 
 /// The root of every read.
 #[derive(Debug, Default, Clone, Copy)]
@@ -57,9 +68,8 @@ impl Query {
         let Some(viewer) = guards::viewer(ctx) else {
             return Ok(None);
         };
-        load_node(ctx, NodeKind::User, viewer.user_id)
-            .await
-            .map(|node| node.map(|Node::User(user)| user))
+        let row = loaders(ctx).users.load_one(viewer.user_id).await?;
+        Ok(row.map(User::new))
     }
 
     /// The user with this username (ignoring case); null if there is none.
@@ -68,13 +78,103 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The username, in any case.")] username: String,
     ) -> async_graphql::Result<Option<User>> {
-        let mut conn = db::connect(&state(ctx).pool)
-            .await
-            .map_err(AppError::from)?;
-        let row = db::users::find_by_username(&mut conn, &username)
+        let conn = loaders(ctx).db.conn().await.map_err(AppError::from)?;
+        let row = db::users::find_by_username(conn, &username)
             .await
             .map_err(AppError::from)?;
         Ok(row.map(|row| User::new(Arc::new(row))))
+    }
+
+    /// The article with this slug; null if there is none (or the slug is an old one).
+    async fn article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] slug: String,
+    ) -> async_graphql::Result<Option<Article>> {
+        let conn = loaders(ctx).db.conn().await.map_err(AppError::from)?;
+        let row = db::articles::find_by_slug(conn, &slug)
+            .await
+            .map_err(AppError::from)?;
+        Ok(row.map(Article::from))
+    }
+
+    /// All articles, newest first. Filters combine with AND.
+    #[allow(clippy::too_many_arguments)]
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+        #[graphql(desc = "Only articles with this tag (in any case).")] tag: Option<String>,
+        #[graphql(desc = "Only articles by the user with this username.")] author: Option<String>,
+        #[graphql(desc = "Only articles favorited by the user with this username.")]
+        favorited_by: Option<String>,
+    ) -> async_graphql::Result<Connection<Article>> {
+        let filter = ArticleFilter {
+            tag: tag.map(|tag| tag.trim().to_lowercase()),
+            author,
+            favorited_by,
+            ..ArticleFilter::default()
+        };
+        Ok(article_list(
+            ctx,
+            filter,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?)
+    }
+
+    /// Articles by users the viewer follows, newest first. UNAUTHENTICATED when anonymous.
+    async fn feed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Article>> {
+        let viewer = guards::require_viewer(ctx)?;
+        let filter = ArticleFilter {
+            feed_of: Some(viewer.user_id),
+            ..ArticleFilter::default()
+        };
+        Ok(article_list(
+            ctx,
+            filter,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?)
+    }
+
+    /// Tags by number of articles, most used first; ties by name.
+    async fn popular_tags(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many tags, 1–100 (default 20).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Tag>> {
+        let first = first.unwrap_or(POPULAR_TAGS_DEFAULT);
+        if !(1..=MAX_PAGE).contains(&i64::from(first)) {
+            let mut errors = FieldErrors::default();
+            errors.check("first", Some(format!("must be between 1 and {MAX_PAGE}")));
+            errors.into_result()?;
+        }
+        let conn = loaders(ctx).db.conn().await.map_err(AppError::from)?;
+        let rows = db::tags::popular(conn, i64::from(first))
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(Tag::from).collect())
     }
 }
 
@@ -86,16 +186,24 @@ fn decode(id: &ID, field: &str) -> Result<(NodeKind, i64), AppError> {
     })
 }
 
+/// Loads a node of any kind. Every kind's fields carry their own guards, so a node read
+/// here is exactly as protected as the same object read through a direct query.
 async fn load_node(
     ctx: &Context<'_>,
     kind: NodeKind,
     id: i64,
 ) -> async_graphql::Result<Option<Node>> {
-    let loaders = ctx.data::<Loaders>()?;
-    match kind {
-        NodeKind::User => {
-            let row = loaders.users.load_one(id).await.map_err(AppError::from)?;
-            Ok(row.map(|row| Node::User(User::new(row))))
-        }
-    }
+    let loaders = loaders(ctx);
+    Ok(match kind {
+        NodeKind::User => loaders
+            .users
+            .load_one(id)
+            .await?
+            .map(|row| Node::User(User::new(row))),
+        NodeKind::Article => loaders
+            .articles
+            .load_one(id)
+            .await?
+            .map(|row| Node::Article(Article::new(row))),
+    })
 }

@@ -4,7 +4,7 @@
 //! only, bounded bodies and batches, a deadline per request, and status codes that depend
 //! on the negotiated media type (see [`ResponseMedia`]).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{
     Executor, Extensions, ServerError, Variables,
@@ -27,11 +27,16 @@ use super::{
     reply,
 };
 use crate::{
+    db::RequestDb,
     domain::{policy::Viewer, sessions},
     error::{AppError, ErrorCode},
     graphql::loaders::Loaders,
     state::AppState,
 };
+
+/// The response extension counting the SQL statements a request sent on its read
+/// connection (session lookup included), when `REPORT_SQL_STATEMENTS` is on.
+pub const SQL_STATEMENTS_KEY: &str = "sqlStatements";
 
 /// Limits the handler enforces before and around execution.
 #[derive(Debug, Clone, Copy)]
@@ -138,12 +143,13 @@ pub async fn get<E: Executor>(
         Ok(params) => params,
         Err(message) => return bad_request(media, message),
     };
-    let viewer = match endpoint.authenticate(media, &headers).await {
+    let db = RequestDb::new(&endpoint.state.pool);
+    let viewer = match endpoint.authenticate(media, &headers, &db).await {
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
     endpoint
-        .run(media, true, viewer, Payload::Single(params))
+        .run(media, true, viewer, &db, Payload::Single(params))
         .await
 }
 
@@ -185,11 +191,12 @@ pub async fn post<E: Executor>(
         Ok(payload) => payload,
         Err((code, message)) => return reply::error(media, StatusCode::BAD_REQUEST, code, message),
     };
-    let viewer = match endpoint.authenticate(media, &headers).await {
+    let db = RequestDb::new(&endpoint.state.pool);
+    let viewer = match endpoint.authenticate(media, &headers, &db).await {
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
-    endpoint.run(media, false, viewer, payload).await
+    endpoint.run(media, false, viewer, &db, payload).await
 }
 
 impl<E: Executor> GraphqlEndpoint<E> {
@@ -200,12 +207,13 @@ impl<E: Executor> GraphqlEndpoint<E> {
         &self,
         media: ResponseMedia,
         headers: &HeaderMap,
+        db: &RequestDb,
     ) -> Result<Option<Viewer>, Response> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Ok(None);
         };
         let result = match value.to_str() {
-            Ok(value) => sessions::authenticate(&self.state, value).await,
+            Ok(value) => sessions::authenticate(db, value).await,
             Err(_) => Err(AppError::Unauthenticated(
                 "Invalid Authorization header.".into(),
             )),
@@ -237,17 +245,27 @@ impl<E: Executor> GraphqlEndpoint<E> {
         media: ResponseMedia,
         is_get: bool,
         viewer: Option<Viewer>,
+        db: &Arc<RequestDb>,
         payload: Payload,
     ) -> Response {
         let work = async {
             match payload {
                 Payload::Single(params) => {
-                    render_single(media, self.execute(params, is_get, viewer).await)
+                    let mut outcome = self.execute(params, is_get, viewer, db).await;
+                    if let Outcome::Executed(response) = &mut outcome
+                        && self.state.config.report_sql_statements
+                    {
+                        let count = i64::try_from(db.statements()).unwrap_or(i64::MAX);
+                        response
+                            .extensions
+                            .insert(SQL_STATEMENTS_KEY.to_owned(), count.into());
+                    }
+                    render_single(media, outcome)
                 }
                 Payload::Batch(list) => {
                     let outcomes = futures_util::future::join_all(
                         list.into_iter()
-                            .map(|params| self.execute(params, is_get, viewer)),
+                            .map(|params| self.execute(params, is_get, viewer, db)),
                     )
                     .await;
                     render_batch(media, outcomes)
@@ -272,7 +290,13 @@ impl<E: Executor> GraphqlEndpoint<E> {
     }
 
     /// Parses, checks and executes one operation.
-    async fn execute(&self, params: Params, is_get: bool, viewer: Option<Viewer>) -> Outcome {
+    async fn execute(
+        &self,
+        params: Params,
+        is_get: bool,
+        viewer: Option<Viewer>,
+        db: &Arc<RequestDb>,
+    ) -> Outcome {
         let Some(query) = params.query else {
             return Outcome::Malformed(reply::coded_error(
                 ErrorCode::BadRequest,
@@ -304,12 +328,14 @@ impl<E: Executor> GraphqlEndpoint<E> {
         request.operation_name = params.operation_name;
         request.variables = params.variables.unwrap_or_default();
         request.extensions = params.extensions.unwrap_or_default();
-        request.data.insert(Loaders::new(&self.state.pool));
+        let loaders = Loaders::new(Arc::clone(db));
+        let queue = Arc::clone(&loaders.queue);
+        request.data.insert(loaders);
         if let Some(viewer) = viewer {
             request.data.insert(viewer);
         }
 
-        let mut response = self.executor.execute(request).await;
+        let mut response = queue.drive(self.executor.execute(request)).await;
         if failed_before_execution(&response) {
             let errors = std::mem::take(&mut response.errors)
                 .into_iter()

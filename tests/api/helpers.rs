@@ -188,6 +188,8 @@ fn migrations_hash() -> u64 {
 }
 
 /// Development configuration pointing at `database_url`, with `vars` overriding.
+/// `extensions.sqlStatements` is off unless asked for, so whole responses compare as
+/// clients see them in production.
 pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(|name| {
         vars.iter()
@@ -196,6 +198,7 @@ pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
             .or_else(|| match name {
                 "DATABASE_URL" => Some(database_url.to_owned()),
                 "DATABASE_POOL_SIZE" => Some("4".to_owned()),
+                "REPORT_SQL_STATEMENTS" => Some("false".to_owned()),
                 _ => None,
             })
     })
@@ -332,7 +335,8 @@ pub struct ServerProcess {
     pub logs: Arc<Mutex<Vec<String>>>,
 }
 
-/// Runs `conduit` with `args` and only `vars` (plus PATH) in its environment, from a
+/// Runs `conduit` with `args` and only `vars` (plus PATH, and `REPORT_SQL_STATEMENTS=false`
+/// unless overridden) in its environment, from a
 /// directory without a `.env` file.
 pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conduit"));
@@ -341,6 +345,7 @@ pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .current_dir(std::env::temp_dir())
+        .env("REPORT_SQL_STATEMENTS", "false")
         .stdin(Stdio::null());
     for (name, value) in vars {
         command.env(name, value);

@@ -1,14 +1,19 @@
 //! Integration tests: the real router, the real binary, a real PostgreSQL.
 
 mod accounts;
+mod articles;
 mod cors_and_request_ids;
 mod database;
 mod email_guard;
 mod faults;
 mod helpers;
 mod ide_and_probes;
+mod pagination;
 mod production;
+mod publishing_guards;
 mod schema_export;
 mod server_process;
 mod sessions;
+mod social;
+mod statement_counts;
 mod transport;

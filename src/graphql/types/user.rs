@@ -5,12 +5,16 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, Object};
 
 use crate::{
-    db::users::UserRow,
+    db::{self, articles::ArticleFilter, follows::FollowList, users::UserRow},
     domain::policy::{self, Viewer},
+    error::AppError,
     graphql::{
         guards::{self, SelfOrAdmin},
+        loaders::{Follows, loaders},
         node::{NodeKind, global_id},
+        pagination::{Connection, List, PageArgs},
         scalars::DateTime,
+        types::article::{Article, article_list},
     },
 };
 
@@ -103,4 +107,132 @@ impl User {
     async fn is_viewer(&self, ctx: &Context<'_>) -> bool {
         policy::is_self(self.viewer(ctx).as_ref(), self.row.id)
     }
+
+    /// True when the signed-in user follows this user (always false for yourself).
+    async fn viewer_is_following(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let viewer = self.viewer(ctx);
+        let Some(viewer) = viewer.filter(|v| policy::can_follow(Some(v), self.row.id)) else {
+            return Ok(false);
+        };
+        let key = Follows {
+            viewer: viewer.user_id,
+            user: self.row.id,
+        };
+        Ok(loaders(ctx).relations.load_one(key).await?.unwrap_or(false))
+    }
+
+    /// How many users follow this user.
+    async fn followers_count(&self) -> i32 {
+        self.row.followers_count
+    }
+
+    /// How many users this user follows.
+    async fn following_count(&self) -> i32 {
+        self.row.following_count
+    }
+
+    /// The users who follow this user, newest follow first.
+    async fn followers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<User>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(user_list(ctx, FollowList::FollowersOf(self.row.id), args).await?)
+    }
+
+    /// The users this user follows, newest follow first.
+    async fn following(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<User>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(user_list(ctx, FollowList::FollowedBy(self.row.id), args).await?)
+    }
+
+    /// The articles this user wrote, newest first.
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Article>> {
+        let filter = ArticleFilter {
+            author_id: Some(self.row.id),
+            ..ArticleFilter::default()
+        };
+        Ok(article_list(
+            ctx,
+            filter,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?)
+    }
+
+    /// The articles this user has favorited, newest article first.
+    async fn favorite_articles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Article>> {
+        let filter = ArticleFilter {
+            favorited_by_id: Some(self.row.id),
+            ..ArticleFilter::default()
+        };
+        Ok(article_list(
+            ctx,
+            filter,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?)
+    }
+}
+
+/// One page of a follow list.
+async fn user_list(
+    ctx: &Context<'_>,
+    list: FollowList,
+    args: PageArgs,
+) -> Result<Connection<User>, AppError> {
+    let request = args.check(List::Follows(list))?;
+    let conn = loaders(ctx).db.conn().await?;
+    let page = db::follows::page(conn, list, &request.query).await?;
+    Ok(Connection::new(
+        request,
+        page,
+        |(_, position)| *position,
+        |(row, _)| User::new(Arc::new(row)),
+    ))
 }

@@ -1,0 +1,338 @@
+//! Queries on `articles` and `favorites`.
+
+use chrono::{DateTime, Utc};
+use diesel::{pg::Pg, prelude::*};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::{
+    DbError,
+    keyset::{Page, PageQuery, Position, paginate},
+    lower,
+    schema::{articles, favorites, follows, users},
+};
+
+/// Tag names as stored: never null (the column type allows null elements, the writes
+/// never store one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagList(pub Vec<String>);
+
+impl From<Vec<Option<String>>> for TagList {
+    fn from(tags: Vec<Option<String>>) -> Self {
+        Self(tags.into_iter().flatten().collect())
+    }
+}
+
+/// A row of `articles`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleRow {
+    /// Primary key.
+    pub id: i64,
+    /// The author's user id.
+    pub author_id: i64,
+    /// Unique URL name, derived from the title.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Short summary.
+    pub description: String,
+    /// Markdown body.
+    pub body: String,
+    /// Normalised tags, in the author's order.
+    #[diesel(deserialize_as = Vec<Option<String>>)]
+    pub tags: TagList,
+    /// How many users have favorited it.
+    pub favorites_count: i32,
+    /// When it was published.
+    pub created_at: DateTime<Utc>,
+    /// When its content last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ArticleRow {
+    /// The article's place in lists ordered newest first.
+    pub fn position(&self) -> Position {
+        Position {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
+/// A new article, slug included.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = articles)]
+pub struct NewArticle<'a> {
+    /// The author's user id.
+    pub author_id: i64,
+    /// A slug not yet in use (checked again by the unique index).
+    pub slug: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Short summary.
+    pub description: &'a str,
+    /// Markdown body.
+    pub body: &'a str,
+    /// Normalised tags.
+    pub tags: &'a [String],
+}
+
+/// Content changes; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = articles)]
+pub struct ArticleChanges {
+    /// New slug (with a new title).
+    pub slug: Option<String>,
+    /// New title.
+    pub title: Option<String>,
+    /// New summary.
+    pub description: Option<String>,
+    /// New body.
+    pub body: Option<String>,
+    /// New tags.
+    pub tags: Option<Vec<String>>,
+    /// The time of the edit.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Which articles a list holds; the conditions combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ArticleFilter {
+    /// Carrying this (normalised) tag.
+    pub tag: Option<String>,
+    /// Written by the user with this username (ignoring case).
+    pub author: Option<String>,
+    /// Written by this user id.
+    pub author_id: Option<i64>,
+    /// Favorited by the user with this username (ignoring case).
+    pub favorited_by: Option<String>,
+    /// Favorited by this user id.
+    pub favorited_by_id: Option<i64>,
+    /// Written by users this user id follows.
+    pub feed_of: Option<i64>,
+}
+
+fn filtered(filter: &ArticleFilter) -> articles::BoxedQuery<'_, Pg> {
+    let mut query = articles::table.into_boxed();
+    if let Some(tag) = &filter.tag {
+        query = query.filter(articles::tags.contains(vec![tag.as_str()]));
+    }
+    if let Some(username) = &filter.author {
+        let author = users::table
+            .filter(lower(users::username).eq(lower(username.as_str())))
+            .select(users::id);
+        query = query.filter(articles::author_id.eq_any(author));
+    }
+    if let Some(author_id) = filter.author_id {
+        query = query.filter(articles::author_id.eq(author_id));
+    }
+    if let Some(username) = &filter.favorited_by {
+        let favorited = favorites::table
+            .inner_join(users::table)
+            .filter(lower(users::username).eq(lower(username.as_str())))
+            .select(favorites::article_id);
+        query = query.filter(articles::id.eq_any(favorited));
+    }
+    if let Some(user_id) = filter.favorited_by_id {
+        let favorited = favorites::table
+            .filter(favorites::user_id.eq(user_id))
+            .select(favorites::article_id);
+        query = query.filter(articles::id.eq_any(favorited));
+    }
+    if let Some(user_id) = filter.feed_of {
+        let followed = follows::table
+            .filter(follows::follower_id.eq(user_id))
+            .select(follows::followee_id);
+        query = query.filter(articles::author_id.eq_any(followed));
+    }
+    query
+}
+
+/// One page of the articles matching `filter`, newest first.
+pub async fn page(
+    mut conn: &AsyncPgConnection,
+    filter: &ArticleFilter,
+    page: &PageQuery,
+) -> Result<Page<ArticleRow>, DbError> {
+    let rows = paginate!(filtered(filter), page, articles::created_at, articles::id)
+        .select(ArticleRow::as_select())
+        .load(&mut conn)
+        .await?;
+    Ok(page.finish(rows))
+}
+
+/// How many articles match `filter`.
+pub async fn count(mut conn: &AsyncPgConnection, filter: &ArticleFilter) -> Result<i64, DbError> {
+    Ok(filtered(filter).count().get_result(&mut conn).await?)
+}
+
+/// The articles with these ids, in any order (one statement whatever the count).
+pub async fn find_many(
+    mut conn: &AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<ArticleRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(ArticleRow::as_select())
+        .load(&mut conn)
+        .await?)
+}
+
+/// The article with this slug.
+pub async fn find_by_slug(
+    mut conn: &AsyncPgConnection,
+    slug: &str,
+) -> Result<Option<ArticleRow>, DbError> {
+    Ok(articles::table
+        .filter(articles::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?)
+}
+
+/// The article with this slug, locked until the transaction ends.
+pub async fn lock_by_slug(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> Result<Option<ArticleRow>, DbError> {
+    Ok(articles::table
+        .filter(articles::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// The slugs in use that are `base` or `base-<anything>`.
+pub async fn slugs_like(conn: &mut AsyncPgConnection, base: &str) -> Result<Vec<String>, DbError> {
+    let pattern = format!("{}-%", escape_like(base));
+    Ok(articles::table
+        .filter(articles::slug.eq(base).or(articles::slug.like(pattern)))
+        .select(articles::slug)
+        .load(conn)
+        .await?)
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Inserts an article; `None` when its slug was taken meanwhile.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &NewArticle<'_>,
+) -> Result<Option<ArticleRow>, DbError> {
+    Ok(diesel::insert_into(articles::table)
+        .values(new)
+        .on_conflict(articles::slug)
+        .do_nothing()
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+/// Applies `changes` to article `id`; `None` when a new slug was taken meanwhile.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    changes: &ArticleChanges,
+) -> Result<Option<ArticleRow>, DbError> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let result = diesel::update(articles::table.find(id))
+        .set(changes)
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+        .await;
+    match result {
+        Ok(row) => Ok(Some(row)),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+            if info.constraint_name() == Some("articles_slug_key") =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Deletes article `id` (its favorites go with it).
+pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), DbError> {
+    diesel::delete(articles::table.find(id))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records that `user_id` favorites `article_id` and counts it; idempotent. Returns the
+/// article as it is now.
+pub async fn favorite(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    article_id: i64,
+) -> Result<ArticleRow, DbError> {
+    let inserted = diesel::insert_into(favorites::table)
+        .values((
+            favorites::user_id.eq(user_id),
+            favorites::article_id.eq(article_id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    adjust_favorites(conn, article_id, inserted as i32).await
+}
+
+/// Removes `user_id`'s favorite of `article_id` and counts it; idempotent. Returns the
+/// article as it is now.
+pub async fn unfavorite(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    article_id: i64,
+) -> Result<ArticleRow, DbError> {
+    let deleted = diesel::delete(favorites::table.find((user_id, article_id)))
+        .execute(conn)
+        .await?;
+    adjust_favorites(conn, article_id, -(deleted as i32)).await
+}
+
+async fn adjust_favorites(
+    conn: &mut AsyncPgConnection,
+    article_id: i64,
+    by: i32,
+) -> Result<ArticleRow, DbError> {
+    let article = articles::table.find(article_id);
+    if by == 0 {
+        return Ok(article
+            .select(ArticleRow::as_select())
+            .get_result(conn)
+            .await?);
+    }
+    Ok(diesel::update(article)
+        .set(articles::favorites_count.eq(articles::favorites_count + by))
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Which of `article_ids` `user_id` has favorited.
+pub async fn favorited_among(
+    mut conn: &AsyncPgConnection,
+    user_id: i64,
+    article_ids: &[i64],
+) -> Result<Vec<i64>, DbError> {
+    if article_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(favorites::table
+        .filter(favorites::user_id.eq(user_id))
+        .filter(favorites::article_id.eq_any(article_ids))
+        .select(favorites::article_id)
+        .load(&mut conn)
+        .await?)
+}

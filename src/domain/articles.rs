@@ -1,0 +1,259 @@
+//! Articles: publishing, editing, deleting and favoriting, each in one transaction.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use super::{
+    policy::{self, Viewer},
+    slug,
+    validation::{self, FieldErrors},
+};
+use crate::{
+    db::{
+        self,
+        articles::{ArticleChanges, ArticleRow, NewArticle},
+    },
+    error::AppError,
+    state::AppState,
+};
+
+/// Times a write retries when a concurrent write took the slug it picked.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// A new article, as submitted.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Title: 1–200 characters.
+    pub title: String,
+    /// Summary: up to 1000 characters.
+    pub description: String,
+    /// Markdown body: 1–100000 characters.
+    pub body: String,
+    /// Tags, normalised on the way in.
+    pub tags: Vec<String>,
+}
+
+/// Changes to an article: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    /// New title (and so a new slug).
+    pub title: Option<String>,
+    /// New summary.
+    pub description: Option<String>,
+    /// New body.
+    pub body: Option<String>,
+    /// New tags, replacing the old ones.
+    pub tags: Option<Vec<String>>,
+}
+
+/// Publishes `draft` as `viewer`.
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    draft: Draft,
+) -> Result<ArticleRow, AppError> {
+    let mut errors = FieldErrors::default();
+    let title = draft.title.trim();
+    errors.check("title", validation::title(title));
+    let description = draft.description.trim();
+    errors.check("description", validation::description(description));
+    errors.check("body", validation::body(&draft.body));
+    let tags = checked_tags(&mut errors, &draft.tags);
+    let base = slug_base(&mut errors, title);
+    errors.into_result()?;
+
+    let mut conn = db::connect(&state.pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        for _ in 0..SLUG_ATTEMPTS {
+            let slug = free_slug(tx, &base).await?;
+            let new = NewArticle {
+                author_id: viewer.user_id,
+                slug: &slug,
+                title,
+                description,
+                body: &draft.body,
+                tags: &tags,
+            };
+            if let Some(row) = db::articles::insert(tx, &new).await? {
+                db::tags::add(tx, &tags).await?;
+                return Ok(row);
+            }
+        }
+        Err(slug_contention())
+    })
+    .await
+}
+
+/// Applies `edit` to the article `slug`: its author only. A new title gives a new slug
+/// (the old one stops resolving); an edit that changes nothing writes nothing.
+pub async fn update(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    edit: Edit,
+) -> Result<ArticleRow, AppError> {
+    let mut errors = FieldErrors::default();
+    let title = edit.title.as_deref().map(str::trim);
+    if let Some(title) = title {
+        errors.check("title", validation::title(title));
+    }
+    let description = edit.description.as_deref().map(str::trim);
+    if let Some(description) = description {
+        errors.check("description", validation::description(description));
+    }
+    if let Some(body) = &edit.body {
+        errors.check("body", validation::body(body));
+    }
+    let tags = edit
+        .tags
+        .as_ref()
+        .map(|tags| checked_tags(&mut errors, tags));
+    let base = title.map(|title| slug_base(&mut errors, title));
+    errors.into_result()?;
+
+    let mut conn = db::connect(&state.pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let current = find_for_write(tx, slug).await?;
+        if !policy::can_update_article(Some(viewer), current.author_id) {
+            return Err(AppError::Forbidden(
+                "Only the article's author may edit it.".into(),
+            ));
+        }
+        let mut changes = ArticleChanges {
+            title: title.filter(|t| *t != current.title).map(str::to_owned),
+            description: description
+                .filter(|d| *d != current.description)
+                .map(str::to_owned),
+            body: edit.body.clone().filter(|b| *b != current.body),
+            tags: tags.clone().filter(|t| *t != current.tags.0),
+            ..ArticleChanges::default()
+        };
+        if changes.title.is_none()
+            && changes.description.is_none()
+            && changes.body.is_none()
+            && changes.tags.is_none()
+        {
+            return Ok(current);
+        }
+        changes.updated_at = Some(chrono::Utc::now());
+        if let Some(new_tags) = &changes.tags {
+            let added: Vec<String> = new_tags
+                .iter()
+                .filter(|t| !current.tags.0.contains(t))
+                .cloned()
+                .collect();
+            let removed: Vec<String> = current
+                .tags
+                .0
+                .iter()
+                .filter(|t| !new_tags.contains(t))
+                .cloned()
+                .collect();
+            db::tags::add(tx, &added).await?;
+            db::tags::remove(tx, &removed).await?;
+        }
+        let base = base
+            .as_deref()
+            .filter(|base| !slug::has_base(&current.slug, base));
+        let Some(base) = base else {
+            return db::articles::update(tx, current.id, &changes)
+                .await?
+                .ok_or_else(slug_contention);
+        };
+        for _ in 0..SLUG_ATTEMPTS {
+            changes.slug = Some(free_slug(tx, base).await?);
+            if let Some(row) = db::articles::update(tx, current.id, &changes).await? {
+                return Ok(row);
+            }
+        }
+        Err(slug_contention())
+    })
+    .await
+}
+
+/// Deletes the article `slug` (its favorites go with it): its author or an admin.
+/// Returns its id.
+pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<i64, AppError> {
+    let mut conn = db::connect(&state.pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let current = find_for_write(tx, slug).await?;
+        if !policy::can_delete_article(Some(viewer), current.author_id) {
+            return Err(AppError::Forbidden(
+                "Only the article's author or an admin may delete it.".into(),
+            ));
+        }
+        db::articles::delete(tx, current.id).await?;
+        db::tags::remove(tx, &current.tags.0).await?;
+        Ok(current.id)
+    })
+    .await
+}
+
+/// Favorites the article `slug` for `viewer`; idempotent.
+pub async fn favorite(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<ArticleRow, AppError> {
+    let mut conn = db::connect(&state.pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let article = find(tx, slug).await?;
+        Ok(db::articles::favorite(tx, viewer.user_id, article.id).await?)
+    })
+    .await
+}
+
+/// Takes back `viewer`'s favorite of the article `slug`; idempotent.
+pub async fn unfavorite(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<ArticleRow, AppError> {
+    let mut conn = db::connect(&state.pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let article = find(tx, slug).await?;
+        Ok(db::articles::unfavorite(tx, viewer.user_id, article.id).await?)
+    })
+    .await
+}
+
+fn checked_tags(errors: &mut FieldErrors, tags: &[String]) -> Vec<String> {
+    validation::tags(tags).unwrap_or_else(|message| {
+        errors.check("tags", Some(message));
+        Vec::new()
+    })
+}
+
+fn slug_base(errors: &mut FieldErrors, title: &str) -> String {
+    let base = slug::base(title);
+    if base.is_empty() && validation::title(title).is_none() {
+        errors.check("title", Some("must contain a letter or a digit".into()));
+    }
+    base
+}
+
+async fn free_slug(tx: &mut AsyncPgConnection, base: &str) -> Result<String, AppError> {
+    let taken = db::articles::slugs_like(tx, base).await?;
+    Ok(slug::first_free(base, &taken))
+}
+
+async fn find(tx: &mut AsyncPgConnection, slug: &str) -> Result<ArticleRow, AppError> {
+    db::articles::find_by_slug(tx, slug)
+        .await?
+        .ok_or_else(|| not_found(slug))
+}
+
+async fn find_for_write(tx: &mut AsyncPgConnection, slug: &str) -> Result<ArticleRow, AppError> {
+    db::articles::lock_by_slug(tx, slug)
+        .await?
+        .ok_or_else(|| not_found(slug))
+}
+
+fn not_found(slug: &str) -> AppError {
+    AppError::NotFound(format!("No article has the slug {slug:?}."))
+}
+
+fn slug_contention() -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "no free slug after {SLUG_ATTEMPTS} attempts under concurrent writes"
+    ))
+}

@@ -1,0 +1,315 @@
+//! Relay cursor connections: argument rules, opaque cursors, and the connection types.
+//!
+//! Every list is ordered newest first and read by keyset ([`db::keyset`]). A cursor names
+//! a position in one particular list: it carries a tag of the list it came from, so a
+//! cursor from another list (another type, another filter, another user's list) is
+//! refused instead of silently paging somewhere else.
+
+use async_graphql::{Context, Object, OutputType};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::DateTime;
+use sha2::{Digest, Sha256};
+
+use super::loaders::loaders;
+use crate::{
+    db::{
+        self,
+        articles::ArticleFilter,
+        follows::FollowList,
+        keyset::{Direction, Page, PageQuery, Position},
+    },
+    domain::validation::FieldErrors,
+    error::AppError,
+};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE: i64 = 20;
+/// Largest `first` or `last`.
+pub const MAX_PAGE: i64 = 100;
+
+/// A list a connection pages through; its identity tags its cursors.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum List {
+    /// Articles matching a filter.
+    Articles(ArticleFilter),
+    /// Users on one side of someone's follows.
+    Follows(FollowList),
+}
+
+impl List {
+    /// A short digest of the list's identity, carried in its cursors.
+    fn tag(&self) -> String {
+        let digest = Sha256::digest(format!("{self:?}").as_bytes());
+        hex_prefix(&digest[..6])
+    }
+
+    /// How many items the list holds.
+    async fn count(&self, ctx: &Context<'_>) -> Result<i64, AppError> {
+        let conn = loaders(ctx).db.conn().await?;
+        Ok(match self {
+            Self::Articles(filter) => db::articles::count(conn, filter).await?,
+            Self::Follows(list) => db::follows::count(conn, *list).await?,
+        })
+    }
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The four Relay arguments, as given.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    /// `first`.
+    pub first: Option<i32>,
+    /// `after`.
+    pub after: Option<String>,
+    /// `last`.
+    pub last: Option<i32>,
+    /// `before`.
+    pub before: Option<String>,
+}
+
+/// A validated page request on one list.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// The list.
+    pub list: List,
+    /// What to read from it.
+    pub query: PageQuery,
+}
+
+impl PageArgs {
+    /// Checks the arguments against `list`: sizes 1–100 (default 20), not `first` with
+    /// `last`, `after` only with `first` and `before` only with `last`, and cursors from
+    /// this very list. Any violation is BAD_USER_INPUT naming the argument.
+    pub fn check(self, list: List) -> Result<PageRequest, AppError> {
+        let mut errors = FieldErrors::default();
+        for (name, value) in [("first", self.first), ("last", self.last)] {
+            if value.is_some_and(|n| !(1..=MAX_PAGE).contains(&i64::from(n))) {
+                errors.check(name, Some(format!("must be between 1 and {MAX_PAGE}")));
+            }
+        }
+        if self.first.is_some() && self.last.is_some() {
+            errors.check("last", Some("cannot be combined with first".into()));
+        }
+        if self.after.is_some() && self.before.is_some() {
+            errors.check("before", Some("cannot be combined with after".into()));
+        } else if self.after.is_some() && self.last.is_some() {
+            errors.check(
+                "after",
+                Some("pages with first; use before with last".into()),
+            );
+        } else if self.before.is_some() && self.first.is_some() {
+            errors.check(
+                "before",
+                Some("pages with last; use after with first".into()),
+            );
+        }
+        let tag = list.tag();
+        let mut cursor = |name: &str, raw: &Option<String>| {
+            let position = raw.as_deref().map(|raw| decode_cursor(raw, &tag));
+            match position {
+                Some(None) => {
+                    errors.check(name, Some("is not a cursor of this list".into()));
+                    None
+                }
+                Some(Some(position)) => Some(position),
+                None => None,
+            }
+        };
+        let after = cursor("after", &self.after);
+        let before = cursor("before", &self.before);
+        errors.into_result()?;
+
+        let backward = self.last.is_some() || self.before.is_some();
+        let query = if backward {
+            PageQuery {
+                direction: Direction::Backward,
+                from: before,
+                limit: self.last.map_or(DEFAULT_PAGE, i64::from),
+            }
+        } else {
+            PageQuery {
+                direction: Direction::Forward,
+                from: after,
+                limit: self.first.map_or(DEFAULT_PAGE, i64::from),
+            }
+        };
+        Ok(PageRequest { list, query })
+    }
+}
+
+/// Encodes a position in the list tagged `tag`. Clients must treat it as opaque.
+fn encode_cursor(tag: &str, position: Position) -> String {
+    let micros = position.created_at.timestamp_micros();
+    URL_SAFE_NO_PAD.encode(format!("{tag}:{micros}:{}", position.id))
+}
+
+/// Decodes a cursor of the list tagged `tag`; `None` if it is malformed or another's.
+fn decode_cursor(cursor: &str, tag: &str) -> Option<Position> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let mut parts = text.split(':');
+    let (found_tag, micros, id) = (parts.next()?, parts.next()?, parts.next()?);
+    if found_tag != tag || parts.next().is_some() {
+        return None;
+    }
+    Some(Position {
+        created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id: id.parse().ok()?,
+    })
+}
+
+/// A page of a list, with cursors to read on.
+pub struct Connection<T> {
+    edges: Vec<Edge<T>>,
+    has_next: bool,
+    has_previous: bool,
+    list: List,
+}
+
+impl<T> Connection<T> {
+    /// Wraps a page read for `request`; `node` turns each row into its schema object.
+    pub fn new<R>(
+        request: PageRequest,
+        page: Page<R>,
+        position: impl Fn(&R) -> Position,
+        node: impl Fn(R) -> T,
+    ) -> Self {
+        let tag = request.list.tag();
+        let (has_next, has_previous) = match request.query.direction {
+            Direction::Forward => (page.has_more, request.query.from.is_some()),
+            Direction::Backward => (request.query.from.is_some(), page.has_more),
+        };
+        let edges = page
+            .rows
+            .into_iter()
+            .map(|row| Edge {
+                cursor: encode_cursor(&tag, position(&row)),
+                node: node(row),
+            })
+            .collect();
+        Self {
+            edges,
+            has_next,
+            has_previous,
+            list: request.list,
+        }
+    }
+}
+
+/// A page of a list, with cursors to read on.
+#[Object(
+    concrete(name = "ArticleConnection", params(super::types::article::Article)),
+    concrete(name = "UserConnection", params(super::types::user::User))
+)]
+impl<T: OutputType + Clone> Connection<T>
+where
+    Edge<T>: OutputType,
+{
+    /// The items of the page with their cursors, newest first.
+    async fn edges(&self) -> &[Edge<T>] {
+        &self.edges
+    }
+
+    /// The items of the page, newest first (the edges without cursors).
+    async fn nodes(&self) -> Vec<T> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
+    }
+
+    /// Where the page lies in the list.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next,
+            has_previous_page: self.has_previous,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+        }
+    }
+
+    /// How many items the whole list holds (counted only when asked for).
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(self.list.count(ctx).await?)
+    }
+}
+
+/// One item of a page and its cursor.
+pub struct Edge<T> {
+    cursor: String,
+    node: T,
+}
+
+/// One item of a page and its cursor.
+#[Object(
+    concrete(name = "ArticleEdge", params(super::types::article::Article)),
+    concrete(name = "UserEdge", params(super::types::user::User))
+)]
+impl<T: OutputType + Clone> Edge<T> {
+    /// Pass as `after` (or `before`) to read on from this item.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The item.
+    async fn node(&self) -> T {
+        self.node.clone()
+    }
+}
+
+/// Where a page lies in its list.
+#[derive(async_graphql::SimpleObject)]
+pub struct PageInfo {
+    /// True when items follow the page (reading forward with `first`; with `last`,
+    /// true when `before` was given).
+    pub has_next_page: bool,
+    /// True when items precede the page (reading backward with `last`; with `first`,
+    /// true when `after` was given).
+    pub has_previous_page: bool,
+    /// The cursor of the page's first item.
+    pub start_cursor: Option<String>,
+    /// The cursor of the page's last item.
+    pub end_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn articles() -> List {
+        List::Articles(ArticleFilter::default())
+    }
+
+    #[test]
+    fn cursors_round_trip_only_in_their_own_list() {
+        let position = Position {
+            created_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(),
+            id: 7,
+        };
+        let cursor = encode_cursor(&articles().tag(), position);
+        assert_eq!(decode_cursor(&cursor, &articles().tag()), Some(position));
+        let tagged = List::Articles(ArticleFilter {
+            tag: Some("rust".into()),
+            ..ArticleFilter::default()
+        });
+        assert_eq!(decode_cursor(&cursor, &tagged.tag()), None);
+        assert_eq!(decode_cursor("garbage", &articles().tag()), None);
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let args = |first, last| PageArgs {
+            first,
+            last,
+            ..PageArgs::default()
+        };
+        let default = args(None, None).check(articles()).unwrap().query;
+        assert_eq!((default.direction, default.limit), (Direction::Forward, 20));
+        let back = args(None, Some(5)).check(articles()).unwrap().query;
+        assert_eq!((back.direction, back.limit), (Direction::Backward, 5));
+        for (first, last) in [(Some(0), None), (Some(101), None), (None, Some(-1))] {
+            assert!(args(first, last).check(articles()).is_err());
+        }
+        assert!(args(Some(1), Some(1)).check(articles()).is_err());
+    }
+}

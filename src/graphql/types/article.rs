@@ -1,0 +1,195 @@
+//! The `Article` type and its inputs.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object};
+
+use crate::{
+    db::{
+        self,
+        articles::{ArticleFilter, ArticleRow},
+    },
+    domain::{
+        articles::{Draft, Edit},
+        policy,
+    },
+    error::AppError,
+    graphql::{
+        guards,
+        loaders::{Favorited, loaders},
+        node::{NodeKind, global_id},
+        pagination::{Connection, List, PageArgs},
+        scalars::DateTime,
+        types::user::User,
+    },
+};
+
+/// A published article.
+#[derive(Debug, Clone)]
+pub struct Article {
+    row: Arc<ArticleRow>,
+}
+
+impl Article {
+    /// The article in `row`.
+    pub fn new(row: Arc<ArticleRow>) -> Self {
+        Self { row }
+    }
+
+    /// The article's row.
+    pub fn row(&self) -> &ArticleRow {
+        &self.row
+    }
+}
+
+impl From<ArticleRow> for Article {
+    fn from(row: ArticleRow) -> Self {
+        Self::new(Arc::new(row))
+    }
+}
+
+/// A published article.
+#[Object]
+impl Article {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Article, self.row.id)
+    }
+
+    /// URL name, unique, derived from the title; changes when the title does.
+    async fn slug(&self) -> &str {
+        &self.row.slug
+    }
+
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.row.title
+    }
+
+    /// Short summary.
+    async fn description(&self) -> &str {
+        &self.row.description
+    }
+
+    /// Markdown body.
+    async fn body(&self) -> &str {
+        &self.row.body
+    }
+
+    /// Lower-case, in the order given at creation.
+    async fn tags(&self) -> &[String] {
+        &self.row.tags.0
+    }
+
+    /// When it was published.
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
+    }
+
+    /// When its title, description, body or tags last changed.
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
+    }
+
+    /// Who wrote it.
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let row = loaders(ctx).users.load_one(self.row.author_id).await?;
+        let row = row.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("article {} has no author", self.row.id))
+        })?;
+        Ok(User::new(row))
+    }
+
+    /// How many users have favorited it.
+    async fn favorites_count(&self) -> i32 {
+        self.row.favorites_count
+    }
+
+    /// True when the signed-in user has favorited it.
+    async fn viewer_has_favorited(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let viewer = guards::viewer(ctx);
+        let Some(viewer) = viewer.filter(|v| policy::can_favorite(Some(v))) else {
+            return Ok(false);
+        };
+        let key = Favorited {
+            viewer: viewer.user_id,
+            article: self.row.id,
+        };
+        Ok(loaders(ctx).relations.load_one(key).await?.unwrap_or(false))
+    }
+
+    /// True when the signed-in user may edit it (its author).
+    async fn viewer_can_update(&self, ctx: &Context<'_>) -> bool {
+        policy::can_update_article(guards::viewer(ctx).as_ref(), self.row.author_id)
+    }
+
+    /// True when the signed-in user may delete it (its author or an admin).
+    async fn viewer_can_delete(&self, ctx: &Context<'_>) -> bool {
+        policy::can_delete_article(guards::viewer(ctx).as_ref(), self.row.author_id)
+    }
+}
+
+/// One page of the articles matching `filter`, newest first.
+pub async fn article_list(
+    ctx: &Context<'_>,
+    filter: ArticleFilter,
+    args: PageArgs,
+) -> Result<Connection<Article>, AppError> {
+    let request = args.check(List::Articles(filter.clone()))?;
+    let conn = loaders(ctx).db.conn().await?;
+    let page = db::articles::page(conn, &filter, &request.query).await?;
+    Ok(Connection::new(
+        request,
+        page,
+        ArticleRow::position,
+        Article::from,
+    ))
+}
+
+/// A new article.
+#[derive(Debug, InputObject)]
+pub struct CreateArticleInput {
+    /// 1–200 characters; the slug is made from it.
+    pub title: String,
+    /// Up to 1000 characters.
+    pub description: String,
+    /// Markdown, 1–100000 characters.
+    pub body: String,
+    /// Up to 10 tags of 1–32 characters; trimmed, lower-cased and deduplicated.
+    pub tags: Option<Vec<String>>,
+}
+
+impl From<CreateArticleInput> for Draft {
+    fn from(input: CreateArticleInput) -> Self {
+        Self {
+            title: input.title,
+            description: input.description,
+            body: input.body,
+            tags: input.tags.unwrap_or_default(),
+        }
+    }
+}
+
+/// Changes to an article; omitted fields stay as they are.
+#[derive(Debug, InputObject)]
+pub struct UpdateArticleInput {
+    /// New title (1–200 characters); gives the article a new slug.
+    pub title: Option<String>,
+    /// New summary (up to 1000 characters).
+    pub description: Option<String>,
+    /// New body (1–100000 characters).
+    pub body: Option<String>,
+    /// New tags, replacing the old ones (same rules as at creation).
+    pub tags: Option<Vec<String>>,
+}
+
+impl From<UpdateArticleInput> for Edit {
+    fn from(input: UpdateArticleInput) -> Self {
+        Self {
+            title: input.title,
+            description: input.description,
+            body: input.body,
+            tags: input.tags,
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! No N+1: the SQL statements a query sends depend on its shape, not on page sizes.
+//!
+//! Counted by diesel's instrumentation on the request's read connection and reported in
+//! `extensions.sqlStatements` (session lookup included; the pool's checkout sends none).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Account, TestApp};
+
+const ARTICLE_FIELDS: &str = "slug title description tags createdAt favoritesCount \
+     viewerHasFavorited author { username image viewerIsFollowing }";
+
+fn home(n: usize) -> String {
+    format!("{{ articles(first: {n}) {{ totalCount nodes {{ {ARTICLE_FIELDS} }} }} }}")
+}
+
+fn feed(n: usize) -> String {
+    format!("{{ feed(first: {n}) {{ totalCount nodes {{ {ARTICLE_FIELDS} }} }} }}")
+}
+
+fn profile(n: usize) -> String {
+    format!(
+        "{{ user(username: \"writer1\") {{ followersCount viewerIsFollowing \
+         articles(first: {n}) {{ totalCount nodes {{ {ARTICLE_FIELDS} }} }} \
+         favoriteArticles(first: {n}) {{ totalCount nodes {{ {ARTICLE_FIELDS} }} }} \
+         followers(first: {n}) {{ nodes {{ username viewerIsFollowing }} }} }} }}"
+    )
+}
+
+struct World {
+    app: TestApp,
+    reader: Account,
+}
+
+/// Three writers with 60 articles between them; the reader follows two of them and some
+/// of the fans; writer1 favorites 55 articles and has 11 followers (the reader, 10 fans).
+async fn world() -> World {
+    let app = TestApp::with_config(&[("REPORT_SQL_STATEMENTS", "true")]).await;
+    let reader = app.register("reader").await;
+    let mut writers = Vec::new();
+    for i in 1..=3 {
+        writers.push(app.register(&format!("writer{i}")).await);
+    }
+    let mut slugs = Vec::new();
+    for i in 0..60 {
+        let body = app
+            .gql(
+                "mutation($input: CreateArticleInput!) { createArticle(input: $input) { slug } }",
+                json!({"input": {"title": format!("Article {i}"), "description": "d",
+                                 "body": "b", "tags": [format!("t{}", i % 7), "common"]}}),
+                Some(&writers[i % 3].access),
+            )
+            .await;
+        slugs.push(
+            body["data"]["createArticle"]["slug"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for slug in slugs.iter().take(55) {
+        mutate(
+            &app,
+            &writers[0],
+            &format!("favoriteArticle(slug: \"{slug}\") {{ slug }}"),
+        )
+        .await;
+    }
+    for slug in slugs.iter().step_by(4) {
+        mutate(
+            &app,
+            &reader,
+            &format!("favoriteArticle(slug: \"{slug}\") {{ slug }}"),
+        )
+        .await;
+    }
+    for writer in ["writer1", "writer2"] {
+        mutate(
+            &app,
+            &reader,
+            &format!("followUser(username: \"{writer}\") {{ id }}"),
+        )
+        .await;
+    }
+    for i in 0..10 {
+        let fan = app.register(&format!("fan{i}")).await;
+        mutate(&app, &fan, "followUser(username: \"writer1\") { id }").await;
+        if i % 2 == 0 {
+            mutate(
+                &app,
+                &reader,
+                &format!("followUser(username: \"fan{i}\") {{ id }}"),
+            )
+            .await;
+        }
+    }
+    World { app, reader }
+}
+
+async fn mutate(app: &TestApp, who: &Account, selection: &str) {
+    let body = app
+        .gql(
+            &format!("mutation {{ {selection} }}"),
+            json!({}),
+            Some(&who.access),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+/// Runs `query` as the reader; returns its data and statement count.
+async fn run(w: &World, query: &str) -> (Value, i64) {
+    let body = w.app.gql(query, json!({}), Some(&w.reader.access)).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let count = body["extensions"]["sqlStatements"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no statement count: {body}"));
+    (body["data"].clone(), count)
+}
+
+fn len(value: &Value) -> usize {
+    value.as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn statement_counts_do_not_grow_with_page_size() {
+    let w = world().await;
+
+    let (small, home_5) = run(&w, &home(5)).await;
+    let (large, home_50) = run(&w, &home(50)).await;
+    assert_eq!(len(&small["articles"]["nodes"]), 5);
+    assert_eq!(len(&large["articles"]["nodes"]), 50);
+    assert_eq!(large["articles"]["totalCount"], 60);
+    let followed = large["articles"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["author"]["viewerIsFollowing"] == true)
+        .count();
+    assert!(followed > 0 && followed < 50, "viewer flags were computed");
+
+    let (small, feed_5) = run(&w, &feed(5)).await;
+    let (large, feed_50) = run(&w, &feed(50)).await;
+    assert_eq!(len(&small["feed"]["nodes"]), 5);
+    assert_eq!(len(&large["feed"]["nodes"]), 40);
+    assert_eq!(large["feed"]["totalCount"], 40);
+
+    let (small, profile_5) = run(&w, &profile(5)).await;
+    let (large, profile_50) = run(&w, &profile(50)).await;
+    assert_eq!(len(&small["user"]["favoriteArticles"]["nodes"]), 5);
+    assert_eq!(len(&large["user"]["favoriteArticles"]["nodes"]), 50);
+    assert_eq!(len(&large["user"]["articles"]["nodes"]), 20);
+    assert_eq!(len(&large["user"]["followers"]["nodes"]), 11);
+    assert_eq!(large["user"]["followersCount"], 11);
+
+    eprintln!(
+        "statements: home {home_5}/{home_50}, feed {feed_5}/{feed_50}, \
+         profile {profile_5}/{profile_50} (first: 5 / first: 50)"
+    );
+    assert_eq!(home_5, home_50, "home");
+    assert_eq!(feed_5, feed_50, "feed");
+    assert_eq!(profile_5, profile_50, "profile");
+    assert!(home_50 <= 8, "home sends {home_50} statements");
+    assert!(feed_50 <= 8, "feed sends {feed_50} statements");
+}
+
+#[tokio::test]
+async fn total_count_is_only_computed_when_selected() {
+    let w = world().await;
+    let (_, with_count) = run(&w, "{ articles(first: 3) { totalCount nodes { slug } } }").await;
+    let (_, without) = run(&w, "{ articles(first: 3) { nodes { slug } } }").await;
+    assert_eq!(with_count, without + 1);
+}
