@@ -11,6 +11,7 @@ mod ide_and_probes;
 mod pagination;
 mod production;
 mod publishing_guards;
+mod query_plans;
 mod schema_export;
 mod server_process;
 mod sessions;

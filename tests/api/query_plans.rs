@@ -1,0 +1,219 @@
+//! Every query path is served by an index: on tables large enough for the planner to
+//! prefer an index whenever one fits, the API's reads and writes start no sequential scan.
+//!
+//! PostgreSQL counts scans per table (`pg_stat_user_tables`); a backend reports its counts
+//! when it exits. So the test seeds a realistic volume, lets every connection go, takes the
+//! counts, runs each query path through the API, lets the pool's connections go again, and
+//! compares.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Account, TestApp, connect};
+
+/// Tables that grow with use; small lookup tables (tags) may be scanned.
+const LARGE_TABLES: [&str; 5] = ["users", "sessions", "articles", "favorites", "follows"];
+
+const SEED: &str = "
+INSERT INTO users (username, email, password_hash)
+    SELECT 'user' || g, 'user' || g || '@example.com', 'not-a-hash'
+    FROM generate_series(1, 5000) g;
+INSERT INTO sessions (user_id, access_token_hash, access_expires_at,
+                      refresh_token_hash, refresh_expires_at)
+    SELECT id, sha256(('a' || id)::bytea), now() + interval '1 hour',
+           sha256(('r' || id)::bytea), now() + interval '1 day'
+    FROM users WHERE username LIKE 'user%';
+INSERT INTO articles (author_id, slug, title, description, body, tags, created_at)
+    SELECT u.id, 'seeded-' || g, 'Seeded ' || g, 'about ' || g, 'body ' || g,
+           ARRAY['tag' || (g % 40), 'seeded'], now() - g * interval '1 minute'
+    FROM generate_series(1, 30000) g
+    JOIN users u ON u.username = 'user' || (1 + g % 5000);
+INSERT INTO favorites (user_id, article_id)
+    SELECT DISTINCT u.id, a.id
+    FROM generate_series(1, 60000) g
+    JOIN users u ON u.username = 'user' || (1 + (g * 7) % 5000)
+    JOIN articles a ON a.slug = 'seeded-' || (1 + (g * 13) % 30000);
+INSERT INTO follows (follower_id, followee_id)
+    SELECT DISTINCT f.id, t.id
+    FROM generate_series(1, 20000) g
+    JOIN users f ON f.username = 'user' || (1 + g % 5000)
+    JOIN users t ON t.username = 'user' || (1 + (g * 31) % 5000)
+    WHERE f.id <> t.id;
+INSERT INTO tags (name, articles_count)
+    SELECT tag, count(*) FROM articles, unnest(tags) AS tag GROUP BY tag;
+";
+
+/// Scans per large table so far: (table, seq_scan, idx_scan).
+async fn scans(url: &str) -> Vec<(String, i64, i64)> {
+    let client = connect(url).await;
+    let rows = client
+        .query(
+            "SELECT relname::text, seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables \
+             WHERE relname = ANY($1) ORDER BY relname",
+            &[&LARGE_TABLES.to_vec()],
+        )
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+/// Closes the app's idle connections and waits until every other backend on the
+/// database has exited (and so reported its scans).
+async fn settle(app: &TestApp) {
+    app.state.pool.retain(|_, _| false);
+    let name = app.database_url().rsplit('/').next().unwrap().to_owned();
+    let admin = connect(&crate::helpers::database_url("postgres")).await;
+    for _ in 0..200 {
+        let others: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&name],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if others == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("connections to {name} did not close");
+}
+
+async fn ok(app: &TestApp, who: &Account, query: &str, variables: Value) -> Value {
+    let body = app.gql(query, variables, Some(&who.access)).await;
+    assert!(body.get("errors").is_none(), "{query}: {body}");
+    body["data"].clone()
+}
+
+#[tokio::test]
+async fn no_query_path_scans_a_large_table_sequentially() {
+    let app = TestApp::spawn().await;
+    let reader = app.register("reader").await;
+    let writer = app.register("writer").await;
+    {
+        let seed = connect(&app.database_url()).await;
+        seed.batch_execute(SEED).await.unwrap();
+        seed.batch_execute("VACUUM ANALYZE").await.unwrap();
+    }
+    settle(&app).await;
+    let before = scans(&app.database_url()).await;
+    settle(&app).await;
+
+    const ARTICLE: &str = "slug title tags createdAt favoritesCount viewerHasFavorited \
+                           viewerCanUpdate author { username viewerIsFollowing }";
+    let list = |field: &str| {
+        format!(
+            "{{ {field} {{ totalCount pageInfo {{ endCursor startCursor }} \
+             nodes {{ {ARTICLE} }} }} }}"
+        )
+    };
+    ok(
+        &app,
+        &reader,
+        "mutation { followUser(username: \"user7\") { id } }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &reader,
+        "mutation { followUser(username: \"writer\") { id } }",
+        json!({}),
+    )
+    .await;
+    let home = ok(&app, &reader, &list("articles(first: 20)"), json!({})).await;
+    let cursor = home["articles"]["pageInfo"]["endCursor"].clone();
+    ok(
+        &app,
+        &reader,
+        &format!(
+            "query($c: String) {{ next: articles(first: 20, after: $c) {{ nodes {{ slug }} }} \
+             back: articles(last: 20, before: $c) {{ nodes {{ slug }} }} }}"
+        ),
+        json!({"c": cursor}),
+    )
+    .await;
+    for field in [
+        "articles(first: 20, tag: \"tag3\")",
+        "articles(first: 20, author: \"user12\")",
+        "articles(first: 20, favoritedBy: \"user14\")",
+        "articles(first: 20, tag: \"seeded\", author: \"user12\")",
+        "feed(first: 20)",
+    ] {
+        ok(&app, &reader, &list(field), json!({})).await;
+    }
+    ok(
+        &app,
+        &reader,
+        "{ user(username: \"user21\") { followersCount viewerIsFollowing \
+           articles(first: 10) { totalCount nodes { slug } } \
+           favoriteArticles(first: 10) { totalCount nodes { slug } } \
+           followers(first: 10) { totalCount nodes { username viewerIsFollowing } } \
+           following(first: 10) { totalCount nodes { username } } } \
+           popularTags(first: 10) { name articlesCount } }",
+        json!({}),
+    )
+    .await;
+    let article = ok(
+        &app,
+        &reader,
+        "{ article(slug: \"seeded-5\") { id slug author { id } } }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &reader,
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        json!({"ids": [article["article"]["id"], article["article"]["author"]["id"]]}),
+    )
+    .await;
+
+    // Writes: publish twice (the seeded title is taken: suffixes), edit, favorite, delete.
+    let create = "mutation { createArticle(input: {title: \"Seeded 5\", description: \"d\", \
+                  body: \"b\", tags: [\"tag1\", \"new\"]}) { slug } }";
+    let first = ok(&app, &writer, create, json!({})).await;
+    let second = ok(&app, &writer, create, json!({})).await;
+    assert_eq!(first["createArticle"]["slug"], "seeded-5-2");
+    assert_eq!(second["createArticle"]["slug"], "seeded-5-3");
+    let slug = first["createArticle"]["slug"].as_str().unwrap().to_owned();
+    for mutation in [
+        format!(
+            "updateArticle(slug: \"{slug}\", input: {{title: \"Fresh\", tags: [\"x\"]}}) {{ slug }}"
+        ),
+        "favoriteArticle(slug: \"fresh\") { favoritesCount }".to_owned(),
+        "unfavoriteArticle(slug: \"seeded-5-3\") { favoritesCount }".to_owned(),
+        "deleteArticle(slug: \"fresh\")".to_owned(),
+    ] {
+        ok(
+            &app,
+            &writer,
+            &format!("mutation {{ {mutation} }}"),
+            json!({}),
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &reader,
+        "mutation { unfollowUser(username: \"user7\") { id } }",
+        json!({}),
+    )
+    .await;
+
+    settle(&app).await;
+    let after = scans(&app.database_url()).await;
+    for ((table, seq_before, idx_before), (_, seq_after, idx_after)) in before.iter().zip(&after) {
+        assert_eq!(
+            seq_after - seq_before,
+            0,
+            "sequential scans on {table} (index scans: {})",
+            idx_after - idx_before
+        );
+        assert!(idx_after > idx_before, "{table} was not read at all");
+    }
+}
