@@ -130,10 +130,8 @@ async fn no_query_path_scans_a_large_table_sequentially() {
     ok(
         &app,
         &reader,
-        &format!(
-            "query($c: String) {{ next: articles(first: 20, after: $c) {{ nodes {{ slug }} }} \
-             back: articles(last: 20, before: $c) {{ nodes {{ slug }} }} }}"
-        ),
+        "query($c: String) { next: articles(first: 20, after: $c) { nodes { slug } } \
+         back: articles(last: 20, before: $c) { nodes { slug } } }",
         json!({"c": cursor}),
     )
     .await;
