@@ -3,26 +3,30 @@
 //! diesel-async pipelines statements sent through a shared `&AsyncPgConnection`: the
 //! DataLoaders of one request, resolving concurrently, write their statements to one
 //! connection back to back instead of each waiting for a connection of its own. The
-//! connection is taken from the pool on first use and returned when the request ends.
+//! connection is taken from the pool on first use and returned when the request ends,
+//! or earlier with [`RequestDb::release`].
 //!
 //! Every statement sent on it is counted through diesel's instrumentation, so the count
 //! can be reported per request (`extensions.sqlStatements`) and asserted by tests.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
+use std::{
+    ops::Deref,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::{DbConn, DbError, PgPool, connect};
 
 /// The read connection of one request, taken lazily.
 pub struct RequestDb {
     pool: PgPool,
-    conn: OnceCell<DbConn>,
+    conn: Mutex<Option<ReadConn>>,
     statements: Arc<AtomicUsize>,
 }
 
@@ -31,36 +35,55 @@ impl RequestDb {
     pub fn new(pool: &PgPool) -> Arc<Self> {
         Arc::new(Self {
             pool: pool.clone(),
-            conn: OnceCell::new(),
+            conn: Mutex::new(None),
             statements: Arc::default(),
         })
     }
 
-    /// The request's connection: share it (`&mut &*conn`) to pipeline concurrent reads.
-    pub async fn conn(&self) -> Result<&AsyncPgConnection, DbError> {
-        let conn = self
-            .conn
-            .get_or_try_init(|| async {
-                let mut conn = connect(&self.pool).await?;
-                conn.set_instrumentation(StatementCounter(Arc::clone(&self.statements)));
-                Ok::<_, DbError>(conn)
-            })
-            .await?;
+    /// The request's connection. Concurrent reads through it pipeline.
+    pub async fn conn(&self) -> Result<ReadConn, DbError> {
+        let mut slot = self.conn.lock().await;
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
+        }
+        let mut conn = connect(&self.pool).await?;
+        conn.set_instrumentation(StatementCounter(Arc::clone(&self.statements)));
+        let conn = ReadConn(Arc::new(Counted(conn)));
+        *slot = Some(conn.clone());
         Ok(conn)
     }
 
-    /// How many SQL statements this request has sent on its connection so far.
+    /// Gives the connection back to the pool (once reads in flight finish); the next read
+    /// takes one again. A mutation calls this before its transaction takes a connection
+    /// of its own, so that no request ever holds one connection while waiting for another.
+    pub async fn release(&self) {
+        self.conn.lock().await.take();
+    }
+
+    /// How many SQL statements this request has sent on its connections so far.
     pub fn statements(&self) -> usize {
         self.statements.load(Ordering::Relaxed)
     }
 }
 
-impl Drop for RequestDb {
+/// A handle on a request's read connection; dereferences to the connection.
+#[derive(Clone)]
+pub struct ReadConn(Arc<Counted>);
+
+impl Deref for ReadConn {
+    type Target = AsyncPgConnection;
+
+    fn deref(&self) -> &AsyncPgConnection {
+        &self.0.0
+    }
+}
+
+/// A pooled connection counting into a request; stops counting when returned.
+struct Counted(DbConn);
+
+impl Drop for Counted {
     fn drop(&mut self) {
-        // The connection goes back to the pool: stop counting into this request.
-        if let Some(conn) = self.conn.get_mut() {
-            conn.set_instrumentation(NoCounting);
-        }
+        self.0.set_instrumentation(NoCounting);
     }
 }
 

@@ -207,7 +207,8 @@ pub async fn authenticate(db: &RequestDb, authorization: &str) -> Result<Viewer,
             "Send the access token as `Authorization: Bearer <token>`.".into(),
         )
     })?;
-    let found = db::sessions::find_by_access_hash(db.conn().await?, &tokens::hash(token)).await?;
+    let conn = db.conn().await?;
+    let found = db::sessions::find_by_access_hash(&conn, &tokens::hash(token)).await?;
     let Some(found) = found else {
         return Err(AppError::Unauthenticated("Invalid access token.".into()));
     };

@@ -4,14 +4,20 @@
 //! so loads that run at the same depth pipeline on it. Answers that depend on who asks
 //! (viewer flags) carry the viewer in their key.
 //!
-//! **Batching is deterministic.** async-graphql's DataLoader collects keys for a fixed
-//! delay (1 ms by default) and then loads them on a spawned task, so how many statements a
-//! query sends depended on how fast the machine resolved its fields: a page of 50 could
-//! split into several batches. Here the batch futures are not spawned but queued, with no
-//! delay, and [`LoadQueue::drive`] polls them on the request's own task right after each
-//! pass of the executor. Every key requested during one pass (all siblings of a list, at
-//! one depth) therefore lands in one batch, and the batches of one pass run concurrently,
-//! pipelined on the request's connection.
+//! **Statement counts are deterministic.** async-graphql's DataLoader collects keys for a
+//! fixed delay (1 ms by default) and then loads them on a spawned task, so how many
+//! statements a query sent depended on how fast the machine resolved fields and how the
+//! database's answers happened to interleave: a page of 50 could split into several
+//! batches. Here every read of a request runs in *waves*:
+//!
+//! - batch loads are not spawned but queued (with no delay), and the other reads
+//!   resolvers make (pages, counts, lookups) are queued too, through [`Loaders::read`];
+//! - [`LoadQueue::drive`] polls the execution until it only waits on queued work, then
+//!   starts everything queued as one wave, running concurrently (pipelined on the
+//!   request's connection), and starts the next wave only when the whole wave is done.
+//!
+//! So one wave serves one level of the query: every key of a list's items lands in one
+//! batch, whatever the page size, the machine's speed or the order answers arrive in.
 
 use std::{
     collections::HashMap,
@@ -36,7 +42,7 @@ use futures_util::{
 };
 
 use crate::{
-    db::{self, DbError, RequestDb, articles::ArticleRow, users::UserRow},
+    db::{self, DbError, RequestDb, articles::ArticleRow, request::ReadConn, users::UserRow},
     error::AppError,
 };
 
@@ -74,7 +80,8 @@ impl Loader<i64> for UserLoader {
     type Error = LoadError;
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = db::users::find_many(self.0.conn().await?, ids).await?;
+        let conn = self.0.conn().await?;
+        let rows = db::users::find_many(&conn, ids).await?;
         Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
     }
 }
@@ -87,7 +94,8 @@ impl Loader<i64> for ArticleLoader {
     type Error = LoadError;
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = db::articles::find_many(self.0.conn().await?, ids).await?;
+        let conn = self.0.conn().await?;
+        let rows = db::articles::find_many(&conn, ids).await?;
         Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
     }
 }
@@ -132,7 +140,7 @@ impl RelationLoader {
         }
         let mut yes = std::collections::HashSet::new();
         for (viewer, targets) in by_viewer {
-            for target in query(conn, viewer, &targets).await? {
+            for target in query(&conn, viewer, &targets).await? {
                 yes.insert((viewer, target));
             }
         }
@@ -212,7 +220,11 @@ impl LoadQueue {
                     break;
                 }
             }
-            loads.extend(self.take());
+            // A new wave only once the last one is done: what its answers unblock joins
+            // the next wave whole, instead of trickling into several.
+            if loads.is_empty() {
+                loads.extend(self.take());
+            }
             // Completed loads wake the resolvers waiting on them, and so this task.
             while let Poll::Ready(Some(())) = loads.poll_next_unpin(cx) {}
             Poll::Pending
@@ -268,6 +280,31 @@ impl Loaders {
             db,
             queue,
         }
+    }
+}
+
+impl Loaders {
+    /// Runs one read (a page, a count, a lookup) in the request's next wave of loads, on
+    /// the request's connection. `read` gets the connection and must own what it uses.
+    pub async fn read<T, F>(&self, read: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(ReadConn) -> BoxFuture<'static, Result<T, DbError>> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let db = Arc::clone(&self.db);
+        self.queue.push(Box::pin(async move {
+            let result = match db.conn().await {
+                Ok(conn) => read(conn).await,
+                Err(err) => Err(err),
+            };
+            // The receiver is gone only if the request was cancelled.
+            let _ = tx.send(result);
+        }));
+        let result = rx.await.map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a queued read was dropped before it ran"))
+        })?;
+        Ok(result?)
     }
 }
 

@@ -45,11 +45,17 @@ impl List {
 
     /// How many items the list holds.
     async fn count(&self, ctx: &Context<'_>) -> Result<i64, AppError> {
-        let conn = loaders(ctx).db.conn().await?;
-        Ok(match self {
-            Self::Articles(filter) => db::articles::count(conn, filter).await?,
-            Self::Follows(list) => db::follows::count(conn, *list).await?,
-        })
+        let list = self.clone();
+        loaders(ctx)
+            .read(move |conn| {
+                Box::pin(async move {
+                    match list {
+                        Self::Articles(filter) => db::articles::count(&conn, &filter).await,
+                        Self::Follows(list) => db::follows::count(&conn, list).await,
+                    }
+                })
+            })
+            .await
     }
 }
 

@@ -78,10 +78,11 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The username, in any case.")] username: String,
     ) -> async_graphql::Result<Option<User>> {
-        let conn = loaders(ctx).db.conn().await.map_err(AppError::from)?;
-        let row = db::users::find_by_username(conn, &username)
-            .await
-            .map_err(AppError::from)?;
+        let row = loaders(ctx)
+            .read(move |conn| {
+                Box::pin(async move { db::users::find_by_username(&conn, &username).await })
+            })
+            .await?;
         Ok(row.map(|row| User::new(Arc::new(row))))
     }
 
@@ -91,10 +92,11 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Option<Article>> {
-        let conn = loaders(ctx).db.conn().await.map_err(AppError::from)?;
-        let row = db::articles::find_by_slug(conn, &slug)
-            .await
-            .map_err(AppError::from)?;
+        let row = loaders(ctx)
+            .read(move |conn| {
+                Box::pin(async move { db::articles::find_by_slug(&conn, &slug).await })
+            })
+            .await?;
         Ok(row.map(Article::from))
     }
 
@@ -170,10 +172,10 @@ impl Query {
             errors.check("first", Some(format!("must be between 1 and {MAX_PAGE}")));
             errors.into_result()?;
         }
-        let conn = loaders(ctx).db.conn().await.map_err(AppError::from)?;
-        let rows = db::tags::popular(conn, i64::from(first))
-            .await
-            .map_err(AppError::from)?;
+        let limit = i64::from(first);
+        let rows = loaders(ctx)
+            .read(move |conn| Box::pin(async move { db::tags::popular(&conn, limit).await }))
+            .await?;
         Ok(rows.into_iter().map(Tag::from).collect())
     }
 }

@@ -263,11 +263,13 @@ impl<E: Executor> GraphqlEndpoint<E> {
                     render_single(media, outcome)
                 }
                 Payload::Batch(list) => {
-                    let outcomes = futures_util::future::join_all(
-                        list.into_iter()
-                            .map(|params| self.execute(params, is_get, viewer, db)),
-                    )
-                    .await;
+                    // One after another, sharing the request's read connection: a batch
+                    // holds at most one pooled connection for reads at any time (plus a
+                    // mutation's own, after the read one is released).
+                    let mut outcomes = Vec::with_capacity(list.len());
+                    for params in list {
+                        outcomes.push(self.execute(params, is_get, viewer, db).await);
+                    }
                     render_batch(media, outcomes)
                 }
             }
@@ -314,6 +316,10 @@ impl<E: Executor> GraphqlEndpoint<E> {
         };
         match operation_type(&document, params.operation_name.as_deref()) {
             Some(OperationType::Mutation) if is_get => return Outcome::MutationOverGet,
+            // Mutations write on connections of their own: hand the read connection (taken
+            // to authenticate) back first, so a request never holds one while awaiting
+            // another (which, with every pooled connection held, would wait forever).
+            Some(OperationType::Mutation) => db.release().await,
             Some(OperationType::Subscription) => {
                 return Outcome::Rejected(vec![reply::coded_error(
                     ErrorCode::BadRequest,

@@ -79,3 +79,28 @@ fn migration_count() -> usize {
         .filter(|e| e.as_ref().unwrap().path().is_dir())
         .count()
 }
+
+#[tokio::test]
+async fn a_signed_in_mutation_needs_only_one_pooled_connection_at_a_time() {
+    // The session lookup takes the request's read connection; the mutation's transaction
+    // needs one too. With a pool of one, holding the first while waiting for the second
+    // would fail after the pool wait.
+    let app = TestApp::with_config(&[
+        ("DATABASE_POOL_SIZE", "1"),
+        ("DATABASE_POOL_WAIT_MS", "300"),
+    ])
+    .await;
+    let jane = app.register("jane").await;
+    let body = app
+        .gql(
+            "mutation { createArticle(input: {title: \"One pool\", description: \"\", \
+             body: \"b\"}) { slug author { username } } }",
+            serde_json::json!({}),
+            Some(&jane.access),
+        )
+        .await;
+    assert_eq!(
+        body,
+        serde_json::json!({"data": {"createArticle": {"slug": "one-pool", "author": {"username": "jane"}}}})
+    );
+}

@@ -136,8 +136,10 @@ pub async fn article_list(
     args: PageArgs,
 ) -> Result<Connection<Article>, AppError> {
     let request = args.check(List::Articles(filter.clone()))?;
-    let conn = loaders(ctx).db.conn().await?;
-    let page = db::articles::page(conn, &filter, &request.query).await?;
+    let query = request.query;
+    let page = loaders(ctx)
+        .read(move |conn| Box::pin(async move { db::articles::page(&conn, &filter, &query).await }))
+        .await?;
     Ok(Connection::new(
         request,
         page,

@@ -227,8 +227,10 @@ async fn user_list(
     args: PageArgs,
 ) -> Result<Connection<User>, AppError> {
     let request = args.check(List::Follows(list))?;
-    let conn = loaders(ctx).db.conn().await?;
-    let page = db::follows::page(conn, list, &request.query).await?;
+    let query = request.query;
+    let page = loaders(ctx)
+        .read(move |conn| Box::pin(async move { db::follows::page(&conn, list, &query).await }))
+        .await?;
     Ok(Connection::new(
         request,
         page,
