@@ -9,6 +9,7 @@ pub mod mutation;
 pub mod node;
 pub mod pagination;
 pub mod query;
+pub mod response_order;
 pub mod scalars;
 pub mod types;
 

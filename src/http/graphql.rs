@@ -10,7 +10,7 @@ use async_graphql::{
     Executor, Extensions, ServerError, Variables,
     parser::{
         parse_query,
-        types::{DocumentOperations, ExecutableDocument, OperationType},
+        types::{ExecutableDocument, OperationType},
     },
 };
 use axum::{
@@ -30,7 +30,7 @@ use crate::{
     db::RequestDb,
     domain::{policy::Viewer, sessions},
     error::{AppError, ErrorCode},
-    graphql::loaders::Loaders,
+    graphql::{loaders::Loaders, response_order},
     state::AppState,
 };
 
@@ -330,8 +330,8 @@ impl<E: Executor> GraphqlEndpoint<E> {
         }
 
         let mut request = async_graphql::Request::new(query);
-        request.set_parsed_query(document);
-        request.operation_name = params.operation_name;
+        request.set_parsed_query(document.clone());
+        request.operation_name = params.operation_name.clone();
         request.variables = params.variables.unwrap_or_default();
         request.extensions = params.extensions.unwrap_or_default();
         let loaders = Loaders::new(Arc::clone(db));
@@ -352,6 +352,11 @@ impl<E: Executor> GraphqlEndpoint<E> {
                 .collect();
             return Outcome::Rejected(errors);
         }
+        response_order::restore(
+            &document,
+            params.operation_name.as_deref(),
+            &mut response.data,
+        );
         Outcome::Executed(response)
     }
 }
@@ -378,14 +383,7 @@ impl GetParams {
 
 /// The type of the operation that `operation_name` selects, if it can be told.
 fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| op.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    }
+    response_order::operation(document, name).map(|op| op.ty)
 }
 
 /// async-graphql reports validation failures (and errors raised while preparing the

@@ -359,3 +359,21 @@ async fn other_methods_are_405() {
         .await;
     assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn response_fields_come_in_selection_order() {
+    // Sibling fields resolve concurrently and finish in any order; the response still
+    // lists them as selected, through aliases, fragments and lists.
+    let app = TestApp::spawn().await;
+    let query = "query { tags: popularTags(first: 3) { articlesCount name } \
+                 list: articles(first: 2) { pageInfo { hasNextPage } ...Total } \
+                 typename: __typename } \
+                 fragment Total on ArticleConnection { totalCount nodes { slug } }";
+    let response = app
+        .gql_response(query, serde_json::json!({}), None, "application/json")
+        .await;
+    assert_eq!(
+        response.text(),
+        r#"{"data":{"tags":[],"list":{"pageInfo":{"hasNextPage":false},"totalCount":0,"nodes":[]},"typename":"Query"}}"#
+    );
+}

@@ -1,0 +1,116 @@
+//! Puts response fields in the order the query selected them.
+//!
+//! The GraphQL spec orders a response's fields as the selection set orders them, and
+//! people reading responses (in GraphiQL, in snapshots) expect it. async-graphql 7 resolves
+//! a query's sibling fields concurrently and inserts each as it *completes*, so a slow
+//! field lands after a fast one selected below it. Executors aside, the order is only a
+//! matter of the document, so it is restored here from the document, after execution.
+
+use async_graphql::{
+    Name, Value,
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    },
+};
+
+/// The operation `name` picks in `document` (the only one when `name` is `None`).
+pub fn operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, op)| &op.node),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// Reorders `data`, the result of operation `name` of `document`, in selection order.
+/// The document must have passed validation (so fragments do not cycle).
+pub fn restore(document: &ExecutableDocument, name: Option<&str>, data: &mut Value) {
+    if let Some(op) = operation(document, name) {
+        order(data, &[&op.selection_set.node], document);
+    }
+}
+
+fn order(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                order(item, sets, document);
+            }
+        }
+        Value::Object(map) => {
+            let mut keys = Vec::new();
+            for set in sets {
+                collect(set, document, &mut keys);
+            }
+            let mut unordered = std::mem::take(map);
+            for (key, subsets) in keys {
+                if let Some(mut value) = unordered.swap_remove(&key) {
+                    order(&mut value, &subsets, document);
+                    map.insert(key, value);
+                }
+            }
+            map.extend(unordered);
+        }
+        _ => {}
+    }
+}
+
+/// The response keys of `set`, in order, each with the selection sets below it (a key
+/// selected twice merges both).
+fn collect<'a>(
+    set: &'a SelectionSet,
+    document: &'a ExecutableDocument,
+    keys: &mut Vec<(Name, Vec<&'a SelectionSet>)>,
+) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let key = &field.node.response_key().node;
+                let subset = &field.node.selection_set.node;
+                match keys.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, subsets)) => subsets.push(subset),
+                    None => keys.push((key.clone(), vec![subset])),
+                }
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    collect(&fragment.node.selection_set.node, document, keys);
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                collect(&inline.node.selection_set.node, document, keys);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{parser::parse_query, value};
+
+    use super::*;
+
+    #[test]
+    fn fields_follow_the_selection_through_aliases_fragments_and_lists() {
+        let document = parse_query(
+            "query Q { b: x { ...F } a { z y } } \
+             fragment F on T { n ... on T { m } list { q p } }",
+        )
+        .unwrap();
+        let mut data = value!({
+            "a": {"y": 1, "z": 2},
+            "b": {"list": [{"p": 1, "q": 2}], "m": 3, "n": 4},
+        });
+        restore(&document, Some("Q"), &mut data);
+        assert_eq!(
+            serde_json::to_string(&data).unwrap(),
+            r#"{"b":{"n":4,"m":3,"list":[{"q":2,"p":1}]},"a":{"z":2,"y":1}}"#
+        );
+    }
+}
