@@ -43,6 +43,8 @@ pub struct ArticleRow {
     pub tags: TagList,
     /// How many users have favorited it.
     pub favorites_count: i32,
+    /// How many comments it has.
+    pub comments_count: i32,
     /// When it was published.
     pub created_at: DateTime<Utc>,
     /// When its content last changed.

@@ -3,10 +3,13 @@
 
 pub mod articles;
 pub mod bootstrap;
+pub mod comments;
 pub mod follows;
 pub mod keyset;
+pub mod notifications;
 pub mod pool;
 pub mod request;
+pub mod seed;
 pub mod sessions;
 pub mod tags;
 pub mod users;

@@ -12,6 +12,18 @@ diesel::table! {
         favorites_count -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        comments_count -> Int4,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Int8,
+        article_id -> Int8,
+        author_id -> Int8,
+        body -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -28,6 +40,19 @@ diesel::table! {
         follower_id -> Int8,
         followee_id -> Int8,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        recipient_id -> Int8,
+        kind -> Text,
+        actor_id -> Int8,
+        article_id -> Nullable<Int8>,
+        comment_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -77,15 +102,21 @@ diesel::table! {
 }
 
 diesel::joinable!(articles -> users (author_id));
+diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(favorites -> articles (article_id));
 diesel::joinable!(favorites -> users (user_id));
+diesel::joinable!(notifications -> articles (article_id));
+diesel::joinable!(notifications -> comments (comment_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(used_refresh_tokens -> sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
+    comments,
     favorites,
     follows,
+    notifications,
     sessions,
     tags,
     used_refresh_tokens,

@@ -194,12 +194,7 @@ pub async fn favorite(
     viewer: &Viewer,
     slug: &str,
 ) -> Result<ArticleRow, AppError> {
-    let mut conn = db::connect(&state.pool).await?;
-    conn.transaction::<_, AppError, _>(async |tx| {
-        let article = find(tx, slug).await?;
-        Ok(db::articles::favorite(tx, viewer.user_id, article.id).await?)
-    })
-    .await
+    set_favorite(state, viewer, slug, true).await
 }
 
 /// Takes back `viewer`'s favorite of the article `slug`; idempotent.
@@ -208,10 +203,24 @@ pub async fn unfavorite(
     viewer: &Viewer,
     slug: &str,
 ) -> Result<ArticleRow, AppError> {
+    set_favorite(state, viewer, slug, false).await
+}
+
+async fn set_favorite(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    favorite: bool,
+) -> Result<ArticleRow, AppError> {
     let mut conn = db::connect(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let article = find(tx, slug).await?;
-        Ok(db::articles::unfavorite(tx, viewer.user_id, article.id).await?)
+        let row = if favorite {
+            db::articles::favorite(tx, viewer.user_id, article.id).await?
+        } else {
+            db::articles::unfavorite(tx, viewer.user_id, article.id).await?
+        };
+        Ok(row)
     })
     .await
 }

@@ -1,0 +1,3 @@
+DROP TABLE notifications;
+DROP TABLE comments;
+ALTER TABLE articles DROP COLUMN comments_count;

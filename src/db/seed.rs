@@ -1,0 +1,1 @@
+//! Bulk demo data (`conduit seed`, and the small set a development server starts with).
