@@ -273,12 +273,12 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), DbError
 }
 
 /// Records that `user_id` favorites `article_id` and counts it; idempotent. Returns the
-/// article as it is now.
+/// article as it is now, and whether this call changed anything.
 pub async fn favorite(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     article_id: i64,
-) -> Result<ArticleRow, DbError> {
+) -> Result<(ArticleRow, bool), DbError> {
     let inserted = diesel::insert_into(favorites::table)
         .values((
             favorites::user_id.eq(user_id),
@@ -287,20 +287,22 @@ pub async fn favorite(
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
-    adjust_favorites(conn, article_id, inserted as i32).await
+    let row = adjust_favorites(conn, article_id, inserted as i32).await?;
+    Ok((row, inserted > 0))
 }
 
 /// Removes `user_id`'s favorite of `article_id` and counts it; idempotent. Returns the
-/// article as it is now.
+/// article as it is now, and whether this call changed anything.
 pub async fn unfavorite(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     article_id: i64,
-) -> Result<ArticleRow, DbError> {
+) -> Result<(ArticleRow, bool), DbError> {
     let deleted = diesel::delete(favorites::table.find((user_id, article_id)))
         .execute(conn)
         .await?;
-    adjust_favorites(conn, article_id, -(deleted as i32)).await
+    let row = adjust_favorites(conn, article_id, -(deleted as i32)).await?;
+    Ok((row, deleted > 0))
 }
 
 async fn adjust_favorites(

@@ -20,12 +20,12 @@ pub enum FollowList {
 }
 
 /// Records that `follower_id` follows `followee_id` and counts it; idempotent.
-/// Returns the followee as they are now.
+/// Returns the followee as they are now, and whether this call changed anything.
 pub async fn follow(
     conn: &mut AsyncPgConnection,
     follower_id: i64,
     followee_id: i64,
-) -> Result<UserRow, DbError> {
+) -> Result<(UserRow, bool), DbError> {
     let inserted = diesel::insert_into(follows::table)
         .values((
             follows::follower_id.eq(follower_id),
@@ -34,7 +34,8 @@ pub async fn follow(
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
-    adjust_counts(conn, follower_id, followee_id, inserted as i32).await
+    let row = adjust_counts(conn, follower_id, followee_id, inserted as i32).await?;
+    Ok((row, inserted > 0))
 }
 
 /// Removes the follow of `followee_id` by `follower_id` and counts it; idempotent.

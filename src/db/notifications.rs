@@ -1,1 +1,185 @@
-//! Queries on `notifications`.
+//! Queries on `notifications`: written in the transaction of the action that causes them.
+
+use chrono::{DateTime, Utc};
+use diesel::{
+    dsl::now,
+    prelude::*,
+    sql_types::{BigInt, Nullable, Text},
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::{
+    DbError,
+    keyset::{Page, PageQuery, paginate},
+    schema::{follows, notifications},
+};
+
+/// The value stored in `notifications.kind`.
+pub mod kind {
+    /// Someone followed the recipient.
+    pub const NEW_FOLLOWER: &str = "new_follower";
+    /// Someone favorited the recipient's article.
+    pub const ARTICLE_FAVORITED: &str = "article_favorited";
+    /// Someone commented on the recipient's article.
+    pub const COMMENT_ADDED: &str = "comment_added";
+    /// Someone the recipient follows published an article.
+    pub const ARTICLE_PUBLISHED: &str = "article_published";
+}
+
+/// A row of `notifications`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    /// Primary key.
+    pub id: i64,
+    /// Who is notified.
+    pub recipient_id: i64,
+    /// One of the [`kind`] values.
+    pub kind: String,
+    /// Who acted.
+    pub actor_id: i64,
+    /// The article concerned, if any.
+    pub article_id: Option<i64>,
+    /// The comment concerned, if any.
+    pub comment_id: Option<i64>,
+    /// When it happened.
+    pub created_at: DateTime<Utc>,
+    /// When the recipient marked it read.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A notification to write.
+#[derive(Debug, Clone, Copy, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NewNotification<'a> {
+    /// Who is notified (never the actor).
+    pub recipient_id: i64,
+    /// One of the [`kind`] values.
+    pub kind: &'a str,
+    /// Who acted.
+    pub actor_id: i64,
+    /// The article concerned, if any.
+    pub article_id: Option<i64>,
+    /// The comment concerned, if any.
+    pub comment_id: Option<i64>,
+}
+
+/// Writes one notification.
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewNotification<'_>) -> Result<(), DbError> {
+    diesel::insert_into(notifications::table)
+        .values(new)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Notifies every follower of `author_id` that they published `article_id`: one
+/// `INSERT ... SELECT`, however many followers there are. Returns how many.
+pub async fn fan_out_published(
+    conn: &mut AsyncPgConnection,
+    author_id: i64,
+    article_id: i64,
+) -> Result<usize, DbError> {
+    let rows = follows::table
+        .filter(follows::followee_id.eq(author_id))
+        .select((
+            follows::follower_id,
+            kind::ARTICLE_PUBLISHED.into_sql::<Text>(),
+            author_id.into_sql::<BigInt>(),
+            Some(article_id).into_sql::<Nullable<BigInt>>(),
+        ));
+    Ok(diesel::insert_into(notifications::table)
+        .values(rows)
+        .into_columns((
+            notifications::recipient_id,
+            notifications::kind,
+            notifications::actor_id,
+            notifications::article_id,
+        ))
+        .execute(conn)
+        .await?)
+}
+
+/// Marks `recipient_id`'s unread notifications read: those in `ids`, or all of them.
+/// Returns how many changed.
+pub async fn mark_read(
+    conn: &mut AsyncPgConnection,
+    recipient_id: i64,
+    ids: Option<&[i64]>,
+) -> Result<usize, DbError> {
+    let unread = notifications::table
+        .filter(notifications::recipient_id.eq(recipient_id))
+        .filter(notifications::read_at.is_null());
+    let changed = match ids {
+        Some(ids) => {
+            diesel::update(unread.filter(notifications::id.eq_any(ids)))
+                .set(notifications::read_at.eq(now))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            diesel::update(unread)
+                .set(notifications::read_at.eq(now))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(changed)
+}
+
+/// The notifications with these ids, in any order (one statement whatever the count).
+pub async fn find_many(
+    mut conn: &AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<NotificationRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(notifications::table
+        .filter(notifications::id.eq_any(ids))
+        .select(NotificationRow::as_select())
+        .load(&mut conn)
+        .await?)
+}
+
+fn of(recipient_id: i64, unread_only: bool) -> notifications::BoxedQuery<'static, diesel::pg::Pg> {
+    let query = notifications::table
+        .filter(notifications::recipient_id.eq(recipient_id))
+        .into_boxed();
+    if unread_only {
+        query.filter(notifications::read_at.is_null())
+    } else {
+        query
+    }
+}
+
+/// One page of a user's notifications, newest first.
+pub async fn page(
+    mut conn: &AsyncPgConnection,
+    recipient_id: i64,
+    unread_only: bool,
+    page: &PageQuery,
+) -> Result<Page<NotificationRow>, DbError> {
+    let rows = paginate!(
+        of(recipient_id, unread_only),
+        page,
+        notifications::created_at,
+        notifications::id
+    )
+    .select(NotificationRow::as_select())
+    .load(&mut conn)
+    .await?;
+    Ok(page.finish(rows))
+}
+
+/// How many notifications (or unread ones) a user has.
+pub async fn count(
+    mut conn: &AsyncPgConnection,
+    recipient_id: i64,
+    unread_only: bool,
+) -> Result<i64, DbError> {
+    Ok(of(recipient_id, unread_only)
+        .count()
+        .get_result(&mut conn)
+        .await?)
+}

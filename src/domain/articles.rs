@@ -3,6 +3,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{
+    notifications,
     policy::{self, Viewer},
     slug,
     validation::{self, FieldErrors},
@@ -75,6 +76,7 @@ pub async fn create(
             };
             if let Some(row) = db::articles::insert(tx, &new).await? {
                 db::tags::add(tx, &tags).await?;
+                notifications::article_published(tx, &row).await?;
                 return Ok(row);
             }
         }
@@ -215,11 +217,15 @@ async fn set_favorite(
     let mut conn = db::connect(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let article = find(tx, slug).await?;
-        let row = if favorite {
-            db::articles::favorite(tx, viewer.user_id, article.id).await?
-        } else {
-            db::articles::unfavorite(tx, viewer.user_id, article.id).await?
-        };
+        if !favorite {
+            return Ok(db::articles::unfavorite(tx, viewer.user_id, article.id)
+                .await?
+                .0);
+        }
+        let (row, added) = db::articles::favorite(tx, viewer.user_id, article.id).await?;
+        if added {
+            notifications::article_favorited(tx, viewer, &row).await?;
+        }
         Ok(row)
     })
     .await

@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod articles;
+pub mod comments;
+pub mod notifications;
 pub mod password;
 pub mod policy;
 pub mod sessions;

@@ -65,6 +65,16 @@ pub fn can_delete_article(viewer: Option<&Viewer>, author_id: i64) -> bool {
     is_self(viewer, author_id) || is_admin(viewer)
 }
 
+/// Its author or an admin may delete a comment.
+pub fn can_delete_comment(viewer: Option<&Viewer>, author_id: i64) -> bool {
+    is_self(viewer, author_id) || is_admin(viewer)
+}
+
+/// A user's notifications are theirs alone (admins included: they are not moderation).
+pub fn can_view_notifications(viewer: Option<&Viewer>, user_id: i64) -> bool {
+    is_self(viewer, user_id)
+}
+
 /// A signed-in user may follow anyone but themself. `viewerIsFollowing` is false
 /// wherever this is.
 pub fn can_follow(viewer: Option<&Viewer>, user_id: i64) -> bool {

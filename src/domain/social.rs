@@ -3,6 +3,7 @@
 use diesel_async::AsyncConnection;
 
 use super::{
+    notifications,
     policy::{self, Viewer},
     validation::FieldErrors,
 };
@@ -46,11 +47,13 @@ async fn change(
             errors.check("username", Some("you cannot follow yourself".into()));
             errors.into_result()?;
         }
-        let row = if follow {
-            db::follows::follow(tx, viewer.user_id, target.id).await?
-        } else {
-            db::follows::unfollow(tx, viewer.user_id, target.id).await?
-        };
+        if !follow {
+            return Ok(db::follows::unfollow(tx, viewer.user_id, target.id).await?);
+        }
+        let (row, added) = db::follows::follow(tx, viewer.user_id, target.id).await?;
+        if added {
+            notifications::new_follower(tx, viewer, &row).await?;
+        }
         Ok(row)
     })
     .await

@@ -128,6 +128,17 @@ pub fn body(value: &str) -> Option<String> {
     length("", value, 1, BODY_MAX)
 }
 
+/// Longest comment.
+pub const COMMENT_MAX: usize = 10_000;
+
+/// 1–10000 characters, not only spaces.
+pub fn comment(value: &str) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("must not be empty".to_owned());
+    }
+    length("", value, 1, COMMENT_MAX)
+}
+
 /// Normalises tags: trimmed, lower-cased, deduplicated in the order given. Fails when one
 /// is empty or longer than 32 characters, or when more than 10 remain.
 pub fn tags(values: &[String]) -> Result<Vec<String>, String> {

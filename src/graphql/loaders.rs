@@ -42,7 +42,15 @@ use futures_util::{
 };
 
 use crate::{
-    db::{self, DbError, RequestDb, articles::ArticleRow, request::ReadConn, users::UserRow},
+    db::{
+        self, DbError, RequestDb,
+        articles::ArticleRow,
+        comments::CommentRow,
+        keyset::{Page, PageQuery},
+        notifications::NotificationRow,
+        request::ReadConn,
+        users::UserRow,
+    },
     error::AppError,
 };
 
@@ -97,6 +105,70 @@ impl Loader<i64> for ArticleLoader {
         let conn = self.0.conn().await?;
         let rows = db::articles::find_many(&conn, ids).await?;
         Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
+    }
+}
+
+/// Comments by id.
+pub struct CommentLoader(Arc<RequestDb>);
+
+impl Loader<i64> for CommentLoader {
+    type Value = Arc<CommentRow>;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let conn = self.0.conn().await?;
+        let rows = db::comments::find_many(&conn, ids).await?;
+        Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
+    }
+}
+
+/// Notifications by id.
+pub struct NotificationLoader(Arc<RequestDb>);
+
+impl Loader<i64> for NotificationLoader {
+    type Value = Arc<NotificationRow>;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let conn = self.0.conn().await?;
+        let rows = db::notifications::find_many(&conn, ids).await?;
+        Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
+    }
+}
+
+/// One page of an article's comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommentPage {
+    /// The article.
+    pub article: i64,
+    /// The page.
+    pub query: PageQuery,
+}
+
+/// Pages of comments for many articles at once: one statement per distinct page shape
+/// (a list of articles all asking `comments(first: 3)` is one statement).
+pub struct CommentPageLoader(Arc<RequestDb>);
+
+impl Loader<CommentPage> for CommentPageLoader {
+    type Value = Arc<Page<CommentRow>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CommentPage],
+    ) -> Result<HashMap<CommentPage, Self::Value>, Self::Error> {
+        let conn = self.0.conn().await?;
+        let mut by_query: HashMap<PageQuery, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_query.entry(key.query).or_default().push(key.article);
+        }
+        let mut pages = HashMap::new();
+        for (query, articles) in by_query {
+            for (article, page) in db::comments::pages(&conn, &articles, &query).await? {
+                pages.insert(CommentPage { article, query }, Arc::new(page));
+            }
+        }
+        Ok(pages)
     }
 }
 
@@ -264,6 +336,12 @@ pub struct Loaders {
     pub articles: DataLoader<ArticleLoader>,
     /// Follow and favorite facts.
     pub relations: DataLoader<RelationLoader>,
+    /// Comments by id.
+    pub comments: DataLoader<CommentLoader>,
+    /// Pages of comments by article.
+    pub comment_pages: DataLoader<CommentPageLoader>,
+    /// Notifications by id.
+    pub notifications: DataLoader<NotificationLoader>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
 }
@@ -277,6 +355,9 @@ impl Loaders {
             users: queued(UserLoader(Arc::clone(&db)), &queue),
             articles: queued(ArticleLoader(Arc::clone(&db)), &queue),
             relations: queued(RelationLoader(Arc::clone(&db)), &queue),
+            comments: queued(CommentLoader(Arc::clone(&db)), &queue),
+            comment_pages: queued(CommentPageLoader(Arc::clone(&db)), &queue),
+            notifications: queued(NotificationLoader(Arc::clone(&db)), &queue),
             db,
             queue,
         }

@@ -6,17 +6,18 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     guards,
-    node::{NodeKind, global_id},
+    node::{self, NodeKind, global_id},
     state,
     types::{
         article::{Article, CreateArticleInput, UpdateArticleInput},
         auth::{AuthPayload, LoginInput, RegisterInput, UpdateViewerInput},
+        comment::Comment,
         user::User,
     },
 };
 use crate::domain::{
     accounts::{self, Registration},
-    articles, sessions, social,
+    articles, comments, notifications, sessions, social,
 };
 
 /// Every write.
@@ -170,5 +171,49 @@ impl Mutation {
         let viewer = guards::require_viewer(ctx)?;
         let row = articles::unfavorite(state(ctx), &viewer, &slug).await?;
         Ok(row.into())
+    }
+
+    /// Comments on an article as the signed-in user.
+    async fn add_comment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] article_slug: String,
+        #[graphql(desc = "The comment: 1–10000 characters.")] body: String,
+    ) -> async_graphql::Result<Comment> {
+        let viewer = guards::require_viewer(ctx)?;
+        let row = comments::add(state(ctx), &viewer, &article_slug, &body).await?;
+        Ok(row.into())
+    }
+
+    /// Deletes a comment. Comment author or admin. Returns the deleted comment's ID.
+    async fn delete_comment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The comment's global ID.")] id: ID,
+    ) -> async_graphql::Result<ID> {
+        let viewer = guards::require_viewer(ctx)?;
+        let comment_id = node::decode_as(&id, NodeKind::Comment, "id")?;
+        comments::delete(state(ctx), &viewer, comment_id).await?;
+        Ok(id)
+    }
+
+    /// Marks the given notifications (all when ids is null) read; returns how many changed.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Notification IDs, at most 100; null marks all of them.")] ids: Option<
+            Vec<ID>,
+        >,
+    ) -> async_graphql::Result<i32> {
+        let viewer = guards::require_viewer(ctx)?;
+        let ids = ids
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| node::decode_as(id, NodeKind::Notification, "ids"))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let changed = notifications::mark_read(state(ctx), &viewer, ids).await?;
+        Ok(i32::try_from(changed).unwrap_or(i32::MAX))
     }
 }

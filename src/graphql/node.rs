@@ -3,7 +3,9 @@
 use async_graphql::{ID, Interface};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::types::{article::Article, user::User};
+use crate::{domain::validation::FieldErrors, error::AppError};
+
+use super::types::{article::Article, comment::Comment, notification::Notification, user::User};
 
 /// Most IDs `nodes` takes at once.
 pub const NODES_MAX: usize = 100;
@@ -15,6 +17,10 @@ pub enum NodeKind {
     User,
     /// An `Article`.
     Article,
+    /// A `Comment`.
+    Comment,
+    /// A `Notification`.
+    Notification,
 }
 
 impl NodeKind {
@@ -22,6 +28,8 @@ impl NodeKind {
         match self {
             Self::User => "User",
             Self::Article => "Article",
+            Self::Comment => "Comment",
+            Self::Notification => "Notification",
         }
     }
 
@@ -29,6 +37,8 @@ impl NodeKind {
         match prefix {
             "User" => Some(Self::User),
             "Article" => Some(Self::Article),
+            "Comment" => Some(Self::Comment),
+            "Notification" => Some(Self::Notification),
             _ => None,
         }
     }
@@ -49,6 +59,26 @@ pub fn decode_global_id(id: &str) -> Option<(NodeKind, i64)> {
     Some((kind, id))
 }
 
+/// Decodes a global ID that must name a `kind`, for input field `field`; BAD_USER_INPUT
+/// otherwise.
+pub fn decode_as(id: &ID, kind: NodeKind, field: &str) -> Result<i64, AppError> {
+    match decode(id, field)? {
+        (found, db_id) if found == kind => Ok(db_id),
+        _ => Err(invalid(id, field)),
+    }
+}
+
+/// Decodes a global ID of any kind, for input field `field`; BAD_USER_INPUT otherwise.
+pub fn decode(id: &ID, field: &str) -> Result<(NodeKind, i64), AppError> {
+    decode_global_id(id).ok_or_else(|| invalid(id, field))
+}
+
+fn invalid(id: &ID, field: &str) -> AppError {
+    let mut errors = FieldErrors::default();
+    errors.check(field, Some(format!("{:?} is not a valid ID", id.as_str())));
+    errors.into_result().expect_err("one error")
+}
+
 /// An object with a global ID, fetchable with `Query.node`.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global ID."))]
@@ -57,6 +87,10 @@ pub enum Node {
     User(User),
     /// An article.
     Article(Article),
+    /// A comment.
+    Comment(Comment),
+    /// A notification (only its recipient gets it).
+    Notification(Notification),
 }
 
 #[cfg(test)]
@@ -69,7 +103,7 @@ mod tests {
         assert_eq!(decode_global_id(&id), Some((NodeKind::User, 42)));
         let article = global_id(NodeKind::Article, 7);
         assert_eq!(decode_global_id(&article), Some((NodeKind::Article, 7)));
-        for bad in ["", "42", "VXNlcjo", "Q29tbWVudDox", "VXNlcjotMQ"] {
+        for bad in ["", "42", "VXNlcjo", "VGFnOjE", "VXNlcjotMQ"] {
             assert_eq!(decode_global_id(bad), None, "{bad}");
         }
     }

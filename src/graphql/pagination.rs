@@ -16,7 +16,7 @@ use crate::{
         self,
         articles::ArticleFilter,
         follows::FollowList,
-        keyset::{Direction, Page, PageQuery, Position},
+        keyset::{Direction, Order, Page, PageQuery, Position},
     },
     domain::validation::FieldErrors,
     error::AppError,
@@ -34,9 +34,26 @@ pub enum List {
     Articles(ArticleFilter),
     /// Users on one side of someone's follows.
     Follows(FollowList),
+    /// The comments on an article.
+    Comments(i64),
+    /// A user's notifications, or only the unread ones.
+    Notifications {
+        /// The recipient.
+        recipient: i64,
+        /// Only unread ones.
+        unread_only: bool,
+    },
 }
 
 impl List {
+    /// How the list is ordered: comments oldest first, everything else newest first.
+    pub fn order(&self) -> Order {
+        match self {
+            Self::Comments(_) => Order::OldestFirst,
+            _ => Order::NewestFirst,
+        }
+    }
+
     /// A short digest of the list's identity, carried in its cursors.
     fn tag(&self) -> String {
         let digest = Sha256::digest(format!("{self:?}").as_bytes());
@@ -52,6 +69,11 @@ impl List {
                     match list {
                         Self::Articles(filter) => db::articles::count(&conn, &filter).await,
                         Self::Follows(list) => db::follows::count(&conn, list).await,
+                        Self::Comments(article) => db::comments::count(&conn, article).await,
+                        Self::Notifications {
+                            recipient,
+                            unread_only,
+                        } => db::notifications::count(&conn, recipient, unread_only).await,
                     }
                 })
             })
@@ -129,14 +151,17 @@ impl PageArgs {
         errors.into_result()?;
 
         let backward = self.last.is_some() || self.before.is_some();
+        let order = list.order();
         let query = if backward {
             PageQuery {
+                order,
                 direction: Direction::Backward,
                 from: before,
                 limit: self.last.map_or(DEFAULT_PAGE, i64::from),
             }
         } else {
             PageQuery {
+                order,
                 direction: Direction::Forward,
                 from: after,
                 limit: self.first.map_or(DEFAULT_PAGE, i64::from),
@@ -173,6 +198,8 @@ pub struct Connection<T> {
     has_next: bool,
     has_previous: bool,
     list: List,
+    /// The list's size when it is known without counting (from a counter column).
+    known_total: Option<i64>,
 }
 
 impl<T> Connection<T> {
@@ -201,25 +228,37 @@ impl<T> Connection<T> {
             has_next,
             has_previous,
             list: request.list,
+            known_total: None,
         }
+    }
+
+    /// Answers `totalCount` with `total` instead of counting.
+    pub fn with_total(mut self, total: i64) -> Self {
+        self.known_total = Some(total);
+        self
     }
 }
 
 /// A page of a list, with cursors to read on.
 #[Object(
     concrete(name = "ArticleConnection", params(super::types::article::Article)),
-    concrete(name = "UserConnection", params(super::types::user::User))
+    concrete(name = "UserConnection", params(super::types::user::User)),
+    concrete(name = "CommentConnection", params(super::types::comment::Comment)),
+    concrete(
+        name = "NotificationConnection",
+        params(super::types::notification::Notification)
+    )
 )]
 impl<T: OutputType + Clone> Connection<T>
 where
     Edge<T>: OutputType,
 {
-    /// The items of the page with their cursors, newest first.
+    /// The items of the page with their cursors, in list order.
     async fn edges(&self) -> &[Edge<T>] {
         &self.edges
     }
 
-    /// The items of the page, newest first (the edges without cursors).
+    /// The items of the page, in list order (the edges without cursors).
     async fn nodes(&self) -> Vec<T> {
         self.edges.iter().map(|e| e.node.clone()).collect()
     }
@@ -236,6 +275,9 @@ where
 
     /// How many items the whole list holds (counted only when asked for).
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        if let Some(total) = self.known_total {
+            return Ok(total);
+        }
         Ok(self.list.count(ctx).await?)
     }
 }
@@ -249,7 +291,12 @@ pub struct Edge<T> {
 /// One item of a page and its cursor.
 #[Object(
     concrete(name = "ArticleEdge", params(super::types::article::Article)),
-    concrete(name = "UserEdge", params(super::types::user::User))
+    concrete(name = "UserEdge", params(super::types::user::User)),
+    concrete(name = "CommentEdge", params(super::types::comment::Comment)),
+    concrete(
+        name = "NotificationEdge",
+        params(super::types::notification::Notification)
+    )
 )]
 impl<T: OutputType + Clone> Edge<T> {
     /// Pass as `after` (or `before`) to read on from this item.

@@ -5,20 +5,21 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    guards,
+    guards::{self, viewer},
     loaders::loaders,
     node::{self, Node, NodeKind},
     pagination::{Connection, MAX_PAGE, PageArgs},
     types::{
         article::{Article, article_list},
+        comment::Comment,
+        notification::Notification,
         tag::Tag,
         user::User,
     },
 };
 use crate::{
     db::{self, articles::ArticleFilter},
-    domain::validation::FieldErrors,
-    error::AppError,
+    domain::{policy, validation::FieldErrors},
 };
 
 /// How many tags `popularTags` returns unless told.
@@ -37,7 +38,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID.")] id: ID,
     ) -> async_graphql::Result<Option<Node>> {
-        let (kind, db_id) = decode(&id, "id")?;
+        let (kind, db_id) = node::decode(&id, "id")?;
         load_node(ctx, kind, db_id).await
     }
 
@@ -55,7 +56,7 @@ impl Query {
         }
         let decoded = ids
             .iter()
-            .map(|id| decode(id, "ids"))
+            .map(|id| node::decode(id, "ids"))
             .collect::<Result<Vec<_>, _>>()?;
         let loads = decoded
             .into_iter()
@@ -180,14 +181,6 @@ impl Query {
     }
 }
 
-fn decode(id: &ID, field: &str) -> Result<(NodeKind, i64), AppError> {
-    node::decode_global_id(id).ok_or_else(|| {
-        let mut errors = FieldErrors::default();
-        errors.check(field, Some(format!("{:?} is not a valid ID", id.as_str())));
-        errors.into_result().expect_err("one error")
-    })
-}
-
 /// Loads a node of any kind. Every kind's fields carry their own guards, so a node read
 /// here is exactly as protected as the same object read through a direct query.
 async fn load_node(
@@ -207,5 +200,18 @@ async fn load_node(
             .load_one(id)
             .await?
             .map(|row| Node::Article(Article::new(row))),
+        NodeKind::Comment => loaders
+            .comments
+            .load_one(id)
+            .await?
+            .map(|row| Node::Comment(Comment::new(row))),
+        // Someone else's notification is null, as if it did not exist.
+        NodeKind::Notification => loaders
+            .notifications
+            .load_one(id)
+            .await?
+            .map(Notification::new)
+            .filter(|n| policy::can_view_notifications(viewer(ctx).as_ref(), n.recipient_id()))
+            .map(Node::Notification),
     })
 }

@@ -8,6 +8,8 @@ use crate::{
     db::{
         self,
         articles::{ArticleFilter, ArticleRow},
+        comments::CommentRow,
+        keyset::Page,
     },
     domain::{
         articles::{Draft, Edit},
@@ -16,11 +18,11 @@ use crate::{
     error::AppError,
     graphql::{
         guards,
-        loaders::{Favorited, loaders},
+        loaders::{CommentPage, Favorited, loaders},
         node::{NodeKind, global_id},
         pagination::{Connection, List, PageArgs},
         scalars::DateTime,
-        types::user::User,
+        types::{comment::Comment, user::User},
     },
 };
 
@@ -116,6 +118,37 @@ impl Article {
             article: self.row.id,
         };
         Ok(loaders(ctx).relations.load_one(key).await?.unwrap_or(false))
+    }
+
+    /// How many comments it has.
+    async fn comments_count(&self) -> i32 {
+        self.row.comments_count
+    }
+
+    /// Its comments, oldest first.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Comment>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let request = args.check(List::Comments(self.row.id))?;
+        let key = CommentPage {
+            article: self.row.id,
+            query: request.query,
+        };
+        let page = loaders(ctx).comment_pages.load_one(key).await?;
+        let page = page.map_or_else(Page::default, |page| (*page).clone());
+        let total = i64::from(self.row.comments_count);
+        Ok(Connection::new(request, page, CommentRow::position, Comment::from).with_total(total))
     }
 
     /// True when the signed-in user may edit it (its author).

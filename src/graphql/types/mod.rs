@@ -2,5 +2,7 @@
 
 pub mod article;
 pub mod auth;
+pub mod comment;
+pub mod notification;
 pub mod tag;
 pub mod user;

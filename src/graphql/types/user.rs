@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, Object};
 
 use crate::{
-    db::{self, articles::ArticleFilter, follows::FollowList, users::UserRow},
+    db::{self, articles::ArticleFilter, follows::FollowList, keyset::Position, users::UserRow},
     domain::policy::{self, Viewer},
     error::AppError,
     graphql::{
@@ -14,7 +14,10 @@ use crate::{
         node::{NodeKind, global_id},
         pagination::{Connection, List, PageArgs},
         scalars::DateTime,
-        types::article::{Article, article_list},
+        types::{
+            article::{Article, article_list},
+            notification::Notification,
+        },
     },
 };
 
@@ -217,6 +220,83 @@ impl User {
             },
         )
         .await?)
+    }
+
+    /// Only for the user themself: FORBIDDEN otherwise. Newest first.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+        #[graphql(desc = "Only unread notifications (default false).")] unread_only: Option<bool>,
+    ) -> async_graphql::Result<Option<Connection<Notification>>> {
+        if self.own_only(ctx).is_none() {
+            return Ok(None);
+        }
+        let unread_only = unread_only.unwrap_or(false);
+        let list = List::Notifications {
+            recipient: self.row.id,
+            unread_only,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let request = args.check(list)?;
+        let (recipient, query) = (self.row.id, request.query);
+        let page = loaders(ctx)
+            .read(move |conn| {
+                Box::pin(async move {
+                    db::notifications::page(&conn, recipient, unread_only, &query).await
+                })
+            })
+            .await?;
+        Ok(Some(Connection::new(
+            request,
+            page,
+            |row| Position {
+                created_at: row.created_at,
+                id: row.id,
+            },
+            |row| Notification::new(Arc::new(row)),
+        )))
+    }
+
+    /// Only for the user themself: FORBIDDEN otherwise.
+    async fn unread_notifications_count(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<i64>> {
+        if self.own_only(ctx).is_none() {
+            return Ok(None);
+        }
+        let recipient = self.row.id;
+        let count = loaders(ctx)
+            .read(move |conn| {
+                Box::pin(async move { db::notifications::count(&conn, recipient, true).await })
+            })
+            .await?;
+        Ok(Some(count))
+    }
+}
+
+impl User {
+    /// `FORBIDDEN` unless the viewer is this user; adds the error at the field and
+    /// answers `None` (null) then.
+    fn own_only(&self, ctx: &Context<'_>) -> Option<Viewer> {
+        let viewer = self.viewer(ctx);
+        if policy::can_view_notifications(viewer.as_ref(), self.row.id) {
+            return viewer;
+        }
+        let error: async_graphql::Error =
+            AppError::Forbidden("Only the user themself may see their notifications.".into())
+                .into();
+        ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
+        None
     }
 }
 
