@@ -13,7 +13,15 @@ use serde_json::{Value, json};
 use crate::helpers::{Account, TestApp, connect};
 
 /// Tables that grow with use; small lookup tables (tags) may be scanned.
-const LARGE_TABLES: [&str; 5] = ["users", "sessions", "articles", "favorites", "follows"];
+const LARGE_TABLES: [&str; 7] = [
+    "users",
+    "sessions",
+    "articles",
+    "favorites",
+    "follows",
+    "comments",
+    "notifications",
+];
 
 const SEED: &str = "
 INSERT INTO users (username, email, password_hash)
@@ -40,6 +48,18 @@ INSERT INTO follows (follower_id, followee_id)
     JOIN users f ON f.username = 'user' || (1 + g % 5000)
     JOIN users t ON t.username = 'user' || (1 + (g * 31) % 5000)
     WHERE f.id <> t.id;
+INSERT INTO comments (article_id, author_id, body, created_at)
+    SELECT a.id, u.id, 'comment ' || g, now() - g * interval '1 second'
+    FROM generate_series(1, 60000) g
+    JOIN articles a ON a.slug = 'seeded-' || (1 + (g * 7) % 30000)
+    JOIN users u ON u.username = 'user' || (1 + (g * 11) % 5000);
+INSERT INTO notifications (recipient_id, kind, actor_id, article_id)
+    SELECT r.id, 'article_favorited', u.id, a.id
+    FROM generate_series(1, 40000) g
+    JOIN users r ON r.username = CASE WHEN g % 50 = 0 THEN 'reader' ELSE 'user' || (1 + g % 5000) END
+    JOIN users u ON u.username = 'user' || (1 + (g * 3 + 1) % 5000)
+    JOIN articles a ON a.slug = 'seeded-' || (1 + (g * 5) % 30000)
+    WHERE r.id <> u.id;
 INSERT INTO tags (name, articles_count)
     SELECT tag, count(*) FROM articles, unnest(tags) AS tag GROUP BY tag;
 ";
@@ -147,6 +167,25 @@ async fn no_query_path_scans_a_large_table_sequentially() {
     ok(
         &app,
         &reader,
+        "{ articles(first: 20) { nodes { commentsCount \
+           comments(first: 3) { nodes { body author { username } } } } } \
+           article(slug: \"seeded-8\") { comments(last: 5) { totalCount nodes { id } } } \
+           viewer { unreadNotificationsCount \
+             notifications(first: 20, unreadOnly: true) { totalCount nodes { kind \
+               actor { username } article { slug } comment { body } } } } }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &reader,
+        "mutation { markNotificationsRead }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &reader,
         "{ user(username: \"user21\") { followersCount viewerIsFollowing \
            articles(first: 10) { totalCount nodes { slug } } \
            favoriteArticles(first: 10) { totalCount nodes { slug } } \
@@ -171,7 +210,8 @@ async fn no_query_path_scans_a_large_table_sequentially() {
     )
     .await;
 
-    // Writes: publish twice (the seeded title is taken: suffixes), edit, favorite, delete.
+    // Writes: publish twice (the seeded title is taken: suffixes; the writer's follower
+    // hears of it), edit, favorite, delete; comment and delete the comment.
     let create = "mutation { createArticle(input: {title: \"Seeded 5\", description: \"d\", \
                   body: \"b\", tags: [\"tag1\", \"new\"]}) { slug } }";
     let first = ok(&app, &writer, create, json!({})).await;
@@ -195,6 +235,20 @@ async fn no_query_path_scans_a_large_table_sequentially() {
         )
         .await;
     }
+    let comment = ok(
+        &app,
+        &reader,
+        "mutation { addComment(articleSlug: \"seeded-9\", body: \"Hi\") { id } }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &reader,
+        "mutation($id: ID!) { deleteComment(id: $id) }",
+        json!({"id": comment["addComment"]["id"]}),
+    )
+    .await;
     ok(
         &app,
         &reader,

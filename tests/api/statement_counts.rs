@@ -30,6 +30,7 @@ fn profile(n: usize) -> String {
 struct World {
     app: TestApp,
     reader: Account,
+    writer1: Account,
 }
 
 /// Three writers with 60 articles between them; the reader follows two of them and some
@@ -82,6 +83,7 @@ async fn world() -> World {
         )
         .await;
     }
+    let mut fans = Vec::new();
     for i in 0..10 {
         let fan = app.register(&format!("fan{i}")).await;
         mutate(&app, &fan, "followUser(username: \"writer1\") { id }").await;
@@ -93,8 +95,27 @@ async fn world() -> World {
             )
             .await;
         }
+        fans.push(fan);
     }
-    World { app, reader }
+    // Two comments on every article, by two fans: writer1 gets COMMENT_ADDED for each.
+    for slug in &slugs {
+        for fan in &fans[..2] {
+            let body = app
+                .gql(
+                    "mutation($slug: String!) { addComment(articleSlug: $slug, body: \"Nice\") { id } }",
+                    json!({"slug": slug}),
+                    Some(&fan.access),
+                )
+                .await;
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+    }
+    let writer1 = writers.swap_remove(0);
+    World {
+        app,
+        reader,
+        writer1,
+    }
 }
 
 async fn mutate(app: &TestApp, who: &Account, selection: &str) {
@@ -110,7 +131,12 @@ async fn mutate(app: &TestApp, who: &Account, selection: &str) {
 
 /// Runs `query` as the reader; returns its data and statement count.
 async fn run(w: &World, query: &str) -> (Value, i64) {
-    let body = w.app.gql(query, json!({}), Some(&w.reader.access)).await;
+    run_as(w, &w.reader, query).await
+}
+
+/// Runs `query` as `who`; returns its data and statement count.
+async fn run_as(w: &World, who: &Account, query: &str) -> (Value, i64) {
+    let body = w.app.gql(query, json!({}), Some(&who.access)).await;
     assert!(body.get("errors").is_none(), "{body}");
     let count = body["extensions"]["sqlStatements"]
         .as_i64()
@@ -170,4 +196,68 @@ async fn total_count_is_only_computed_when_selected() {
     let (_, with_count) = run(&w, "{ articles(first: 3) { totalCount nodes { slug } } }").await;
     let (_, without) = run(&w, "{ articles(first: 3) { nodes { slug } } }").await;
     assert_eq!(with_count, without + 1);
+}
+
+fn home_with_comments(n: usize) -> String {
+    format!(
+        "{{ articles(first: {n}) {{ totalCount nodes {{ {ARTICLE_FIELDS} commentsCount \
+         comments(first: 3) {{ nodes {{ body author {{ username }} }} }} }} }} }}"
+    )
+}
+
+fn notifications(n: usize) -> String {
+    format!(
+        "{{ viewer {{ unreadNotificationsCount notifications(first: {n}) {{ totalCount \
+         nodes {{ kind createdAt actor {{ username }} article {{ slug }} \
+         comment {{ body author {{ username }} }} }} }} }} }}"
+    )
+}
+
+#[tokio::test]
+async fn comments_and_notifications_keep_counts_constant() {
+    let w = world().await;
+
+    let (small, home_5) = run(&w, &home_with_comments(5)).await;
+    let (large, home_50) = run(&w, &home_with_comments(50)).await;
+    assert_eq!(len(&small["articles"]["nodes"]), 5);
+    let nodes = large["articles"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 50);
+    assert!(
+        nodes
+            .iter()
+            .all(|a| a["commentsCount"] == 2 && len(&a["comments"]["nodes"]) == 2)
+    );
+    assert_eq!(
+        nodes[0]["comments"]["nodes"][0]["author"]["username"],
+        "fan0"
+    );
+
+    let (small, notes_5) = run_as(&w, &w.writer1, &notifications(5)).await;
+    let (large, notes_50) = run_as(&w, &w.writer1, &notifications(50)).await;
+    assert_eq!(len(&small["viewer"]["notifications"]["nodes"]), 5);
+    assert_eq!(len(&large["viewer"]["notifications"]["nodes"]), 50);
+    let total = large["viewer"]["notifications"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    // 10 fans and the reader follow writer1, the reader favorites 5 of writer1's
+    // articles, the fans comment twice on each of writer1's 20.
+    assert_eq!(total, 11 + 5 + 40);
+    let kinds: std::collections::BTreeSet<&str> = large["viewer"]["notifications"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains("COMMENT_ADDED"), "{kinds:?}");
+
+    eprintln!(
+        "statements: home with comments {home_5}/{home_50}, \
+         notifications {notes_5}/{notes_50} (first: 5 / first: 50)"
+    );
+    assert_eq!(home_5, home_50, "home with comments");
+    assert!(
+        home_50 <= 10,
+        "home with comments sends {home_50} statements"
+    );
+    assert_eq!(notes_5, notes_50, "notifications");
 }
