@@ -1,5 +1,7 @@
 //! Queries on `comments`, and the comment counter on `articles` kept with them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
@@ -145,16 +147,13 @@ pub async fn pages(
         }
         None => query.load(&mut conn).await?,
     };
-    let mut grouped: Vec<(i64, Vec<CommentRow>)> =
-        article_ids.iter().map(|id| (*id, Vec::new())).collect();
+    let mut grouped: HashMap<i64, Vec<CommentRow>> = HashMap::new();
     for row in rows {
-        if let Some((_, list)) = grouped.iter_mut().find(|(id, _)| *id == row.article_id) {
-            list.push(row);
-        }
+        grouped.entry(row.article_id).or_default().push(row);
     }
-    Ok(grouped
-        .into_iter()
-        .map(|(id, rows)| (id, page.finish(rows)))
+    Ok(article_ids
+        .iter()
+        .map(|id| (*id, page.finish(grouped.remove(id).unwrap_or_default())))
         .collect())
 }
 
