@@ -196,18 +196,45 @@ pub async fn find_by_slug(
         .optional()?)
 }
 
-/// The article with this slug, locked until the transaction ends.
+/// The article with this slug, locked against deletion and concurrent edits until the
+/// transaction ends: `FOR UPDATE` to edit or delete it, `FOR NO KEY UPDATE` to change
+/// only its counters (comments, favorites) and rows that point at it.
 pub async fn lock_by_slug(
     conn: &mut AsyncPgConnection,
     slug: &str,
+    lock: Lock,
+) -> Result<Option<ArticleRow>, DbError> {
+    let query = articles::table
+        .filter(articles::slug.eq(slug))
+        .select(ArticleRow::as_select());
+    let found = match lock {
+        Lock::Update => query.for_update().first(conn).await,
+        Lock::NoKeyUpdate => query.for_no_key_update().first(conn).await,
+    };
+    Ok(found.optional()?)
+}
+
+/// The article `id`, locked `FOR NO KEY UPDATE` until the transaction ends.
+pub async fn lock_counters(
+    conn: &mut AsyncPgConnection,
+    id: i64,
 ) -> Result<Option<ArticleRow>, DbError> {
     Ok(articles::table
-        .filter(articles::slug.eq(slug))
+        .find(id)
         .select(ArticleRow::as_select())
-        .for_update()
+        .for_no_key_update()
         .first(conn)
         .await
         .optional()?)
+}
+
+/// How firmly to lock an article row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// To edit or delete it.
+    Update,
+    /// To change its counters, or add rows that point at it.
+    NoKeyUpdate,
 }
 
 /// The slugs in use that are `base` or `base-<anything>`.

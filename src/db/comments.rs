@@ -63,6 +63,16 @@ pub async fn insert(
     Ok(row)
 }
 
+/// The article comment `id` is on.
+pub async fn article_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<i64>, DbError> {
+    Ok(comments::table
+        .find(id)
+        .select(comments::article_id)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
 /// The comment `id`, locked until the transaction ends.
 pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<CommentRow>, DbError> {
     Ok(comments::table

@@ -32,17 +32,27 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
+impl DbError {
+    /// True when the database cannot serve now (SERVICE_UNAVAILABLE), as opposed to a
+    /// failed statement (a bug: INTERNAL_SERVER_ERROR).
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error as Q};
+        match self {
+            Self::Unavailable(PoolError::NoRuntimeSpecified) => false,
+            Self::Unavailable(_)
+            | Self::Query(Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _))
+            | Self::Query(Q::BrokenTransactionManager) => true,
+            Self::Query(_) => false,
+        }
+    }
+}
+
 impl From<DbError> for AppError {
     fn from(err: DbError) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error as Q};
-        match err {
-            DbError::Unavailable(PoolError::NoRuntimeSpecified) => AppError::Internal(err.into()),
-            DbError::Unavailable(_)
-            | DbError::Query(Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _))
-            | DbError::Query(Q::BrokenTransactionManager) => {
-                AppError::ServiceUnavailable(err.into())
-            }
-            DbError::Query(_) => AppError::Internal(err.into()),
+        if err.is_unavailable() {
+            AppError::ServiceUnavailable(err.into())
+        } else {
+            AppError::Internal(err.into())
         }
     }
 }

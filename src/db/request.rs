@@ -13,12 +13,13 @@ use std::{
     ops::Deref,
     sync::{
         Arc,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
+use deadpool::managed::TimeoutType;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, pooled_connection::deadpool::PoolError};
 use tokio::sync::Mutex;
 
 use super::{DbConn, DbError, PgPool, connect};
@@ -27,6 +28,9 @@ use super::{DbConn, DbError, PgPool, connect};
 pub struct RequestDb {
     pool: PgPool,
     conn: Mutex<Option<ReadConn>>,
+    /// Set when taking a connection failed: the request's other reads fail at once
+    /// instead of each waiting out the pool's wait again.
+    failed: AtomicBool,
     statements: Arc<AtomicUsize>,
 }
 
@@ -36,6 +40,7 @@ impl RequestDb {
         Arc::new(Self {
             pool: pool.clone(),
             conn: Mutex::new(None),
+            failed: AtomicBool::new(false),
             statements: Arc::default(),
         })
     }
@@ -46,7 +51,12 @@ impl RequestDb {
         if let Some(conn) = slot.as_ref() {
             return Ok(conn.clone());
         }
-        let mut conn = connect(&self.pool).await?;
+        if self.failed.load(Ordering::Relaxed) {
+            return Err(DbError::Unavailable(PoolError::Timeout(TimeoutType::Wait)));
+        }
+        let mut conn = connect(&self.pool).await.inspect_err(|_| {
+            self.failed.store(true, Ordering::Relaxed);
+        })?;
         conn.set_instrumentation(StatementCounter(Arc::clone(&self.statements)));
         let conn = ReadConn(Arc::new(Counted(conn)));
         *slot = Some(conn.clone());

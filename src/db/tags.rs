@@ -1,6 +1,6 @@
 //! Queries on `tags`: how many articles carry each tag, kept by the article writes.
 
-use diesel::{prelude::*, upsert::excluded};
+use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{DbError, schema::tags};
@@ -15,39 +15,45 @@ pub struct TagRow {
     pub articles_count: i32,
 }
 
-/// Counts one more article for each of `names`.
-pub async fn add(conn: &mut AsyncPgConnection, names: &[String]) -> Result<(), DbError> {
+/// Counts one more article for each of `added` and one less for each of `removed`,
+/// forgetting tags no article carries.
+///
+/// Every row is locked first, in name order, by one upsert: concurrent writers touching
+/// the same tags (`[x]→[y]` against `[y]→[x]`) queue instead of deadlocking.
+pub async fn adjust(
+    conn: &mut AsyncPgConnection,
+    added: &[String],
+    removed: &[String],
+) -> Result<(), DbError> {
+    let mut names: Vec<&String> = added.iter().chain(removed).collect();
     if names.is_empty() {
         return Ok(());
     }
-    // Sorted, so concurrent writers lock the rows in the same order.
-    let mut names = names.to_vec();
     names.sort_unstable();
+    names.dedup();
     let rows: Vec<_> = names
         .iter()
-        .map(|name| (tags::name.eq(name), tags::articles_count.eq(1)))
+        .map(|name| (tags::name.eq(*name), tags::articles_count.eq(0)))
         .collect();
     diesel::insert_into(tags::table)
         .values(rows)
         .on_conflict(tags::name)
         .do_update()
-        .set(tags::articles_count.eq(tags::articles_count + excluded(tags::articles_count)))
+        .set(tags::articles_count.eq(tags::articles_count))
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-/// Counts one article less for each of `names`, forgetting tags no article carries.
-pub async fn remove(conn: &mut AsyncPgConnection, names: &[String]) -> Result<(), DbError> {
-    if names.is_empty() {
-        return Ok(());
+    if !added.is_empty() {
+        diesel::update(tags::table.filter(tags::name.eq_any(added)))
+            .set(tags::articles_count.eq(tags::articles_count + 1))
+            .execute(conn)
+            .await?;
     }
-    let mut names = names.to_vec();
-    names.sort_unstable();
-    diesel::update(tags::table.filter(tags::name.eq_any(&names)))
-        .set(tags::articles_count.eq(tags::articles_count - 1))
-        .execute(conn)
-        .await?;
+    if !removed.is_empty() {
+        diesel::update(tags::table.filter(tags::name.eq_any(removed)))
+            .set(tags::articles_count.eq(tags::articles_count - 1))
+            .execute(conn)
+            .await?;
+    }
     diesel::delete(
         tags::table
             .filter(tags::name.eq_any(&names))

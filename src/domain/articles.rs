@@ -11,7 +11,7 @@ use super::{
 use crate::{
     db::{
         self,
-        articles::{ArticleChanges, ArticleRow, NewArticle},
+        articles::{ArticleChanges, ArticleRow, Lock, NewArticle},
     },
     error::AppError,
     state::AppState,
@@ -75,7 +75,7 @@ pub async fn create(
                 tags: &tags,
             };
             if let Some(row) = db::articles::insert(tx, &new).await? {
-                db::tags::add(tx, &tags).await?;
+                db::tags::adjust(tx, &tags, &[]).await?;
                 notifications::article_published(tx, &row).await?;
                 return Ok(row);
             }
@@ -114,7 +114,7 @@ pub async fn update(
 
     let mut conn = db::connect(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
-        let current = find_for_write(tx, slug).await?;
+        let current = find_for_write(tx, slug, Lock::Update).await?;
         if !policy::can_update_article(Some(viewer), current.author_id) {
             return Err(AppError::Forbidden(
                 "Only the article's author may edit it.".into(),
@@ -150,8 +150,7 @@ pub async fn update(
                 .filter(|t| !new_tags.contains(t))
                 .cloned()
                 .collect();
-            db::tags::add(tx, &added).await?;
-            db::tags::remove(tx, &removed).await?;
+            db::tags::adjust(tx, &added, &removed).await?;
         }
         let base = base
             .as_deref()
@@ -163,7 +162,15 @@ pub async fn update(
         };
         for _ in 0..SLUG_ATTEMPTS {
             changes.slug = Some(free_slug(tx, base).await?);
-            if let Some(row) = db::articles::update(tx, current.id, &changes).await? {
+            // In a savepoint: a slug taken meanwhile fails the UPDATE, which would
+            // otherwise abort the whole transaction.
+            let changes = &changes;
+            let updated = tx
+                .transaction::<_, AppError, _>(async |savepoint| {
+                    Ok(db::articles::update(savepoint, current.id, changes).await?)
+                })
+                .await?;
+            if let Some(row) = updated {
                 return Ok(row);
             }
         }
@@ -177,14 +184,14 @@ pub async fn update(
 pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<i64, AppError> {
     let mut conn = db::connect(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
-        let current = find_for_write(tx, slug).await?;
+        let current = find_for_write(tx, slug, Lock::Update).await?;
         if !policy::can_delete_article(Some(viewer), current.author_id) {
             return Err(AppError::Forbidden(
                 "Only the article's author or an admin may delete it.".into(),
             ));
         }
         db::articles::delete(tx, current.id).await?;
-        db::tags::remove(tx, &current.tags.0).await?;
+        db::tags::adjust(tx, &[], &current.tags.0).await?;
         Ok(current.id)
     })
     .await
@@ -216,7 +223,7 @@ async fn set_favorite(
 ) -> Result<ArticleRow, AppError> {
     let mut conn = db::connect(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
-        let article = find(tx, slug).await?;
+        let article = find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         if !favorite {
             return Ok(db::articles::unfavorite(tx, viewer.user_id, article.id)
                 .await?
@@ -251,14 +258,14 @@ async fn free_slug(tx: &mut AsyncPgConnection, base: &str) -> Result<String, App
     Ok(slug::first_free(base, &taken))
 }
 
-async fn find(tx: &mut AsyncPgConnection, slug: &str) -> Result<ArticleRow, AppError> {
-    db::articles::find_by_slug(tx, slug)
-        .await?
-        .ok_or_else(|| not_found(slug))
-}
-
-async fn find_for_write(tx: &mut AsyncPgConnection, slug: &str) -> Result<ArticleRow, AppError> {
-    db::articles::lock_by_slug(tx, slug)
+/// The article `slug`, locked (so that it cannot be deleted under the write), or
+/// NOT_FOUND.
+pub(crate) async fn find_for_write(
+    tx: &mut AsyncPgConnection,
+    slug: &str,
+    lock: Lock,
+) -> Result<ArticleRow, AppError> {
+    db::articles::lock_by_slug(tx, slug, lock)
         .await?
         .ok_or_else(|| not_found(slug))
 }

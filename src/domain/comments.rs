@@ -4,12 +4,12 @@
 use diesel_async::AsyncConnection;
 
 use super::{
-    notifications,
+    articles, notifications,
     policy::{self, Viewer},
     validation::{self, FieldErrors},
 };
 use crate::{
-    db::{self, comments::CommentRow},
+    db::{self, articles::Lock, comments::CommentRow},
     error::AppError,
     state::AppState,
 };
@@ -27,9 +27,7 @@ pub async fn add(
 
     let mut conn = db::connect(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
-        let article = db::articles::find_by_slug(tx, slug)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("No article has the slug {slug:?}.")))?;
+        let article = articles::find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         let comment = db::comments::insert(tx, article.id, viewer.user_id, body).await?;
         notifications::comment_added(tx, &article, &comment).await?;
         Ok(comment)
@@ -41,9 +39,14 @@ pub async fn add(
 pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<i64, AppError> {
     let mut conn = db::connect(&state.pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
-        let comment = db::comments::lock(tx, id)
+        let not_found = || AppError::NotFound("No such comment.".into());
+        // The article first, then the comment: the order deleteArticle locks them in
+        // (its cascade reaches the comments), so the two cannot deadlock.
+        let article_id = db::comments::article_of(tx, id)
             .await?
-            .ok_or_else(|| AppError::NotFound("No such comment.".into()))?;
+            .ok_or_else(not_found)?;
+        db::articles::lock_counters(tx, article_id).await?;
+        let comment = db::comments::lock(tx, id).await?.ok_or_else(not_found)?;
         if !policy::can_delete_comment(Some(viewer), comment.author_id) {
             return Err(AppError::Forbidden(
                 "Only the comment's author or an admin may delete it.".into(),

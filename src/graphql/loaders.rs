@@ -33,6 +33,7 @@ use std::{
 use async_graphql::{
     Context,
     dataloader::{DataLoader, Loader},
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
 };
 use futures_util::{
     StreamExt,
@@ -60,10 +61,11 @@ pub struct LoadError(Arc<DbError>);
 
 impl From<LoadError> for AppError {
     fn from(err: LoadError) -> Self {
-        let message = format!("{:#}", err.0);
-        match err.0.as_ref() {
-            DbError::Unavailable(_) => AppError::ServiceUnavailable(anyhow::anyhow!(message)),
-            DbError::Query(_) => AppError::Internal(anyhow::anyhow!(message)),
+        let cause = anyhow::anyhow!("{:#}", err.0);
+        if err.0.is_unavailable() {
+            AppError::ServiceUnavailable(cause)
+        } else {
+            AppError::Internal(cause)
         }
     }
 }
@@ -263,6 +265,14 @@ impl LoadQueue {
         self.waker.wake();
     }
 
+    fn has_pending(&self) -> bool {
+        !self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
     fn take(&self) -> Vec<BoxFuture<'static, ()>> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
     }
@@ -299,6 +309,11 @@ impl LoadQueue {
             }
             // Completed loads wake the resolvers waiting on them, and so this task.
             while let Poll::Ready(Some(())) = loads.poll_next_unpin(cx) {}
+            // A wave may end with nobody left to wake us (its waiters gone, e.g. a
+            // try_join_all that failed early): start the queued wave on the next poll.
+            if loads.is_empty() && self.has_pending() {
+                cx.waker().wake_by_ref();
+            }
             Poll::Pending
         })
         .await
@@ -386,6 +401,35 @@ impl Loaders {
             AppError::Internal(anyhow::anyhow!("a queued read was dropped before it ran"))
         })?;
         Ok(result?)
+    }
+}
+
+/// Hands the request's read connection back to the pool before each root mutation field:
+/// the field's transaction takes a connection of its own, and a request must never hold
+/// one connection while waiting for another (with every pooled connection held that way,
+/// nothing would move until the pool wait ran out).
+pub struct ReleaseBeforeWrites;
+
+impl ExtensionFactory for ReleaseBeforeWrites {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ReleaseBeforeWrites)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ReleaseBeforeWrites {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
+        if info.parent_type == "Mutation"
+            && let Some(loaders) = ctx.data_opt::<Loaders>()
+        {
+            loaders.db.release().await;
+        }
+        next.run(ctx, info).await
     }
 }
 

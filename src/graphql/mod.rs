@@ -44,7 +44,10 @@ pub fn build_schema(state: AppState) -> AppSchema {
     if !state.config.is_development() {
         builder = builder.disable_suggestions();
     }
-    builder.data(state).finish()
+    builder
+        .extension(loaders::ReleaseBeforeWrites)
+        .data(state)
+        .finish()
 }
 
 /// The schema in SDL, exactly as committed in `schema.graphql`.

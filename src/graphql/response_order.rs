@@ -1,4 +1,5 @@
-//! Puts response fields in the order the query selected them.
+//! Two repairs to async-graphql's response shape: fields in selection order, and an
+//! explicit null for every nullable field that failed.
 //!
 //! The GraphQL spec orders a response's fields as the selection set orders them, and
 //! people reading responses (in GraphiQL, in snapshots) expect it. async-graphql 7 resolves
@@ -7,11 +8,35 @@
 //! matter of the document, so it is restored here from the document, after execution.
 
 use async_graphql::{
-    Name, Value,
+    Name, PathSegment, ServerError, Value,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
     },
 };
+
+/// Puts `null` where a field failed. async-graphql 7 leaves a failed nullable field's key
+/// out of its object, where the spec (and Apollo Client's cache, which then reports the
+/// field as missing) want the key with `null`. For each error with a path, the first key
+/// missing along the path is the field that was nulled.
+pub fn null_failed_fields(data: &mut Value, errors: &[ServerError]) {
+    for error in errors {
+        let mut here = &mut *data;
+        for segment in &error.path {
+            here = match (here, segment) {
+                (Value::Object(map), PathSegment::Field(name)) => {
+                    let key = Name::new(name);
+                    if !map.contains_key(&key) {
+                        map.insert(key, Value::Null);
+                        break;
+                    }
+                    map.get_mut(&key).expect("present")
+                }
+                (Value::List(items), PathSegment::Index(i)) if *i < items.len() => &mut items[*i],
+                _ => break,
+            };
+        }
+    }
+}
 
 /// The operation `name` picks in `document` (the only one when `name` is `None`).
 pub fn operation<'a>(
@@ -95,6 +120,28 @@ mod tests {
     use async_graphql::{parser::parse_query, value};
 
     use super::*;
+
+    #[test]
+    fn failed_fields_get_an_explicit_null() {
+        let mut data = value!({"viewer": {"username": "x"}, "list": [{"a": 1}]});
+        let mut failed = ServerError::new("no", None);
+        failed.path = vec![
+            PathSegment::Field("viewer".into()),
+            PathSegment::Field("notifications".into()),
+        ];
+        let mut nested = ServerError::new("no", None);
+        nested.path = vec![
+            PathSegment::Field("list".into()),
+            PathSegment::Index(0),
+            PathSegment::Field("b".into()),
+            PathSegment::Field("c".into()),
+        ];
+        null_failed_fields(&mut data, &[failed, nested]);
+        assert_eq!(
+            data,
+            value!({"viewer": {"username": "x", "notifications": null}, "list": [{"a": 1, "b": null}]})
+        );
+    }
 
     #[test]
     fn fields_follow_the_selection_through_aliases_fragments_and_lists() {

@@ -316,10 +316,6 @@ impl<E: Executor> GraphqlEndpoint<E> {
         };
         match operation_type(&document, params.operation_name.as_deref()) {
             Some(OperationType::Mutation) if is_get => return Outcome::MutationOverGet,
-            // Mutations write on connections of their own: hand the read connection (taken
-            // to authenticate) back first, so a request never holds one while awaiting
-            // another (which, with every pooled connection held, would wait forever).
-            Some(OperationType::Mutation) => db.release().await,
             Some(OperationType::Subscription) => {
                 return Outcome::Rejected(vec![reply::coded_error(
                     ErrorCode::BadRequest,
@@ -352,6 +348,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
                 .collect();
             return Outcome::Rejected(errors);
         }
+        response_order::null_failed_fields(&mut response.data, &response.errors);
         response_order::restore(
             &document,
             params.operation_name.as_deref(),

@@ -91,16 +91,23 @@ async fn a_signed_in_mutation_needs_only_one_pooled_connection_at_a_time() {
     ])
     .await;
     let jane = app.register("jane").await;
+    // Two root fields: the first one's nested read takes the read connection again
+    // before the second one's transaction needs a connection.
     let body = app
         .gql(
-            "mutation { createArticle(input: {title: \"One pool\", description: \"\", \
-             body: \"b\"}) { slug author { username } } }",
+            "mutation { a: createArticle(input: {title: \"One pool\", description: \"\", \
+             body: \"b\"}) { slug author { username } } \
+             b: createArticle(input: {title: \"One pool\", description: \"\", body: \"b\"}) \
+             { slug } }",
             serde_json::json!({}),
             Some(&jane.access),
         )
         .await;
     assert_eq!(
         body,
-        serde_json::json!({"data": {"createArticle": {"slug": "one-pool", "author": {"username": "jane"}}}})
+        serde_json::json!({"data": {
+            "a": {"slug": "one-pool", "author": {"username": "jane"}},
+            "b": {"slug": "one-pool-2"},
+        }})
     );
 }

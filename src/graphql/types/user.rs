@@ -149,7 +149,8 @@ impl User {
             last,
             before,
         };
-        Ok(user_list(ctx, FollowList::FollowersOf(self.row.id), args).await?)
+        let total = i64::from(self.row.followers_count);
+        Ok(user_list(ctx, FollowList::FollowersOf(self.row.id), args, total).await?)
     }
 
     /// The users this user follows, newest follow first.
@@ -167,7 +168,8 @@ impl User {
             last,
             before,
         };
-        Ok(user_list(ctx, FollowList::FollowedBy(self.row.id), args).await?)
+        let total = i64::from(self.row.following_count);
+        Ok(user_list(ctx, FollowList::FollowedBy(self.row.id), args, total).await?)
     }
 
     /// The articles this user wrote, newest first.
@@ -300,11 +302,12 @@ impl User {
     }
 }
 
-/// One page of a follow list.
+/// One page of a follow list of `total` users (from the counter columns).
 async fn user_list(
     ctx: &Context<'_>,
     list: FollowList,
     args: PageArgs,
+    total: i64,
 ) -> Result<Connection<User>, AppError> {
     let request = args.check(List::Follows(list))?;
     let query = request.query;
@@ -316,5 +319,6 @@ async fn user_list(
         page,
         |(_, position)| *position,
         |(row, _)| User::new(Arc::new(row)),
-    ))
+    )
+    .with_total(total))
 }
