@@ -21,6 +21,7 @@
 //! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
 //! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
+//! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -100,6 +101,8 @@ pub struct Config {
     pub introspection: bool,
     /// Report each response's SQL statement count in `extensions.sqlStatements`.
     pub report_sql_statements: bool,
+    /// At start, seed demo data into a database without users.
+    pub demo_data: bool,
     /// Log line format.
     pub log_format: LogFormat,
 }
@@ -187,6 +190,7 @@ impl Config {
             graphiql: parse(&get, "GRAPHIQL_ENABLED", dev)?,
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
             report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
+            demo_data: parse(&get, "DEMO_DATA", dev)?,
             log_format,
         })
     }
@@ -257,7 +261,7 @@ mod tests {
         assert_eq!(c.database.pool_wait, Duration::from_secs(2));
         assert_eq!(c.body_limit, 1024 * 1024);
         assert_eq!(c.cors_origins, CorsOrigins::Localhost);
-        assert!(c.graphiql && c.introspection);
+        assert!(c.graphiql && c.introspection && c.demo_data);
         assert_eq!(c.log_format, LogFormat::Pretty);
     }
 
@@ -274,7 +278,7 @@ mod tests {
             ("DATABASE_URL", "postgres://db/x"),
         ])
         .unwrap();
-        assert!(!c.graphiql && !c.introspection);
+        assert!(!c.graphiql && !c.introspection && !c.demo_data);
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.cors_origins, CorsOrigins::List(vec![]));
     }
@@ -298,6 +302,7 @@ mod tests {
             ("BODY_LIMIT_BYTES", "0"),
             ("LOG_FORMAT", "xml"),
             ("GRAPHIQL_ENABLED", "yes please"),
+            ("DEMO_DATA", "maybe"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.starts_with(name), "{err}");

@@ -1,11 +1,12 @@
-//! The `conduit` command line: serve, migrate, export-schema.
+//! The `conduit` command line: serve, migrate, export-schema, seed, user set-role.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Instant};
 
 use clap::{Parser, Subcommand};
 use conduit::{
     AppState,
     config::Config,
+    db::seed::{DEMO_PASSWORD, MAX_ROWS, SeedPlan},
     domain::{accounts, policy::Role},
     server, telemetry,
 };
@@ -28,9 +29,37 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to standard output.
     ExportSchema,
+    /// Fill the database (created and migrated first) with a realistic data set, added to
+    /// what is there. Every seeded user's password is `conduit-demo`.
+    Seed(SeedArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+/// How many rows `conduit seed` writes.
+#[derive(Debug, clap::Args)]
+struct SeedArgs {
+    /// Users to create.
+    #[arg(long, default_value_t = 100, value_parser = rows())]
+    users: u32,
+    /// Articles, by users who had joined by then.
+    #[arg(long, default_value_t = 500, value_parser = rows())]
+    articles: u32,
+    /// Comments.
+    #[arg(long, default_value_t = 2000, value_parser = rows())]
+    comments: u32,
+    /// Favorites: distinct (user, article) pairs.
+    #[arg(long, default_value_t = 2000, value_parser = rows())]
+    favorites: u32,
+    /// Follows: distinct pairs of two different users.
+    #[arg(long, default_value_t = 500, value_parser = rows())]
+    follows: u32,
+}
+
+/// A row count for `conduit seed`: 0 to `MAX_ROWS`.
+fn rows() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(0..=i64::from(MAX_ROWS))
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +104,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match command {
             Command::Migrate => server::migrate(&config).await,
+            Command::Seed(args) => seed(&config, &args).await,
             Command::User(UserCommand::SetRole { username, role }) => {
                 set_role(config, &username, role).await
             }
@@ -88,6 +118,35 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn seed(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let plan = SeedPlan {
+        users: args.users,
+        articles: args.articles,
+        comments: args.comments,
+        favorites: args.favorites,
+        follows: args.follows,
+    };
+    let report = server::seed(config, &plan).await?;
+    println!(
+        "Seeded in {:.1} s: {} users, {} articles, {} comments, {} favorites, {} follows, \
+         {} notifications ({} tags on the new articles).",
+        started.elapsed().as_secs_f64(),
+        report.users,
+        report.articles,
+        report.comments,
+        report.favorites,
+        report.follows,
+        report.notifications,
+        report.tags,
+    );
+    println!("Every seeded user's password is {DEMO_PASSWORD}");
+    if let Some(email) = &report.example_email {
+        println!("Example login: email {email}, password {DEMO_PASSWORD}");
+    }
+    Ok(())
 }
 
 async fn set_role(config: Config, username: &str, role: RoleArg) -> anyhow::Result<()> {

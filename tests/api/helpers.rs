@@ -336,7 +336,7 @@ pub struct ServerProcess {
 }
 
 /// Runs `conduit` with `args` and only `vars` (plus PATH, and `REPORT_SQL_STATEMENTS=false`
-/// unless overridden) in its environment, from a
+/// and `DEMO_DATA=false` unless overridden) in its environment, from a
 /// directory without a `.env` file.
 pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conduit"));
@@ -346,6 +346,7 @@ pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .current_dir(std::env::temp_dir())
         .env("REPORT_SQL_STATEMENTS", "false")
+        .env("DEMO_DATA", "false")
         .stdin(Stdio::null());
     for (name, value) in vars {
         command.env(name, value);
