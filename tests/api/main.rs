@@ -2,17 +2,20 @@
 
 mod accounts;
 mod articles;
+mod comments;
 mod cors_and_request_ids;
 mod database;
 mod email_guard;
 mod faults;
 mod helpers;
 mod ide_and_probes;
+mod notifications;
 mod pagination;
 mod production;
 mod publishing_guards;
 mod query_plans;
 mod schema_export;
+mod seed;
 mod server_process;
 mod sessions;
 mod social;
