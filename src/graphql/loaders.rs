@@ -380,6 +380,18 @@ impl Loaders {
 }
 
 impl Loaders {
+    /// User `id`, which a foreign key guarantees to exist: its absence is a bug
+    /// (INTERNAL_SERVER_ERROR).
+    pub async fn referenced_user(&self, id: i64) -> Result<Arc<UserRow>, AppError> {
+        referenced(self.users.load_one(id).await?, "user", id)
+    }
+
+    /// Article `id`, which a foreign key guarantees to exist: its absence is a bug
+    /// (INTERNAL_SERVER_ERROR).
+    pub async fn referenced_article(&self, id: i64) -> Result<Arc<ArticleRow>, AppError> {
+        referenced(self.articles.load_one(id).await?, "article", id)
+    }
+
     /// Runs one read (a page, a count, a lookup) in the request's next wave of loads, on
     /// the request's connection. `read` gets the connection and must own what it uses.
     pub async fn read<T, F>(&self, read: F) -> Result<T, AppError>
@@ -431,6 +443,10 @@ impl Extension for ReleaseBeforeWrites {
         }
         next.run(ctx, info).await
     }
+}
+
+fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
+    found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
 }
 
 /// A loader whose batches go to `queue`, with no delay.

@@ -95,10 +95,7 @@ impl Article {
 
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let row = loaders(ctx).users.load_one(self.row.author_id).await?;
-        let row = row.ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("article {} has no author", self.row.id))
-        })?;
+        let row = loaders(ctx).referenced_user(self.row.author_id).await?;
         Ok(User::new(row))
     }
 

@@ -7,7 +7,6 @@ use async_graphql::{Context, ID, Object};
 use crate::{
     db::comments::CommentRow,
     domain::policy,
-    error::AppError,
     graphql::{
         guards,
         loaders::loaders,
@@ -61,19 +60,13 @@ impl Comment {
 
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let row = loaders(ctx).users.load_one(self.row.author_id).await?;
-        let row = row.ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("comment {} has no author", self.row.id))
-        })?;
+        let row = loaders(ctx).referenced_user(self.row.author_id).await?;
         Ok(User::new(row))
     }
 
     /// The article it is on.
     async fn article(&self, ctx: &Context<'_>) -> async_graphql::Result<Article> {
-        let row = loaders(ctx).articles.load_one(self.row.article_id).await?;
-        let row = row.ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("comment {} has no article", self.row.id))
-        })?;
+        let row = loaders(ctx).referenced_article(self.row.article_id).await?;
         Ok(Article::new(row))
     }
 

@@ -78,10 +78,7 @@ impl Notification {
 
     /// Who did it.
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let row = loaders(ctx).users.load_one(self.row.actor_id).await?;
-        let row = row.ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("notification {} has no actor", self.row.id))
-        })?;
+        let row = loaders(ctx).referenced_user(self.row.actor_id).await?;
         Ok(User::new(row))
     }
 
