@@ -59,6 +59,23 @@ pub enum CorsOrigins {
     List(Vec<String>),
 }
 
+/// WebSocket (subscription) limits and timers.
+#[derive(Debug, Clone, Copy)]
+pub struct WebSocketConfig {
+    /// How long a new socket may wait before `connection_init` (`WS_INIT_TIMEOUT_MS`, 3 s).
+    pub init_timeout: Duration,
+    /// How often the server pings (`WS_KEEPALIVE_MS`, 15 s). A socket that sends nothing
+    /// back for a whole interval after a ping, and a write that stalls that long, end
+    /// the connection.
+    pub keepalive: Duration,
+    /// Largest accepted message in bytes (`WS_MAX_MESSAGE_BYTES`, 64 KiB); larger closes
+    /// the socket with 1009.
+    pub max_message: usize,
+    /// Messages queued per connection before it counts as too slow and is closed with
+    /// 1013 (`WS_QUEUE_CAPACITY`, 256).
+    pub queue_capacity: usize,
+}
+
 /// Database settings.
 #[derive(Debug, Clone)]
 pub struct DatabaseConfig {
@@ -103,6 +120,8 @@ pub struct Config {
     pub report_sql_statements: bool,
     /// At start, seed demo data into a database without users.
     pub demo_data: bool,
+    /// WebSocket limits and timers.
+    pub websocket: WebSocketConfig,
     /// Log line format.
     pub log_format: LogFormat,
 }
@@ -191,6 +210,18 @@ impl Config {
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
             report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
             demo_data: parse(&get, "DEMO_DATA", dev)?,
+            websocket: WebSocketConfig {
+                init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,
+                keepalive: millis(&get, "WS_KEEPALIVE_MS", 15_000)?,
+                max_message: positive(
+                    parse(&get, "WS_MAX_MESSAGE_BYTES", 64 * 1024)?,
+                    "WS_MAX_MESSAGE_BYTES",
+                )?,
+                queue_capacity: positive(
+                    parse(&get, "WS_QUEUE_CAPACITY", 256)?,
+                    "WS_QUEUE_CAPACITY",
+                )?,
+            },
             log_format,
         })
     }

@@ -46,7 +46,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if graphiql {
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
-    serve(listener, crate::app(state), signal, shutdown_timeout).await
+    let _events = crate::events::start(&state).await;
+    let app = crate::app(state.clone());
+    serve(listener, app, &state, signal, shutdown_timeout).await
 }
 
 /// Creates the database if it is missing and applies pending migrations.
@@ -98,15 +100,17 @@ pub async fn seed(config: &Config, plan: &SeedPlan) -> anyhow::Result<SeedReport
         .context("seeding")
 }
 
-/// Serves `app` on `listener` until `signal` completes, then lets in-flight requests finish
-/// for at most `deadline` before returning.
+/// Serves `app` on `listener` until `signal` completes, then closes WebSockets (1001) and
+/// lets in-flight requests finish, for at most `deadline` in all, before returning.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    state: &AppState,
     signal: impl Future<Output = ()> + Send + 'static,
     deadline: Duration,
 ) -> anyhow::Result<()> {
-    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let lifecycle = state.lifecycle.clone();
+    let stopping = lifecycle.clone();
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -114,16 +118,23 @@ pub async fn serve(
     .with_graceful_shutdown(async move {
         signal.await;
         tracing::info!("shutting down: no new connections, finishing requests in flight");
-        let _ = stopping_tx.send(true);
+        stopping.stop();
     });
-    let expired = async move {
-        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+    let expired = async {
+        lifecycle.stopped().await;
         tokio::time::sleep(deadline).await;
     };
+    let finished = async {
+        server.await.context("server failed")?;
+        // WebSockets outlive their upgrade request: axum does not wait for them.
+        lifecycle.sockets_closed().await;
+        anyhow::Ok(())
+    };
     tokio::select! {
-        result = server => result.context("server failed")?,
+        result = finished => result?,
         () = expired => tracing::warn!(
             deadline_ms = deadline.as_millis(),
+            open_websockets = lifecycle.open_sockets(),
             "shutdown deadline passed; closing remaining connections"
         ),
     }

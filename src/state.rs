@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::{config::Config, db, domain::password::Passwords};
+use tokio::sync::watch;
+
+use crate::{config::Config, db, domain::password::Passwords, events::hub::Hub};
 
 /// Shared application state.
 #[derive(Clone)]
@@ -13,6 +15,58 @@ pub struct AppState {
     pub pool: db::PgPool,
     /// Password hashing, bounded in concurrency.
     pub passwords: Passwords,
+    /// The instance's live subscriptions (running once [`crate::events::start`] is called).
+    pub hub: Hub,
+    /// Shutdown signalling and the count of open WebSockets.
+    pub lifecycle: Lifecycle,
+}
+
+/// What graceful shutdown needs beyond axum's: WebSockets outlive their HTTP upgrade
+/// request, so the server tracks them itself.
+#[derive(Clone, Default)]
+pub struct Lifecycle {
+    stopping: watch::Sender<bool>,
+    sockets: watch::Sender<usize>,
+}
+
+impl Lifecycle {
+    /// Tells every open WebSocket to close (with 1001).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Completes once [`Lifecycle::stop`] has been called.
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut stopping = self.stopping.subscribe();
+        async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        }
+    }
+
+    /// Counts an open WebSocket until the returned guard is dropped.
+    pub fn socket(&self) -> SocketGuard {
+        self.sockets.send_modify(|n| *n += 1);
+        SocketGuard(self.sockets.clone())
+    }
+
+    /// How many WebSockets are open.
+    pub fn open_sockets(&self) -> usize {
+        *self.sockets.borrow()
+    }
+
+    /// Completes when no WebSocket is open.
+    pub async fn sockets_closed(&self) {
+        let _ = self.sockets.subscribe().wait_for(|n| *n == 0).await;
+    }
+}
+
+/// One open WebSocket, counted by [`Lifecycle`].
+pub struct SocketGuard(watch::Sender<usize>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
 }
 
 impl AppState {
@@ -22,6 +76,8 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             config: Arc::new(config),
+            hub: Hub::new(&pool),
+            lifecycle: Lifecycle::default(),
             pool,
             passwords: Passwords::new(cores),
         })

@@ -351,19 +351,24 @@ async fn adjust_favorites(
         .await?)
 }
 
-/// Which of `article_ids` `user_id` has favorited.
-pub async fn favorited_among(
+/// Which of the (user, article) `pairs` are favorites: one statement, however many pairs
+/// and however many distinct users.
+pub async fn favorited_pairs(
     mut conn: &AsyncPgConnection,
-    user_id: i64,
-    article_ids: &[i64],
-) -> Result<Vec<i64>, DbError> {
-    if article_ids.is_empty() {
+    pairs: &[(i64, i64)],
+) -> Result<Vec<(i64, i64)>, DbError> {
+    if pairs.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(favorites::table
-        .filter(favorites::user_id.eq(user_id))
-        .filter(favorites::article_id.eq_any(article_ids))
-        .select(favorites::article_id)
-        .load(&mut conn)
-        .await?)
+    let (users, articles): (Vec<i64>, Vec<i64>) = pairs.iter().copied().unzip();
+    let rows: Vec<super::IdPair> = diesel::sql_query(
+        "SELECT f.user_id AS a, f.article_id AS b FROM favorites f \
+         JOIN unnest($1::int8[], $2::int8[]) AS k(a, b) \
+         ON f.user_id = k.a AND f.article_id = k.b",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(users)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(articles)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
 }

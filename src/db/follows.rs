@@ -1,10 +1,11 @@
 //! Queries on `follows`, and the follower counters on `users` kept with them.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{
-    DbError,
+    DbError, IdPair,
     keyset::{Page, PageQuery, Position, paginate},
     schema::{follows, users},
     users::UserRow,
@@ -88,21 +89,26 @@ async fn adjust_counts(
     Ok(followee.expect("the followee is one of the two ids"))
 }
 
-/// Which of `user_ids` `follower_id` follows.
-pub async fn followed_among(
+/// Which of the (follower, followee) `pairs` are follows: one statement, however many
+/// pairs and however many distinct followers (every subscriber of an event asks at once).
+pub async fn followed_pairs(
     mut conn: &AsyncPgConnection,
-    follower_id: i64,
-    user_ids: &[i64],
-) -> Result<Vec<i64>, DbError> {
-    if user_ids.is_empty() {
+    pairs: &[(i64, i64)],
+) -> Result<Vec<(i64, i64)>, DbError> {
+    if pairs.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(follows::table
-        .filter(follows::follower_id.eq(follower_id))
-        .filter(follows::followee_id.eq_any(user_ids))
-        .select(follows::followee_id)
-        .load(&mut conn)
-        .await?)
+    let (followers, followees): (Vec<i64>, Vec<i64>) = pairs.iter().copied().unzip();
+    let rows: Vec<IdPair> = diesel::sql_query(
+        "SELECT f.follower_id AS a, f.followee_id AS b FROM follows f \
+         JOIN unnest($1::int8[], $2::int8[]) AS k(a, b) \
+         ON f.follower_id = k.a AND f.followee_id = k.b",
+    )
+    .bind::<Array<BigInt>, _>(followers)
+    .bind::<Array<BigInt>, _>(followees)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
 }
 
 /// One page of a follow list, newest follow first, with each user's position in it.

@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod bootstrap;
 pub mod comments;
+pub mod events;
 pub mod follows;
 pub mod keyset;
 pub mod notifications;
@@ -23,4 +24,13 @@ pub use request::RequestDb;
 extern "SQL" {
     /// SQL `lower(text)`, matching the case-insensitive unique indexes.
     fn lower(value: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Two ids from a raw query (`SELECT ... AS a, ... AS b`).
+#[derive(diesel::QueryableByName)]
+struct IdPair {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    a: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    b: i64,
 }

@@ -64,13 +64,16 @@ pub struct NewNotification<'a> {
     pub comment_id: Option<i64>,
 }
 
-/// Writes one notification.
-pub async fn insert(conn: &mut AsyncPgConnection, new: NewNotification<'_>) -> Result<(), DbError> {
-    diesel::insert_into(notifications::table)
+/// Writes one notification; returns its id.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: NewNotification<'_>,
+) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(notifications::table)
         .values(new)
-        .execute(conn)
-        .await?;
-    Ok(())
+        .returning(notifications::id)
+        .get_result(conn)
+        .await?)
 }
 
 /// Notifies every follower of `author_id` that they published `article_id`: one
@@ -181,5 +184,24 @@ pub async fn count(
     Ok(of(recipient_id, unread_only)
         .count()
         .get_result(&mut conn)
+        .await?)
+}
+
+/// The `ARTICLE_PUBLISHED` notifications of `article_id` among `recipient_ids` (one
+/// statement whatever the count).
+pub async fn published_for(
+    mut conn: &AsyncPgConnection,
+    article_id: i64,
+    recipient_ids: &[i64],
+) -> Result<Vec<NotificationRow>, DbError> {
+    if recipient_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(notifications::table
+        .filter(notifications::article_id.eq(article_id))
+        .filter(notifications::kind.eq(kind::ARTICLE_PUBLISHED))
+        .filter(notifications::recipient_id.eq_any(recipient_ids))
+        .select(NotificationRow::as_select())
+        .load(&mut conn)
         .await?)
 }

@@ -66,8 +66,11 @@ impl RequestDb {
     /// Gives the connection back to the pool (once reads in flight finish); the next read
     /// takes one again. A mutation calls this before its transaction takes a connection
     /// of its own, so that no request ever holds one connection while waiting for another.
+    ///
+    /// It also forgets a failed checkout: the next read tries the pool again.
     pub async fn release(&self) {
         self.conn.lock().await.take();
+        self.failed.store(false, Ordering::Relaxed);
     }
 
     /// How many SQL statements this request has sent on its connections so far.

@@ -5,9 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::{
-    DbError,
+    DbError, events,
     schema::{sessions, used_refresh_tokens, users},
 };
+use crate::events::Event;
 
 /// The hashes and expiry times of a token pair to store.
 #[derive(Debug, Clone, Copy)]
@@ -258,37 +259,59 @@ async fn replace_tokens(
     Ok(updated == 1)
 }
 
-/// Revokes session `session_id` (idempotent).
+/// Revokes session `session_id` (idempotent), and announces it to every instance, whose
+/// subscriptions on that session end ([`Event::SessionRevoked`]).
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     session_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    diesel::update(
-        sessions::table
-            .find(session_id)
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set(sessions::revoked_at.eq(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    conn.transaction::<_, DbError, _>(async |tx| {
+        let revoked = diesel::update(
+            sessions::table
+                .find(session_id)
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .execute(tx)
+        .await?;
+        if revoked > 0 {
+            let event = Event::SessionRevoked {
+                session: session_id,
+            };
+            events::publish(tx, &event).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
-/// Revokes every session of `user_id` except `keep`; returns how many.
+/// Revokes every session of `user_id` except `keep`, announcing it like [`revoke`];
+/// returns how many.
 pub async fn revoke_others(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     keep: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
-    Ok(diesel::update(
-        sessions::table
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::id.ne(keep))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set(sessions::revoked_at.eq(now))
-    .execute(conn)
-    .await?)
+    conn.transaction::<_, DbError, _>(async |tx| {
+        let revoked = diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::id.ne(keep))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .execute(tx)
+        .await?;
+        if revoked > 0 {
+            let event = Event::SessionsRevoked {
+                user: user_id,
+                except: keep,
+            };
+            events::publish(tx, &event).await?;
+        }
+        Ok(revoked)
+    })
+    .await
 }

@@ -14,6 +14,7 @@ use crate::{
         articles::{ArticleChanges, ArticleRow, Lock, NewArticle},
     },
     error::AppError,
+    events::Event,
     state::AppState,
 };
 
@@ -156,9 +157,10 @@ pub async fn update(
             .as_deref()
             .filter(|base| !slug::has_base(&current.slug, base));
         let Some(base) = base else {
-            return db::articles::update(tx, current.id, &changes)
+            let row = db::articles::update(tx, current.id, &changes)
                 .await?
-                .ok_or_else(slug_contention);
+                .ok_or_else(slug_contention)?;
+            return announce_update(tx, row).await;
         };
         for _ in 0..SLUG_ATTEMPTS {
             changes.slug = Some(free_slug(tx, base).await?);
@@ -171,7 +173,7 @@ pub async fn update(
                 })
                 .await?;
             if let Some(row) = updated {
-                return Ok(row);
+                return announce_update(tx, row).await;
             }
         }
         Err(slug_contention())
@@ -192,6 +194,10 @@ pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<i64
         }
         db::articles::delete(tx, current.id).await?;
         db::tags::adjust(tx, &[], &current.tags.0).await?;
+        let event = Event::ArticleDeleted {
+            article: current.id,
+        };
+        db::events::publish(tx, &event).await?;
         Ok(current.id)
     })
     .await
@@ -225,17 +231,30 @@ async fn set_favorite(
     conn.transaction::<_, AppError, _>(async |tx| {
         let article = find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         if !favorite {
-            return Ok(db::articles::unfavorite(tx, viewer.user_id, article.id)
-                .await?
-                .0);
+            let (row, removed) = db::articles::unfavorite(tx, viewer.user_id, article.id).await?;
+            if removed {
+                return announce_update(tx, row).await;
+            }
+            return Ok(row);
         }
         let (row, added) = db::articles::favorite(tx, viewer.user_id, article.id).await?;
-        if added {
-            notifications::article_favorited(tx, viewer, &row).await?;
+        if !added {
+            return Ok(row);
         }
-        Ok(row)
+        notifications::article_favorited(tx, viewer, &row).await?;
+        announce_update(tx, row).await
     })
     .await
+}
+
+/// Announces that `row` changed (`articleUpdated`), in the writing transaction.
+async fn announce_update(
+    tx: &mut AsyncPgConnection,
+    row: ArticleRow,
+) -> Result<ArticleRow, AppError> {
+    let event = Event::ArticleUpdated { article: row.id };
+    db::events::publish(tx, &event).await?;
+    Ok(row)
 }
 
 fn checked_tags(errors: &mut FieldErrors, tags: &[String]) -> Vec<String> {

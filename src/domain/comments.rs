@@ -11,6 +11,7 @@ use super::{
 use crate::{
     db::{self, articles::Lock, comments::CommentRow},
     error::AppError,
+    events::Event,
     state::AppState,
 };
 
@@ -30,6 +31,11 @@ pub async fn add(
         let article = articles::find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         let comment = db::comments::insert(tx, article.id, viewer.user_id, body).await?;
         notifications::comment_added(tx, &article, &comment).await?;
+        let event = Event::CommentAdded {
+            article: article.id,
+            comment: comment.id,
+        };
+        db::events::publish(tx, &event).await?;
         Ok(comment)
     })
     .await
@@ -53,6 +59,11 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<i64, A
             ));
         }
         db::comments::delete(tx, &comment).await?;
+        let event = Event::CommentDeleted {
+            article: comment.article_id,
+            comment: comment.id,
+        };
+        db::events::publish(tx, &event).await?;
         Ok(comment.article_id)
     })
     .await

@@ -13,6 +13,7 @@ use crate::{
         users::UserRow,
     },
     error::AppError,
+    events::Event,
     state::AppState,
 };
 
@@ -77,7 +78,13 @@ pub async fn article_published(
     tx: &mut AsyncPgConnection,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
-    db::notifications::fan_out_published(tx, article.author_id, article.id).await?;
+    let followers = db::notifications::fan_out_published(tx, article.author_id, article.id).await?;
+    if followers > 0 {
+        let event = Event::ArticlePublished {
+            article: article.id,
+        };
+        db::events::publish(tx, &event).await?;
+    }
     Ok(())
 }
 
@@ -99,7 +106,12 @@ async fn notify(
         article_id,
         comment_id,
     };
-    Ok(db::notifications::insert(tx, new).await?)
+    let notification = db::notifications::insert(tx, new).await?;
+    let event = Event::NotificationAdded {
+        recipient: recipient_id,
+        notification,
+    };
+    Ok(db::events::publish(tx, &event).await?)
 }
 
 /// Marks `viewer`'s notifications `ids` (all when `None`) read; returns how many changed.

@@ -192,11 +192,11 @@ pub struct Favorited {
     pub article: i64,
 }
 
-/// Follow and favorite facts about pairs of (viewer, thing).
+/// Follow and favorite facts about pairs of (viewer, thing): one statement per batch,
+/// however many distinct viewers it holds (every subscriber of an event asks at once).
 pub struct RelationLoader(Arc<RequestDb>);
 
 impl RelationLoader {
-    /// Answers each key, one statement per distinct viewer (nearly always one).
     async fn pairs<K: Copy + Eq + std::hash::Hash, F>(
         &self,
         keys: &[K],
@@ -204,20 +204,15 @@ impl RelationLoader {
         query: F,
     ) -> Result<HashMap<K, bool>, LoadError>
     where
-        F: AsyncFn(&diesel_async::AsyncPgConnection, i64, &[i64]) -> Result<Vec<i64>, DbError>,
+        F: AsyncFn(
+            &diesel_async::AsyncPgConnection,
+            &[(i64, i64)],
+        ) -> Result<Vec<(i64, i64)>, DbError>,
     {
         let conn = self.0.conn().await?;
-        let mut by_viewer: HashMap<i64, Vec<i64>> = HashMap::new();
-        for key in keys {
-            let (viewer, target) = split(*key);
-            by_viewer.entry(viewer).or_default().push(target);
-        }
-        let mut yes = std::collections::HashSet::new();
-        for (viewer, targets) in by_viewer {
-            for target in query(&conn, viewer, &targets).await? {
-                yes.insert((viewer, target));
-            }
-        }
+        let pairs: Vec<(i64, i64)> = keys.iter().map(|k| split(*k)).collect();
+        let yes: std::collections::HashSet<(i64, i64)> =
+            query(&conn, &pairs).await?.into_iter().collect();
         Ok(keys
             .iter()
             .map(|k| (*k, yes.contains(&split(*k))))
@@ -230,7 +225,7 @@ impl Loader<Follows> for RelationLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Follows]) -> Result<HashMap<Follows, bool>, Self::Error> {
-        self.pairs(keys, |k| (k.viewer, k.user), db::follows::followed_among)
+        self.pairs(keys, |k| (k.viewer, k.user), db::follows::followed_pairs)
             .await
     }
 }
@@ -243,9 +238,52 @@ impl Loader<Favorited> for RelationLoader {
         self.pairs(
             keys,
             |k| (k.viewer, k.article),
-            db::articles::favorited_among,
+            db::articles::favorited_pairs,
         )
         .await
+    }
+}
+
+/// "`recipient`'s notification that `article` was published", for `notificationAdded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublishedFor {
+    /// The follower.
+    pub recipient: i64,
+    /// The new article.
+    pub article: i64,
+}
+
+/// Each follower's `ARTICLE_PUBLISHED` notification: one statement per article for all
+/// the subscribers asking.
+pub struct PublishedLoader(Arc<RequestDb>);
+
+impl Loader<PublishedFor> for PublishedLoader {
+    type Value = Arc<NotificationRow>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[PublishedFor],
+    ) -> Result<HashMap<PublishedFor, Self::Value>, Self::Error> {
+        let conn = self.0.conn().await?;
+        let mut by_article: HashMap<i64, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_article
+                .entry(key.article)
+                .or_default()
+                .push(key.recipient);
+        }
+        let mut found = HashMap::new();
+        for (article, recipients) in by_article {
+            for row in db::notifications::published_for(&conn, article, &recipients).await? {
+                let key = PublishedFor {
+                    recipient: row.recipient_id,
+                    article,
+                };
+                found.insert(key, Arc::new(row));
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -357,6 +395,8 @@ pub struct Loaders {
     pub comment_pages: DataLoader<CommentPageLoader>,
     /// Notifications by id.
     pub notifications: DataLoader<NotificationLoader>,
+    /// Followers' notifications of a new article.
+    pub published: DataLoader<PublishedLoader>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
 }
@@ -373,6 +413,7 @@ impl Loaders {
             comments: queued(CommentLoader(Arc::clone(&db)), &queue),
             comment_pages: queued(CommentPageLoader(Arc::clone(&db)), &queue),
             notifications: queued(NotificationLoader(Arc::clone(&db)), &queue),
+            published: queued(PublishedLoader(Arc::clone(&db)), &queue),
             db,
             queue,
         }
@@ -437,7 +478,7 @@ impl Extension for ReleaseBeforeWrites {
         next: NextResolve<'_>,
     ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
         if info.parent_type == "Mutation"
-            && let Some(loaders) = ctx.data_opt::<Loaders>()
+            && let Some(loaders) = ctx.data_opt::<Arc<Loaders>>()
         {
             loaders.db.release().await;
         }
@@ -455,7 +496,13 @@ fn queued<T: Send + Sync + 'static>(inner: T, queue: &Arc<LoadQueue>) -> DataLoa
     DataLoader::new(inner, move |load| queue.push(load)).delay(Duration::ZERO)
 }
 
-/// The request's loaders.
+/// The loaders of this execution: the request's over HTTP, the instance's for a
+/// subscription.
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>()
+    ctx.data_unchecked::<Arc<Loaders>>()
+}
+
+/// [`loaders`], to keep beyond the resolver (in a subscription's stream).
+pub fn shared_loaders(ctx: &Context<'_>) -> Arc<Loaders> {
+    Arc::clone(ctx.data_unchecked::<Arc<Loaders>>())
 }

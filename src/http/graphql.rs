@@ -15,7 +15,10 @@ use async_graphql::{
 };
 use axum::{
     body::{Body, Bytes},
-    extract::{RawQuery, State},
+    extract::{
+        RawQuery, State,
+        ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
+    },
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -60,6 +63,16 @@ pub struct GraphqlEndpoint<E> {
 }
 
 impl<E: Executor> GraphqlEndpoint<E> {
+    /// The application state.
+    pub(super) fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The executor.
+    pub(super) fn executor(&self) -> &E {
+        &self.executor
+    }
+
     /// An endpoint serving `executor` with the limits from the state's configuration.
     pub fn new(executor: E, state: &AppState) -> Self {
         let config = &state.config;
@@ -82,15 +95,15 @@ const MUTATION_OVER_GET: &str = "Mutations cannot be sent with GET; use POST.";
 /// request error, unknown keys are ignored.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Params {
+pub(super) struct Params {
     #[serde(default)]
-    query: Option<String>,
+    pub(super) query: Option<String>,
     #[serde(default)]
-    operation_name: Option<String>,
+    pub(super) operation_name: Option<String>,
     #[serde(default)]
-    variables: Option<Variables>,
+    pub(super) variables: Option<Variables>,
     #[serde(default)]
-    extensions: Option<Extensions>,
+    pub(super) extensions: Option<Extensions>,
 }
 
 /// GET parameters arrive as strings; `variables` and `extensions` hold JSON.
@@ -110,7 +123,7 @@ enum Payload {
 }
 
 /// How one operation ended.
-enum Outcome {
+pub(super) enum Outcome {
     /// It ran (possibly with field errors).
     Executed(async_graphql::Response),
     /// The request is malformed (no `query`): 400 whatever the media type.
@@ -122,12 +135,17 @@ enum Outcome {
     MutationOverGet,
 }
 
-/// `GET /graphql`: queries from the URL, or GraphiQL for a browser.
+/// `GET /graphql`: a WebSocket upgrade (subscriptions), queries from the URL, or GraphiQL
+/// for a browser.
 pub async fn get<E: Executor>(
     State(endpoint): State<GraphqlEndpoint<E>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    if let Ok(ws) = upgrade {
+        return endpoint.upgrade(ws);
+    }
     let params = serde_urlencoded::from_str::<GetParams>(raw.as_deref().unwrap_or(""));
     let wants_ide = matches!(&params, Ok(p) if p.query.is_none());
     if wants_ide && endpoint.graphiql && negotiate::wants_html(&headers) {
@@ -292,7 +310,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
     }
 
     /// Parses, checks and executes one operation.
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         params: Params,
         is_get: bool,
@@ -330,7 +348,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
         request.operation_name = params.operation_name.clone();
         request.variables = params.variables.unwrap_or_default();
         request.extensions = params.extensions.unwrap_or_default();
-        let loaders = Loaders::new(Arc::clone(db));
+        let loaders = Arc::new(Loaders::new(Arc::clone(db)));
         let queue = Arc::clone(&loaders.queue);
         request.data.insert(loaders);
         if let Some(viewer) = viewer {
@@ -339,14 +357,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
 
         let mut response = queue.drive(self.executor.execute(request)).await;
         if failed_before_execution(&response) {
-            let errors = std::mem::take(&mut response.errors)
-                .into_iter()
-                .map(|error| match &error.extensions {
-                    Some(ext) if ext.get("code").is_some() => error,
-                    _ => reply::with_code(error, ErrorCode::GraphqlValidationFailed),
-                })
-                .collect();
-            return Outcome::Rejected(errors);
+            return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
         }
         response_order::null_failed_fields(&mut response.data, &response.errors);
         response_order::restore(
@@ -385,10 +396,20 @@ fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<O
 
 /// async-graphql reports validation failures (and errors raised while preparing the
 /// request) with no data and no path; a resolver error always has a path.
-fn failed_before_execution(response: &async_graphql::Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
+pub(super) fn failed_before_execution(response: &async_graphql::Response) -> bool {
+    crate::events::hub::is_request_error(response)
+}
+
+/// Errors that failed a request before execution, each with a code
+/// (GRAPHQL_VALIDATION_FAILED unless it has one).
+pub(super) fn request_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    errors
+        .into_iter()
+        .map(|error| match &error.extensions {
+            Some(ext) if ext.get("code").is_some() => error,
+            _ => reply::with_code(error, ErrorCode::GraphqlValidationFailed),
+        })
+        .collect()
 }
 
 fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {

@@ -6,6 +6,7 @@ pub mod ide;
 pub mod middleware;
 pub mod negotiate;
 pub mod reply;
+pub mod ws;
 
 use async_graphql::Executor;
 use axum::{Router, routing::get};

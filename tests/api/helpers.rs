@@ -210,8 +210,8 @@ pub struct TestApp {
     /// The state the router was built with.
     pub state: AppState,
     router: Router,
-    /// Dropped last: the database goes with the app.
-    db: DatabaseGuard,
+    /// Dropped last: the database goes with the app (unless another app owns it).
+    _db: Option<DatabaseGuard>,
 }
 
 impl TestApp {
@@ -225,7 +225,23 @@ impl TestApp {
         let db = DatabaseGuard::cloned_from_template().await;
         let state = AppState::new(test_config(&db.url, vars)).expect("state");
         let router = conduit::app(state.clone());
-        Self { state, router, db }
+        Self {
+            state,
+            router,
+            _db: Some(db),
+        }
+    }
+
+    /// A second instance on `other`'s database (which `other` still owns), as another
+    /// server process would be.
+    pub fn sharing(other: &TestApp, vars: &[(&str, &str)]) -> Self {
+        let state = AppState::new(test_config(&other.database_url(), vars)).expect("state");
+        let router = conduit::app(state.clone());
+        Self {
+            state,
+            router,
+            _db: None,
+        }
     }
 
     /// The real transport and middleware serving another executor (to inject faults).
@@ -236,12 +252,16 @@ impl TestApp {
         let db = DatabaseGuard::cloned_from_template().await;
         let state = AppState::new(test_config(&db.url, vars)).expect("state");
         let router = conduit::http::router(&state, executor(&state));
-        Self { state, router, db }
+        Self {
+            state,
+            router,
+            _db: Some(db),
+        }
     }
 
     /// The URL of this app's database.
     pub fn database_url(&self) -> String {
-        self.db.url.clone()
+        self.state.config.database.url.clone()
     }
 
     /// Sends a request through the router.

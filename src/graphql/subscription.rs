@@ -1,0 +1,162 @@
+//! `Subscription`: live updates over WebSocket (graphql-transport-ws or graphql-ws).
+//!
+//! Each field resolves what it watches once, when it starts (an article's slug becomes
+//! its id, so a later slug change does not lose it), then yields what the instance's hub
+//! hands its [`Inbox`]. The hub polls every subscription an event concerns together, so
+//! their loads batch across subscribers; each yields only what its own viewer may see,
+//! through the same types and guards as HTTP.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Subscription as GraphqlSubscription};
+use futures_util::{Stream, StreamExt};
+
+use super::{
+    guards,
+    loaders::{PublishedFor, loaders, shared_loaders},
+    node::{NodeKind, global_id},
+    types::{article::Article, comment::Comment, notification::Notification},
+};
+use crate::{
+    db,
+    domain::policy,
+    error::AppError,
+    events::{
+        Event,
+        hub::{Inbox, Interest},
+    },
+};
+
+/// Live updates.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Subscription;
+
+/// Live updates. Served over WebSocket on the GraphQL URL, with the `graphql-transport-ws`
+/// (graphql-ws) or the legacy `graphql-ws` subprotocol; authenticate in `connection_init`
+/// with `{"authorization": "Bearer <access token>"}`.
+#[GraphqlSubscription]
+impl Subscription {
+    /// Each comment added to the article from now on. The article is found once, when the
+    /// subscription starts: it is followed through slug changes, and the subscription
+    /// completes when the article is deleted. NOT_FOUND if there is no such article.
+    async fn comment_added(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] article_slug: String,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Comment>> + use<>> {
+        let events = watch_article(ctx, article_slug).await?;
+        let loaders = shared_loaders(ctx);
+        Ok(events.filter_map(move |event| {
+            let loaders = Arc::clone(&loaders);
+            async move {
+                let Event::CommentAdded { comment, .. } = event else {
+                    return None;
+                };
+                // Deleted again before it could be read: nothing to show.
+                match loaders.comments.load_one(comment).await {
+                    Ok(row) => row.map(|row| Ok(Comment::new(row))),
+                    Err(err) => Some(Err(err.into())),
+                }
+            }
+        }))
+    }
+
+    /// Emits the deleted comment's ID.
+    async fn comment_deleted(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] article_slug: String,
+    ) -> async_graphql::Result<impl Stream<Item = ID> + use<>> {
+        let events = watch_article(ctx, article_slug).await?;
+        Ok(events.filter_map(|event| async move {
+            match event {
+                Event::CommentDeleted { comment, .. } => {
+                    Some(global_id(NodeKind::Comment, comment))
+                }
+                _ => None,
+            }
+        }))
+    }
+
+    /// Emits the article after an edit or a change of its favorites count.
+    async fn article_updated(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's current slug.")] slug: String,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Article>> + use<>> {
+        let events = watch_article(ctx, slug).await?;
+        let loaders = shared_loaders(ctx);
+        Ok(events.filter_map(move |event| {
+            let loaders = Arc::clone(&loaders);
+            async move {
+                let Event::ArticleUpdated { article } = event else {
+                    return None;
+                };
+                match loaders.articles.load_one(article).await {
+                    Ok(row) => row.map(|row| Ok(Article::new(row))),
+                    Err(err) => Some(Err(err.into())),
+                }
+            }
+        }))
+    }
+
+    /// The signed-in user's new notifications. Needs authentication in connection_init.
+    async fn notification_added(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Notification>> + use<>>
+    {
+        let viewer = guards::require_viewer(ctx)?;
+        let user = viewer.user_id;
+        let loaders = shared_loaders(ctx);
+        let events = inbox(ctx)?.listen(Interest::Notifications(user));
+        Ok(events.filter_map(move |event| {
+            let loaders = Arc::clone(&loaders);
+            async move {
+                let row = match event {
+                    Event::NotificationAdded {
+                        recipient,
+                        notification,
+                    } if recipient == user => loaders.notifications.load_one(notification).await,
+                    Event::ArticlePublished { article } => {
+                        let key = PublishedFor {
+                            recipient: user,
+                            article,
+                        };
+                        loaders.published.load_one(key).await
+                    }
+                    _ => return None,
+                };
+                match row {
+                    Ok(row) => row
+                        .filter(|row| {
+                            policy::can_view_notifications(Some(&viewer), row.recipient_id)
+                        })
+                        .map(|row| Ok(Notification::new(row))),
+                    Err(err) => Some(Err(err.into())),
+                }
+            }
+        }))
+    }
+}
+
+/// The subscription's inbox, which only a WebSocket operation has.
+fn inbox(ctx: &Context<'_>) -> Result<Arc<Inbox>, AppError> {
+    // HTTP refuses subscriptions before execution; only a bug reaches this.
+    ctx.data_opt::<Arc<Inbox>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a subscription ran without an inbox")))
+}
+
+/// Finds the article `slug` now and returns the stream of its events.
+async fn watch_article(
+    ctx: &Context<'_>,
+    slug: String,
+) -> Result<impl Stream<Item = Event> + use<>, AppError> {
+    let inbox = inbox(ctx)?;
+    let row = loaders(ctx)
+        .read(move |conn| Box::pin(async move { db::articles::find_by_slug(&conn, &slug).await }))
+        .await?
+        .ok_or_else(|| AppError::NotFound("No such article.".into()))?;
+    Ok(inbox.listen(Interest::Article(row.id)))
+}
