@@ -212,7 +212,10 @@ impl Config {
             demo_data: parse(&get, "DEMO_DATA", dev)?,
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,
-                keepalive: millis(&get, "WS_KEEPALIVE_MS", 15_000)?,
+                keepalive: Duration::from_millis(positive(
+                    parse(&get, "WS_KEEPALIVE_MS", 15_000)?,
+                    "WS_KEEPALIVE_MS",
+                )? as u64),
                 max_message: positive(
                     parse(&get, "WS_MAX_MESSAGE_BYTES", 64 * 1024)?,
                     "WS_MAX_MESSAGE_BYTES",

@@ -315,3 +315,13 @@ pub async fn revoke_others(
     })
     .await
 }
+
+/// Which of the sessions `ids` are not revoked (one statement).
+pub async fn live_among(mut conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<i64>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::id.eq_any(ids))
+        .filter(sessions::revoked_at.is_null())
+        .select(sessions::id)
+        .load(&mut conn)
+        .await?)
+}

@@ -4,8 +4,8 @@
 //! **The gap.** If the connection is lost, the listener reconnects (backing off from
 //! 100 ms to 5 s) and LISTENs again. Events committed while it was away are not replayed:
 //! PostgreSQL keeps notifications only for connected listeners. Subscriptions stay open
-//! and resume with the next event; the README tells clients to refetch after a reconnect
-//! of their own. A half-open connection is found by a health check every
+//! and resume with the next event; revocations are not lost, though: the hub then checks
+//! the session of every signed-in socket again ([`Heard::Reconnected`]). A half-open connection is found by a health check every
 //! [`HEALTH_CHECK`].
 
 use std::{pin::pin, time::Duration};
@@ -14,7 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::Event;
+use super::{Event, Heard};
 use crate::db;
 
 /// How often an idle listener checks that its connection is alive.
@@ -28,7 +28,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 pub async fn run(
     database_url: String,
     timeout: Duration,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::UnboundedSender<Heard>,
     listening: oneshot::Sender<()>,
 ) {
     let mut listening = Some(listening);
@@ -45,6 +45,9 @@ pub async fn run(
                         "event listener reconnected; events committed while it was \
                          disconnected were not delivered"
                     );
+                    if events.send(Heard::Reconnected).is_err() {
+                        return;
+                    }
                 }
                 backoff = BACKOFF_MIN;
                 if let Err(err) = listen(&mut conn, timeout, &events).await {
@@ -81,7 +84,7 @@ async fn connect(url: &str, timeout: Duration) -> anyhow::Result<AsyncPgConnecti
 async fn listen(
     conn: &mut AsyncPgConnection,
     timeout: Duration,
-    events: &mpsc::UnboundedSender<Event>,
+    events: &mpsc::UnboundedSender<Heard>,
 ) -> anyhow::Result<()> {
     loop {
         {
@@ -97,7 +100,7 @@ async fn listen(
                         let notification = notification?;
                         match Event::parse(&notification.payload) {
                             Ok(event) => {
-                                if events.send(event).is_err() {
+                                if events.send(Heard::Event(event)).is_err() {
                                     return Ok(());
                                 }
                             }

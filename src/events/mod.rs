@@ -8,6 +8,16 @@ pub mod listener;
 
 pub use event::{CHANNEL, Event};
 
+/// What the listener tells the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// A committed event.
+    Event(Event),
+    /// The listener reconnected after losing its connection: events committed meanwhile
+    /// were not heard.
+    Reconnected,
+}
+
 use std::time::Duration;
 
 use tokio::{

@@ -318,6 +318,14 @@ impl LoadQueue {
     /// Runs `work` (an execution using these loaders) to completion, running the batch
     /// loads it queues after each of its passes. Loads queued here never run otherwise.
     pub async fn drive<F: Future>(&self, work: F) -> F::Output {
+        self.drive_wide(work, MAX_PASSES).await
+    }
+
+    /// [`LoadQueue::drive`] for an execution made of many concurrent ones (a hub step over
+    /// many subscriptions): re-polls it up to `max_passes` times before starting a wave.
+    /// futures' `FuturesUnordered` polls at most 32 of its futures before yielding, so
+    /// `n` concurrent executions need about `n / 32` passes to all reach their loads.
+    pub async fn drive_wide<F: Future>(&self, work: F, max_passes: usize) -> F::Output {
         let mut work = pin!(work);
         let mut loads = FuturesUnordered::new();
         poll_fn(|cx| {
@@ -331,7 +339,7 @@ impl LoadQueue {
             });
             let waker = Waker::from(Arc::clone(&flag));
             let mut work_cx = TaskContext::from_waker(&waker);
-            for _ in 0..MAX_PASSES {
+            for _ in 0..max_passes {
                 flag.woken.store(false, Ordering::Relaxed);
                 if let Poll::Ready(output) = work.as_mut().poll(&mut work_cx) {
                     return Poll::Ready(output);

@@ -276,3 +276,87 @@ impl WsClient {
         }
     }
 }
+
+impl WsClient {
+    /// Opens a WebSocket on `addr`'s GraphQL URL by a hand-written handshake, sending
+    /// `headers` besides the handshake's own: unlike tungstenite's client, it accepts an
+    /// answer without the subprotocol it offered. Returns the client and the subprotocol
+    /// the server chose, if any.
+    pub async fn handshake(addr: SocketAddr, headers: &[(&str, &str)]) -> (Self, Option<String>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio_tungstenite::tungstenite::protocol::Role;
+
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let mut request = format!(
+            "GET /graphql HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n"
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write the handshake");
+        // Byte by byte: what follows the head already belongs to the WebSocket.
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let byte = tokio::time::timeout(PATIENCE, stream.read_u8())
+                .await
+                .expect("a handshake answer in time")
+                .expect("a handshake answer");
+            head.push(byte);
+        }
+        let head = String::from_utf8(head).expect("an ASCII head");
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        let protocol = head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("sec-websocket-protocol")
+                .then(|| value.trim().to_owned())
+        });
+        let socket =
+            WebSocketStream::from_raw_socket(MaybeTlsStream::Plain(stream), Role::Client, None)
+                .await;
+        let client = Self {
+            socket,
+            answer_pings: true,
+        };
+        (client, protocol)
+    }
+
+    /// The next WebSocket message of any kind (pings included, answered by tungstenite
+    /// as it reads), within `limit`: `None` if none came, `Some(None)` if the connection
+    /// ended.
+    pub async fn next_message_within(&mut self, limit: Duration) -> Option<Option<Message>> {
+        let next = tokio::time::timeout(limit, self.socket.next()).await.ok()?;
+        Some(next.and_then(Result::ok))
+    }
+}
+
+impl WsClient {
+    /// The next JSON message as the server wrote it (to check the order of its fields),
+    /// within [`PATIENCE`]; pings are skipped as in [`WsClient::next_frame`].
+    pub async fn next_text(&mut self) -> String {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .expect("a message in time");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(&text).expect("JSON message");
+                    if value["type"] == "ping" && self.answer_pings {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return text.to_string();
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                other => panic!("expected a text message, got {other:?}"),
+            }
+        }
+    }
+}

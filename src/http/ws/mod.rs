@@ -44,6 +44,11 @@ impl<E: Executor> GraphqlEndpoint<E> {
         // The transport refuses twice the limit outright; between the two, the handler
         // closes cleanly with 1009.
         ws.protocols(protocol::SUBPROTOCOLS)
+            // tungstenite's defaults reserve 128 KiB per socket for reading; messages here
+            // are small, and larger ones still grow the buffer as needed.
+            .read_buffer_size(READ_BUFFER)
+            // Each message is written (and flushed) as it is sent.
+            .write_buffer_size(0)
             .max_message_size(limit.saturating_mul(2))
             .max_frame_size(limit.saturating_mul(2))
             .on_upgrade(move |socket| async move {
@@ -57,12 +62,17 @@ impl<E: Executor> GraphqlEndpoint<E> {
     }
 }
 
+/// The read buffer of each socket, in bytes.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// Why the connection loop ended.
 enum End {
     /// Close with this code and reason.
     Close(u16, String),
     /// The peer is gone (or stuck): drop the socket without a close frame.
     Drop,
+    /// The client sent a close frame: the transport answers it (RFC 6455 §5.5.1).
+    ClosedByClient,
 }
 
 type Running = Pin<Box<dyn Future<Output = (String, Outcome)> + Send>>;
@@ -118,14 +128,26 @@ impl<E: Executor> Connection<E> {
         if self.registered {
             self.hub.send(Command::Disconnect { conn: self.id });
         }
-        if let End::Close(code, reason) = end {
-            let frame = CloseFrame {
-                code,
-                reason: Utf8Bytes::from(reason),
-            };
-            let timeout = self.state().config.websocket.keepalive;
-            let _ =
-                tokio::time::timeout(timeout, self.socket.send(Message::Close(Some(frame)))).await;
+        let timeout = self.state().config.websocket.keepalive;
+        match end {
+            End::Close(code, reason) => {
+                let frame = CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from(reason),
+                };
+                let _ =
+                    tokio::time::timeout(timeout, self.socket.send(Message::Close(Some(frame))))
+                        .await;
+            }
+            End::ClosedByClient => {
+                // tungstenite queued the echo of the client's close frame; reading on
+                // writes it out and then reports the end of the connection.
+                let _ = tokio::time::timeout(timeout, async {
+                    while self.socket.recv().await.is_some() {}
+                })
+                .await;
+            }
+            End::Drop => {}
         }
     }
 
@@ -149,8 +171,9 @@ impl<E: Executor> Connection<E> {
         let mut running: FuturesUnordered<Running> = FuturesUnordered::new();
 
         loop {
+            // Not biased: a steady stream of outgoing messages must not starve reading
+            // (a client's pongs would go unread and it would look dead).
             tokio::select! {
-                biased;
                 () = &mut stop => {
                     return End::Close(close::GOING_AWAY, "Server shutting down".into());
                 }
@@ -191,7 +214,11 @@ impl<E: Executor> Connection<E> {
                 frame = self.socket.recv() => {
                     heard = true;
                     let text = match frame {
-                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return End::Drop,
+                        Some(Err(err)) if is_too_big(&err) => {
+                            return End::Close(close::MESSAGE_TOO_BIG, format!("Message too big: at most {} bytes", config.max_message));
+                        }
+                        None | Some(Err(_)) => return End::Drop,
+                        Some(Ok(Message::Close(_))) => return End::ClosedByClient,
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Binary(_))) => {
                             return End::Close(close::BAD_REQUEST, "Invalid message received: binary frames are not supported".into());
@@ -239,10 +266,17 @@ impl<E: Executor> Connection<E> {
                             viewer,
                             outbox: outbox.clone(),
                         });
-                        self.send_text(protocol.ack())
-                            .await
-                            .err()
-                            .map(|()| End::Drop)
+                        if self.send_text(protocol.ack()).await.is_err() {
+                            return Some(End::Drop);
+                        }
+                        // The legacy protocol keeps alive right after the ack, then
+                        // periodically (its client starts its timeout on the first `ka`).
+                        if protocol == Protocol::LegacyWs
+                            && self.send_text(protocol.keepalive()).await.is_err()
+                        {
+                            return Some(End::Drop);
+                        }
+                        None
                     }
                     Err(err) => {
                         let (code, reason) = match &err {
@@ -274,8 +308,20 @@ impl<E: Executor> Connection<E> {
                     .map(|()| End::Drop)
             }
             ClientMessage::Complete { id } => {
-                if self.active.remove(&id) && self.documents.remove(&id).is_some() {
-                    self.hub.send(Command::Stop { conn: self.id, id });
+                if !self.active.remove(&id) {
+                    return None;
+                }
+                if self.documents.remove(&id).is_some() {
+                    self.hub.send(Command::Stop {
+                        conn: self.id,
+                        id: id.clone(),
+                    });
+                }
+                // The legacy protocol confirms a `stop`; graphql-transport-ws does not.
+                if protocol == Protocol::LegacyWs
+                    && self.send_text(protocol.complete(&id)).await.is_err()
+                {
+                    return Some(End::Drop);
                 }
                 None
             }
@@ -463,6 +509,21 @@ async fn authenticate(
     let viewer = sessions::authenticate(&db, &header).await;
     db.release().await;
     viewer.map(Some)
+}
+
+/// True when the transport refused a message for its size.
+fn is_too_big(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(inner) = source {
+        if matches!(
+            inner.downcast_ref::<tungstenite::Error>(),
+            Some(tungstenite::Error::Capacity(_))
+        ) {
+            return true;
+        }
+        source = inner.source();
+    }
+    false
 }
 
 /// Close reasons are limited to 123 bytes.

@@ -5,7 +5,7 @@
 //! - `graphql-ws` is the legacy subscriptions-transport-ws protocol.
 
 use async_graphql::{Extensions, Response, ServerError, Variables};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The subprotocols, in order of preference.
@@ -69,12 +69,24 @@ impl Protocol {
             Self::TransportWs => "next",
             Self::LegacyWs => "data",
         };
-        json!({ "id": id, "type": kind, "payload": response }).to_string()
+        // Serialized from the response itself: a `serde_json::Value` would sort its keys
+        // and undo the selection order.
+        serde_json::to_string(&Envelope {
+            id,
+            kind,
+            payload: response,
+        })
+        .expect("responses serialize")
     }
 
     /// Operation `id` failed before it ran.
     pub fn error(self, id: &str, errors: &[ServerError]) -> String {
-        json!({ "id": id, "type": "error", "payload": errors }).to_string()
+        serde_json::to_string(&Envelope {
+            id,
+            kind: "error",
+            payload: errors,
+        })
+        .expect("errors serialize")
     }
 
     /// Operation `id` is over.
@@ -105,6 +117,15 @@ impl Protocol {
             ),
         }
     }
+}
+
+/// A server message with a payload, fields in protocol order.
+#[derive(Serialize)]
+struct Envelope<'a, P: Serialize + ?Sized> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    payload: &'a P,
 }
 
 /// A client's message, once checked against its protocol.

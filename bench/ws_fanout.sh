@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# WebSocket fan-out: memory per idle connection, and the latency of one comment reaching
+# N commentAdded subscribers on one instance (examples/ws_fanout.rs does the measuring).
+#
+#   bash bench/ws_fanout.sh [subscribers=1000] [rounds=20]
+#
+# Starts a release server on a scratch database (dropped afterwards) on port 18080, then
+# runs the client. Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SUBSCRIBERS="${1:-1000}"
+ROUNDS="${2:-20}"
+PORT="${PORT:-18080}"
+DB="conduit_bench_ws_$$"
+URL="postgres://postgres@127.0.0.1:5432/$DB"
+
+cargo build --release --quiet --bin conduit --example ws_fanout
+TARGET="${CARGO_TARGET_DIR:-target}"
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+server=""
+cleanup() {
+  [[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+DATABASE_URL="$URL" PORT="$PORT" DEMO_DATA=false REPORT_SQL_STATEMENTS=false \
+  RUST_LOG=warn LOG_FORMAT=json "$TARGET/release/conduit" >/dev/null &
+server=$!
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+"$TARGET/release/examples/ws_fanout" --url "http://127.0.0.1:$PORT/graphql" --pid "$server" \
+  --subscribers "$SUBSCRIBERS" --rounds "$ROUNDS"
