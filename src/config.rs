@@ -22,6 +22,10 @@
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
 //! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
+//! | `WS_INIT_TIMEOUT_MS` | `3000` | a new WebSocket must send `connection_init` within this (then 4408) |
+//! | `WS_KEEPALIVE_MS` | `15000` | how often the server pings a WebSocket; silence for a whole interval after a ping drops it |
+//! | `WS_MAX_MESSAGE_BYTES` | `65536` | largest WebSocket message (then 1009) |
+//! | `WS_QUEUE_CAPACITY` | `256` | messages waiting for one WebSocket before it is closed as too slow (1013) |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!

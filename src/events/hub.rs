@@ -33,7 +33,7 @@ use futures_util::{
     future::{join_all, poll_fn},
     stream::BoxStream,
 };
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::{Event, Heard};
 use crate::{
@@ -201,6 +201,8 @@ pub enum Command {
         viewer: Option<Viewer>,
         /// Its queue and signals.
         outbox: Outbox,
+        /// Told once the hub hears this connection's revocations.
+        registered: oneshot::Sender<()>,
     },
     /// Start subscription `id` of `conn`: `stream` is its execution, `inbox` the inbox in
     /// its request data.
@@ -366,8 +368,10 @@ impl Fanout {
                     conn,
                     viewer,
                     outbox,
+                    registered,
                 } => {
                     self.conns.insert(conn, Connected { viewer, outbox });
+                    let _ = registered.send(());
                 }
                 Command::Start {
                     conn,

@@ -24,7 +24,7 @@ use axum::{
 };
 use futures_util::{StreamExt, stream::FuturesUnordered};
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use self::protocol::{ClientMessage, Protocol, SubscribePayload, close};
 use super::graphql::{GraphqlEndpoint, Outcome, Params};
@@ -261,11 +261,34 @@ impl<E: Executor> Connection<E> {
                     Ok(viewer) => {
                         self.viewer = Some(viewer);
                         self.registered = true;
+                        let (registered, heard) = oneshot::channel();
                         self.hub.send(Command::Connect {
                             conn: self.id,
                             viewer,
                             outbox: outbox.clone(),
+                            registered,
                         });
+                        // A revocation the hub handled before it knew this connection
+                        // would be missed: once it knows, look at the session once more.
+                        if let Some(viewer) = viewer {
+                            let _ = heard.await;
+                            let state = self.state().clone();
+                            match session_is_live(&state, viewer.session_id).await {
+                                Ok(true) => {}
+                                Ok(false) => {
+                                    return Some(End::Close(
+                                        close::FORBIDDEN,
+                                        "Forbidden: the session has been revoked".into(),
+                                    ));
+                                }
+                                Err(_) => {
+                                    return Some(End::Close(
+                                        close::INTERNAL,
+                                        "Internal server error: try again".into(),
+                                    ));
+                                }
+                            }
+                        }
                         if self.send_text(protocol.ack()).await.is_err() {
                             return Some(End::Drop);
                         }
@@ -509,6 +532,17 @@ async fn authenticate(
     let viewer = sessions::authenticate(&db, &header).await;
     db.release().await;
     viewer.map(Some)
+}
+
+/// True when session `id` is not revoked.
+async fn session_is_live(state: &AppState, id: i64) -> Result<bool, AppError> {
+    let db = RequestDb::new(&state.pool);
+    let live = match db.conn().await {
+        Ok(conn) => crate::db::sessions::live_among(&conn, &[id]).await,
+        Err(err) => Err(err),
+    };
+    db.release().await;
+    Ok(!live?.is_empty())
 }
 
 /// True when the transport refused a message for its size.
