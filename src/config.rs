@@ -25,6 +25,7 @@
 //! | `WS_INIT_TIMEOUT_MS` | `3000` | a new WebSocket must send `connection_init` within this (then 4408) |
 //! | `WS_KEEPALIVE_MS` | `15000` | how often the server pings a WebSocket; silence for a whole interval after a ping drops it |
 //! | `WS_MAX_MESSAGE_BYTES` | `65536` | largest WebSocket message (then 1009) |
+//! | `WS_MAX_OPERATIONS` | `100` | operations one WebSocket may run at once (more get an `error` message) |
 //! | `WS_QUEUE_CAPACITY` | `256` | messages waiting for one WebSocket before it is closed as too slow (1013) |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
@@ -78,6 +79,9 @@ pub struct WebSocketConfig {
     /// Messages queued per connection before it counts as too slow and is closed with
     /// 1013 (`WS_QUEUE_CAPACITY`, 256).
     pub queue_capacity: usize,
+    /// Operations one socket may run at once (`WS_MAX_OPERATIONS`, 100); more get an
+    /// `error` message.
+    pub max_operations: usize,
 }
 
 /// Database settings.
@@ -227,6 +231,10 @@ impl Config {
                 queue_capacity: positive(
                     parse(&get, "WS_QUEUE_CAPACITY", 256)?,
                     "WS_QUEUE_CAPACITY",
+                )?,
+                max_operations: positive(
+                    parse(&get, "WS_MAX_OPERATIONS", 100)?,
+                    "WS_MAX_OPERATIONS",
                 )?,
             },
             log_format,

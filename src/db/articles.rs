@@ -372,3 +372,18 @@ pub async fn favorited_pairs(
     .await?;
     Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
 }
+
+/// Which of the articles `ids` exist (one statement).
+pub async fn existing_among(
+    mut conn: &AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<i64>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(articles::id)
+        .load(&mut conn)
+        .await?)
+}

@@ -318,6 +318,9 @@ pub async fn revoke_others(
 
 /// Which of the sessions `ids` are not revoked (one statement).
 pub async fn live_among(mut conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<i64>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(sessions::table
         .filter(sessions::id.eq_any(ids))
         .filter(sessions::revoked_at.is_null())

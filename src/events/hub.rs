@@ -4,7 +4,7 @@
 //! **One batched load per event, whatever the number of subscribers.** A subscription's
 //! GraphQL execution is not polled by its connection but here. When an event arrives, the
 //! hub hands it to each subscription it concerns and polls all of their executions
-//! together inside one [`LoadQueue::drive`](crate::graphql::loaders::LoadQueue::drive),
+//! together inside one [`LoadQueue::drive_wide`](crate::graphql::loaders::LoadQueue::drive_wide),
 //! with one instance-wide set of loaders: the comment, its author and each subscriber's
 //! viewer flags (keyed by viewer) load in one statement per level for all subscribers.
 //! Each execution still runs with its own subscriber's viewer, so every field guard
@@ -14,6 +14,14 @@
 //! connection has a bounded queue ([`Outbox`]), and a connection whose queue is full is
 //! told to close (it reconnects and refetches; see the README) and loses its
 //! subscriptions here.
+//!
+//! **One subscription's failure is its own.** A step that panics ends that subscription
+//! with INTERNAL_SERVER_ERROR; when a round of steps takes longer than the request
+//! timeout, only the subscriptions that had not finished end.
+//!
+//! Subscriptions are keyed by connection and by the connection's own operation number,
+//! never by the client's id: a client may reuse an id once its operation is over, and a
+//! message still queued for the old operation must not reach the new one.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -29,7 +37,7 @@ use std::{
 
 use async_graphql::{Response, ServerError};
 use futures_util::{
-    Stream,
+    FutureExt, Stream,
     future::{join_all, poll_fn},
     stream::BoxStream,
 };
@@ -42,15 +50,19 @@ use crate::{
     graphql::loaders::Loaders,
 };
 
-/// A message for one WebSocket connection, about one of its operations.
+/// A subscription: its connection and that connection's operation number.
+pub type SubKey = (u64, u64);
+
+/// A message for one WebSocket connection, about one of its operations (by number).
 #[derive(Debug)]
 pub enum Outgoing {
     /// A result (`next`, or `data` in the legacy protocol).
-    Next(String, Response),
-    /// The operation failed before it ran (`error`); no `complete` follows.
-    Error(String, Vec<ServerError>),
+    Next(u64, Response),
+    /// The operation failed (`error`): before it ran, or by timing out; no `complete`
+    /// follows.
+    Error(u64, Vec<ServerError>),
     /// The operation is over (`complete`).
-    Complete(String),
+    Complete(u64),
 }
 
 /// What the hub tells a connection out of band.
@@ -204,30 +216,32 @@ pub enum Command {
         /// Told once the hub hears this connection's revocations.
         registered: oneshot::Sender<()>,
     },
-    /// Start subscription `id` of `conn`: `stream` is its execution, `inbox` the inbox in
+    /// Start operation `op` of `conn`: `stream` is its execution, `inbox` the inbox in
     /// its request data.
     Start {
         /// The connection.
         conn: u64,
-        /// The operation id the client chose.
-        id: String,
+        /// The connection's number for the operation.
+        op: u64,
         /// The execution.
         stream: BoxStream<'static, Response>,
         /// The subscription's inbox.
         inbox: Arc<Inbox>,
     },
-    /// The client completed subscription `id`.
+    /// The client completed operation `op`.
     Stop {
         /// The connection.
         conn: u64,
-        /// The operation id.
-        id: String,
+        /// The operation.
+        op: u64,
     },
     /// The connection is gone.
     Disconnect {
         /// The connection.
         conn: u64,
     },
+    /// Answer once every command sent before this one is applied.
+    Settle(oneshot::Sender<()>),
 }
 
 /// The handle on the instance's hub, kept in [`crate::AppState`].
@@ -274,6 +288,14 @@ impl Hub {
         Arc::clone(&self.shared.loaders)
     }
 
+    /// Completes once the hub has applied every command sent before (subscriptions
+    /// started or stopped, connections registered).
+    pub async fn settled(&self) {
+        let (answer, applied) = oneshot::channel();
+        self.send(Command::Settle(answer));
+        let _ = applied.await;
+    }
+
     /// How many subscriptions are live on this instance.
     pub fn subscriptions(&self) -> usize {
         self.shared.subscriptions.load(Ordering::Relaxed)
@@ -315,7 +337,7 @@ impl Hub {
                 event = events.recv() => {
                     match event {
                         Some(Heard::Event(event)) => fanout.dispatch(event).await,
-                        Some(Heard::Reconnected) => fanout.recheck_sessions().await,
+                        Some(Heard::Reconnected) => fanout.recover_gap().await,
                         None => break,
                     }
                 }
@@ -344,6 +366,17 @@ struct LiveSub {
 struct Step {
     responses: Vec<Response>,
     ended: bool,
+    /// The step failed (panicked or timed out): the subscription ends with this error.
+    failure: Option<ServerError>,
+}
+
+impl Step {
+    fn failed(error: ServerError) -> Self {
+        Self {
+            failure: Some(error),
+            ..Self::default()
+        }
+    }
 }
 
 struct Connected {
@@ -355,13 +388,14 @@ struct Connected {
 struct Fanout {
     loaders: Arc<Loaders>,
     conns: HashMap<u64, Connected>,
-    subs: HashMap<(u64, String), LiveSub>,
+    subs: HashMap<SubKey, LiveSub>,
     step_timeout: Duration,
 }
 
 impl Fanout {
     async fn apply(&mut self, commands: Vec<Command>) {
         let mut started = Vec::new();
+        let mut settled = Vec::new();
         for command in commands {
             match command {
                 Command::Connect {
@@ -375,25 +409,28 @@ impl Fanout {
                 }
                 Command::Start {
                     conn,
-                    id,
+                    op,
                     stream,
                     inbox,
                 } => {
                     if self.conns.contains_key(&conn) {
-                        self.subs
-                            .insert((conn, id.clone()), LiveSub { stream, inbox });
-                        started.push((conn, id));
+                        self.subs.insert((conn, op), LiveSub { stream, inbox });
+                        started.push((conn, op));
                     }
                 }
-                Command::Stop { conn, id } => {
-                    self.subs.remove(&(conn, id.clone()));
-                    started.retain(|key| *key != (conn, id.clone()));
+                Command::Stop { conn, op } => {
+                    self.subs.remove(&(conn, op));
+                    started.retain(|key| *key != (conn, op));
                 }
                 Command::Disconnect { conn } => self.drop_conn(conn),
+                Command::Settle(answer) => settled.push(answer),
             }
         }
         if !started.is_empty() {
             self.run_steps(started).await;
+        }
+        for answer in settled {
+            let _ = answer.send(());
         }
     }
 
@@ -402,11 +439,11 @@ impl Fanout {
             self.revoke(event);
             return;
         }
-        let keys: Vec<(u64, String)> = self
+        let keys: Vec<SubKey> = self
             .subs
             .iter()
             .filter(|(_, sub)| sub.inbox.interest().is_some_and(|i| i.wants(&event)))
-            .map(|(key, _)| key.clone())
+            .map(|(key, _)| *key)
             .collect();
         for key in &keys {
             self.subs[key].inbox.push(event);
@@ -428,59 +465,75 @@ impl Fanout {
 
     /// Polls the subscriptions `keys` together until each has answered, ended or gone
     /// back to waiting; then delivers what they produced.
-    async fn run_steps(&mut self, keys: Vec<(u64, String)>) {
-        let wanted: HashSet<(u64, String)> = keys.into_iter().collect();
-        let mut running: Vec<(&(u64, String), &mut LiveSub)> = self
+    async fn run_steps(&mut self, keys: Vec<SubKey>) {
+        let wanted: HashSet<SubKey> = keys.into_iter().collect();
+        let mut running: Vec<(SubKey, &mut LiveSub)> = self
             .subs
             .iter_mut()
             .filter(|(key, _)| wanted.contains(*key))
+            .map(|(key, sub)| (*key, sub))
             .collect();
+        let keys: Vec<SubKey> = running.iter().map(|(key, _)| *key).collect();
+        let mut results: Vec<Option<Step>> = Vec::new();
+        results.resize_with(running.len(), || None);
         let max_passes = PASSES_BASE + running.len();
-        let steps = join_all(running.iter_mut().map(|(_, sub)| step(sub)));
-        let results = tokio::time::timeout(
+        let steps = join_all(running.iter_mut().zip(results.iter_mut()).map(
+            |((_, sub), slot)| async move {
+                // A bug in one execution ends that subscription, not the hub.
+                let outcome = std::panic::AssertUnwindSafe(step(sub)).catch_unwind().await;
+                *slot = Some(outcome.unwrap_or_else(|_| {
+                    Step::failed(internal_error("a subscription step panicked"))
+                }));
+            },
+        ));
+        let finished = tokio::time::timeout(
             self.step_timeout,
             self.loaders.queue.drive_wide(steps, max_passes),
         )
-        .await;
-        let keys: Vec<(u64, String)> = running.into_iter().map(|(key, _)| key.clone()).collect();
+        .await
+        .is_ok();
+        drop(running);
         // The loaders' connection goes back to the pool between events.
         self.loaders.db.release().await;
-        let Ok(results) = results else {
+        if !finished {
             tracing::error!(
                 subscriptions = keys.len(),
+                unfinished = results.iter().filter(|r| r.is_none()).count(),
                 timeout_ms = self.step_timeout.as_millis() as u64,
-                "subscriptions took too long to handle an event; ending them"
+                "subscriptions took too long to handle an event; ending the unfinished ones"
             );
-            for key in keys {
-                self.end(&key, vec![timeout_error()]);
-            }
-            return;
-        };
-        for (key, step) in keys.into_iter().zip(results) {
+        }
+        for (key, result) in keys.into_iter().zip(results) {
+            let step = result
+                .unwrap_or_else(|| Step::failed(internal_error("a subscription step timed out")));
             self.deliver(&key, step);
         }
     }
 
     /// Sends a step's messages to the subscription's connection.
-    fn deliver(&mut self, key: &(u64, String), step: Step) {
-        let (conn, id) = key;
+    fn deliver(&mut self, key: &SubKey, step: Step) {
+        let (conn, op) = *key;
         let mut messages = Vec::new();
         let mut over = step.ended;
         for response in step.responses {
             if is_request_error(&response) {
-                messages.push(Outgoing::Error(id.clone(), response.errors));
+                messages.push(Outgoing::Error(op, response.errors));
                 over = true;
                 break;
             }
-            messages.push(Outgoing::Next(id.clone(), response));
+            messages.push(Outgoing::Next(op, response));
+        }
+        if let Some(error) = step.failure {
+            messages.push(Outgoing::Error(op, vec![error]));
+            over = true;
         }
         if over {
             if !matches!(messages.last(), Some(Outgoing::Error(..))) {
-                messages.push(Outgoing::Complete(id.clone()));
+                messages.push(Outgoing::Complete(op));
             }
             self.subs.remove(key);
         }
-        let Some(connected) = self.conns.get(conn) else {
+        let Some(connected) = self.conns.get(&conn) else {
             return;
         };
         for message in messages {
@@ -492,27 +545,17 @@ impl Fanout {
                         .signals
                         .raise(&connected.outbox.signals.overflowed);
                 }
-                let conn = *conn;
                 self.drop_conn(conn);
                 return;
             }
         }
     }
 
-    /// Ends subscription `key` with `errors` (an `error` message).
-    fn end(&mut self, key: &(u64, String), errors: Vec<ServerError>) {
-        self.subs.remove(key);
-        if let Some(connected) = self.conns.get(&key.0) {
-            let _ = connected
-                .outbox
-                .queue
-                .try_send(Outgoing::Error(key.1.clone(), errors));
-        }
-    }
-
-    /// Revocations may have been missed while the listener was away: checks the session
-    /// of every signed-in connection (one statement) and closes those that ended.
-    async fn recheck_sessions(&mut self) {
+    /// Events may have been missed while the listener was away. Revocations and
+    /// deletions must not be: checks the session of every signed-in connection and the
+    /// article of every article subscription (one statement each), then closes the
+    /// sockets of ended sessions and completes the subscriptions of deleted articles.
+    async fn recover_gap(&mut self) {
         let mut sessions: Vec<i64> = self
             .conns
             .values()
@@ -520,25 +563,42 @@ impl Fanout {
             .collect();
         sessions.sort_unstable();
         sessions.dedup();
-        if sessions.is_empty() {
-            return;
-        }
+        let mut articles: Vec<i64> = self
+            .subs
+            .values()
+            .filter_map(|sub| match sub.inbox.interest() {
+                Some(Interest::Article(id)) => Some(id),
+                _ => None,
+            })
+            .collect();
+        articles.sort_unstable();
+        articles.dedup();
         let db = &self.loaders.db;
-        let live = match db.conn().await {
-            Ok(conn) => db::sessions::live_among(&conn, &sessions).await,
+        let found = match db.conn().await {
+            Ok(conn) => {
+                let sessions = db::sessions::live_among(&conn, &sessions).await;
+                let articles = db::articles::existing_among(&conn, &articles).await;
+                sessions.and_then(|s| Ok((s, articles?)))
+            }
             Err(err) => Err(err),
         };
         db.release().await;
-        let live: HashSet<i64> = match live {
-            Ok(live) => live.into_iter().collect(),
+        let (live, existing) = match found {
+            Ok((live, existing)) => (
+                live.into_iter().collect::<HashSet<i64>>(),
+                existing.into_iter().collect::<HashSet<i64>>(),
+            ),
             Err(err) => {
-                // The listener reconnected, so the database is back; this is unlikely.
-                tracing::error!(error = %err, "could not re-check the sessions of open sockets");
+                // The listener just reconnected, so the database is back; unlikely.
+                tracing::error!(error = %err, "could not check open sockets after the event gap");
                 return;
             }
         };
         for session in sessions.into_iter().filter(|s| !live.contains(s)) {
             self.revoke(Event::SessionRevoked { session });
+        }
+        for article in articles.into_iter().filter(|a| !existing.contains(a)) {
+            self.dispatch(Event::ArticleDeleted { article }).await;
         }
     }
 
@@ -599,10 +659,11 @@ pub fn is_request_error(response: &Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn timeout_error() -> ServerError {
+/// INTERNAL_SERVER_ERROR, with `cause` only in the log.
+fn internal_error(cause: &'static str) -> ServerError {
+    tracing::error!(cause, "ending a subscription");
     let error: async_graphql::Error =
-        crate::error::AppError::ServiceUnavailable(anyhow::anyhow!("subscription step timed out"))
-            .into();
+        crate::error::AppError::Internal(anyhow::anyhow!(cause)).into();
     let mut server_error = ServerError::new(error.message, None);
     server_error.extensions = error.extensions;
     server_error

@@ -4,8 +4,8 @@
 //! **The gap.** If the connection is lost, the listener reconnects (backing off from
 //! 100 ms to 5 s) and LISTENs again. Events committed while it was away are not replayed:
 //! PostgreSQL keeps notifications only for connected listeners. Subscriptions stay open
-//! and resume with the next event; revocations are not lost, though: the hub then checks
-//! the session of every signed-in socket again ([`Heard::Reconnected`]). A half-open connection is found by a health check every
+//! and resume with the next event; revocations and deletions are not lost, though: the hub
+//! then checks the sessions and articles its sockets depend on ([`Heard::Reconnected`]). A half-open connection is found by a health check every
 //! [`HEALTH_CHECK`].
 
 use std::{pin::pin, time::Duration};
@@ -17,7 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Event, Heard};
 use crate::db;
 
-/// How often an idle listener checks that its connection is alive.
+/// How often the listener checks that its connection is alive (a half-open connection
+/// would otherwise go unnoticed).
 pub const HEALTH_CHECK: Duration = Duration::from_secs(15);
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -59,6 +60,9 @@ pub async fn run(
                 lost = true;
             }
             Err(err) => {
+                // Sockets may be open meanwhile (the server starts anyway): the first
+                // connection that works is a reconnection too.
+                lost = true;
                 tracing::warn!(error = %err, retry_ms = backoff.as_millis() as u64, "event listener cannot connect");
             }
         }

@@ -729,7 +729,7 @@ async fn an_invalid_subscription_gets_one_error_message_and_no_complete() {
     client
         .subscribe(
             "w",
-            "subscription { commentAdded { nope } notificationAdded { id } }",
+            "subscription { commentAdded { nope nada } }",
             json!({}),
         )
         .await;
@@ -1533,5 +1533,202 @@ async fn results_over_the_socket_keep_the_selection_order() {
             "username",
             "viewerCanDelete",
         ],
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_must_select_exactly_one_root_field() {
+    let server = TestServer::start(&[]).await;
+    let alice = server.register("alice").await;
+    let slug = publish(&server, &alice, "Real").await;
+    let mut client = server.ws_ready(json!({})).await;
+    for (id, query) in [
+        (
+            "two",
+            "subscription($slug: String!) { a: commentAdded(articleSlug: $slug) { id } b: articleUpdated(slug: $slug) { id } }",
+        ),
+        (
+            "spread",
+            "subscription($slug: String!) { ...F commentDeleted(articleSlug: $slug) } fragment F on Subscription { articleUpdated(slug: $slug) { id } }",
+        ),
+        ("introspection", "subscription { __typename }"),
+    ] {
+        client.subscribe(id, query, json!({ "slug": slug })).await;
+        let error = client.next_json().await;
+        assert_eq!(
+            (&error["id"], &error["type"]),
+            (&json!(id), &json!("error")),
+            "{error}"
+        );
+        assert_eq!(
+            error["payload"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{error}"
+        );
+    }
+    // The same field twice under one response key is one root field.
+    client
+        .subscribe(
+            "same",
+            "subscription($slug: String!) { commentAdded(articleSlug: $slug) { id } commentAdded(articleSlug: $slug) { body } }",
+            json!({ "slug": slug }),
+        )
+        .await;
+    server.wait_for_subscriptions(1).await;
+}
+
+#[tokio::test]
+async fn an_article_deleted_while_the_listener_reconnects_still_completes_its_subscriptions() {
+    let server = TestServer::start(&[]).await;
+    let alice = server.register("alice").await;
+    let slug = publish(&server, &alice, "Doomed").await;
+    let mut client = subscribed(
+        &server,
+        json!({}),
+        "c",
+        COMMENT_ADDED,
+        json!({ "slug": slug }),
+    )
+    .await;
+    server.wait_for_subscriptions(1).await;
+
+    let db = connect(&server.database_url()).await;
+    let old = listener_pid(&db, 0).await.expect("the instance listens");
+    db.execute("SELECT pg_terminate_backend($1)", &[&old])
+        .await
+        .unwrap();
+    ok(
+        &server,
+        DELETE_ARTICLE,
+        json!({ "slug": slug }),
+        Some(&alice.access),
+    )
+    .await;
+    assert_eq!(
+        listener_pid(&db, old).await,
+        None,
+        "the deletion committed while nobody listened"
+    );
+    assert_eq!(client.next_json().await, complete("c"));
+    server.wait_for_subscriptions(0).await;
+}
+
+#[tokio::test]
+async fn a_reused_id_never_gets_the_previous_operations_messages() {
+    let server = TestServer::start(&[]).await;
+    let alice = server.register("alice").await;
+    let first = publish(&server, &alice, "First").await;
+    let second = publish(&server, &alice, "Second").await;
+    let mut client = server.ws_ready(json!({})).await;
+    let query = "subscription($slug: String!) { commentAdded(articleSlug: $slug) { body } }";
+    for _ in 0..5 {
+        client.subscribe("x", query, json!({ "slug": first })).await;
+        client.send(json!({ "id": "x", "type": "complete" })).await;
+    }
+    client
+        .subscribe("x", query, json!({ "slug": second }))
+        .await;
+    // Once this query is answered, the connection has read every message before it;
+    // once the hub has settled, it has applied what they asked.
+    client
+        .subscribe("barrier", "{ __typename }", json!({}))
+        .await;
+    assert_eq!(
+        client.next_json().await,
+        next("barrier", json!({"__typename": "Query"}))
+    );
+    assert_eq!(client.next_json().await, complete("barrier"));
+    server.state.hub.settled().await;
+    assert_eq!(server.state.hub.subscriptions(), 1);
+    comment(&server, &alice, &first, "on the first").await;
+    comment(&server, &alice, &second, "on the second").await;
+    assert_eq!(
+        client.next_json().await,
+        next("x", json!({"commentAdded": {"body": "on the second"}}))
+    );
+    client.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn a_socket_runs_a_bounded_number_of_operations_at_once() {
+    let server = TestServer::start(&[("WS_MAX_OPERATIONS", "2")]).await;
+    let alice = server.register("alice").await;
+    let slug = publish(&server, &alice, "Busy").await;
+    let mut client = server.ws_ready(json!({})).await;
+    client
+        .subscribe("a", COMMENT_ADDED, json!({ "slug": slug }))
+        .await;
+    client
+        .subscribe("b", COMMENT_ADDED, json!({ "slug": slug }))
+        .await;
+    client
+        .subscribe("c", COMMENT_ADDED, json!({ "slug": slug }))
+        .await;
+    let refused = client.next_json().await;
+    assert_eq!(
+        (&refused["id"], &refused["type"]),
+        (&json!("c"), &json!("error")),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "BAD_REQUEST",
+        "{refused}"
+    );
+    server.wait_for_subscriptions(2).await;
+    // Once one is over, another may start.
+    client.send(json!({ "id": "a", "type": "complete" })).await;
+    client
+        .subscribe("c", "{ popularTags { name } }", json!({}))
+        .await;
+    assert_eq!(
+        client.next_json().await,
+        next("c", json!({"popularTags": []}))
+    );
+    assert_eq!(client.next_json().await, complete("c"));
+}
+
+#[tokio::test]
+async fn queries_over_the_socket_check_the_token_each_time_while_subscriptions_go_on() {
+    let server = TestServer::start(&[]).await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let query = "subscription { notificationAdded { kind } }";
+    let mut client = subscribed(&server, bearer(&alice.access), "n", query, json!({})).await;
+    server.wait_for_subscriptions(1).await;
+    client
+        .subscribe("q1", "{ viewer { username } }", json!({}))
+        .await;
+    assert_eq!(
+        client.next_json().await,
+        next("q1", json!({"viewer": {"username": "alice"}}))
+    );
+    assert_eq!(client.next_json().await, complete("q1"));
+
+    connect(&server.database_url())
+        .await
+        .batch_execute(
+            "UPDATE sessions SET access_expires_at = now() - interval '1 second' \
+             WHERE user_id = (SELECT id FROM users WHERE username = 'alice')",
+        )
+        .await
+        .unwrap();
+    // A query or mutation is authenticated as over HTTP: the expired token is refused...
+    client
+        .subscribe("q2", "{ viewer { username } }", json!({}))
+        .await;
+    let refused = client.next_json().await;
+    assert_eq!(
+        (&refused["id"], &refused["type"]),
+        (&json!("q2"), &json!("error")),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
+    // ...while the subscription goes on.
+    follow(&server, &bob, "alice").await;
+    assert_eq!(
+        client.next_json().await,
+        next("n", json!({"notificationAdded": {"kind": "NEW_FOLLOWER"}}))
     );
 }

@@ -5,26 +5,37 @@
 //! closes idle sockets with 3008 without pinging. This one follows PROTOCOL.md exactly
 //! (see [`protocol::close`] for every close code) and adds what a production server
 //! needs: authentication in `connection_init`, revocation, bounded per-connection queues,
-//! keep-alive pings, a message size cap and a clean 1001 on shutdown.
+//! a cap on operations per socket, keep-alive pings, a message size cap and a clean 1001
+//! on shutdown.
 //!
-//! Queries and mutations sent over the socket run on the connection's task like HTTP
-//! requests. Subscriptions are handed to the instance's [`Hub`], which runs them.
+//! Queries and mutations sent over the socket run on the connection's task as HTTP
+//! requests would: authenticated again each time with the `connection_init` token, within
+//! the request timeout. Subscriptions are handed to the instance's [`Hub`], which runs
+//! them with the viewer the socket was acknowledged as.
 
 pub mod protocol;
 
-use std::{collections::HashSet, future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 use async_graphql::{
     Executor, ServerError,
-    parser::{parse_query, types::OperationType},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
+    parser::{Positioned, parse_query},
 };
 use axum::{
     extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
     response::Response,
 };
-use futures_util::{StreamExt, stream::FuturesUnordered};
+use futures_util::{
+    FutureExt, StreamExt,
+    future::{AbortHandle, Abortable, BoxFuture},
+    stream::FuturesUnordered,
+};
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::MissedTickBehavior,
+};
 
 use self::protocol::{ClientMessage, Protocol, SubscribePayload, close};
 use super::graphql::{GraphqlEndpoint, Outcome, Params};
@@ -41,14 +52,14 @@ impl<E: Executor> GraphqlEndpoint<E> {
     /// Accepts a WebSocket upgrade on the GraphQL URL.
     pub(super) fn upgrade(self, ws: WebSocketUpgrade) -> Response {
         let limit = self.state().config.websocket.max_message;
-        // The transport refuses twice the limit outright; between the two, the handler
-        // closes cleanly with 1009.
         ws.protocols(protocol::SUBPROTOCOLS)
             // tungstenite's defaults reserve 128 KiB per socket for reading; messages here
             // are small, and larger ones still grow the buffer as needed.
             .read_buffer_size(READ_BUFFER)
             // Each message is written (and flushed) as it is sent.
             .write_buffer_size(0)
+            // Over the limit, the handler closes with 1009 (the transport's own refusal,
+            // past twice the limit, is turned into 1009 too).
             .max_message_size(limit.saturating_mul(2))
             .max_frame_size(limit.saturating_mul(2))
             .on_upgrade(move |socket| async move {
@@ -65,6 +76,9 @@ impl<E: Executor> GraphqlEndpoint<E> {
 /// The read buffer of each socket, in bytes.
 const READ_BUFFER: usize = 4 * 1024;
 
+/// Longest a new connection waits for the hub to register it.
+const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Why the connection loop ended.
 enum End {
     /// Close with this code and reason.
@@ -75,27 +89,64 @@ enum End {
     ClosedByClient,
 }
 
-type Running = Pin<Box<dyn Future<Output = (String, Outcome)> + Send>>;
+/// A query or mutation running on the connection's task: its operation number, and its
+/// outcome (`None` when the client completed it first).
+type RunningQuery = BoxFuture<'static, (u64, Option<Outcome>)>;
+
+/// What `connection_init` established.
+#[derive(Clone)]
+struct Session {
+    /// Who the socket is signed in as (subscriptions run as this viewer).
+    viewer: Option<Viewer>,
+    /// The `Authorization` value it was given, to authenticate each query and mutation.
+    authorization: Option<String>,
+}
+
+/// One running operation.
+struct Op {
+    /// The id the client chose.
+    id: String,
+    kind: OpKind,
+}
+
+enum OpKind {
+    /// A query or mutation on the connection's task.
+    Query(AbortHandle),
+    /// A subscription in the hub, with its document (to put results in selection order).
+    Subscription {
+        document: ExecutableDocument,
+        operation_name: Option<String>,
+    },
+}
+
+/// The connection's registration in the hub; dropping it (however the connection ends,
+/// panics included) unregisters it.
+struct Registration {
+    hub: Hub,
+    conn: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.send(Command::Disconnect { conn: self.conn });
+    }
+}
 
 /// One WebSocket connection.
 struct Connection<E> {
     socket: WebSocket,
     endpoint: GraphqlEndpoint<E>,
-    id: u64,
+    conn: u64,
     hub: Hub,
-    /// Operations running (queries, mutations and subscriptions), by client id.
-    active: HashSet<String>,
-    /// Subscriptions' documents, to put their responses in selection order.
-    documents: std::collections::HashMap<
-        String,
-        (
-            async_graphql::parser::types::ExecutableDocument,
-            Option<String>,
-        ),
-    >,
     /// Set once `connection_init` is accepted.
-    viewer: Option<Option<Viewer>>,
-    registered: bool,
+    session: Option<Session>,
+    /// Running operations by number. Numbers are never reused, so a message about an
+    /// operation that is over cannot reach a later one with the same client id.
+    ops: HashMap<u64, Op>,
+    /// Running operations' numbers by client id.
+    ids: HashMap<String, u64>,
+    next_op: u64,
+    registration: Option<Registration>,
 }
 
 impl<E: Executor> Connection<E> {
@@ -103,13 +154,14 @@ impl<E: Executor> Connection<E> {
         let hub = endpoint.state().hub.clone();
         Self {
             socket,
-            id: hub.next_conn(),
+            conn: hub.next_conn(),
             hub,
             endpoint,
-            active: HashSet::new(),
-            documents: Default::default(),
-            viewer: None,
-            registered: false,
+            session: None,
+            ops: HashMap::new(),
+            ids: HashMap::new(),
+            next_op: 0,
+            registration: None,
         }
     }
 
@@ -125,9 +177,7 @@ impl<E: Executor> Connection<E> {
                 "Subprotocol not acceptable: use graphql-transport-ws or graphql-ws".into(),
             ),
         };
-        if self.registered {
-            self.hub.send(Command::Disconnect { conn: self.id });
-        }
+        self.registration.take();
         let timeout = self.state().config.websocket.keepalive;
         match end {
             End::Close(code, reason) => {
@@ -167,8 +217,10 @@ impl<E: Executor> Connection<E> {
             tokio::time::Instant::now() + config.keepalive,
             config.keepalive,
         );
+        // After a stall, one tick, not a burst: a burst would find the client silent.
+        keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut heard = true;
-        let mut running: FuturesUnordered<Running> = FuturesUnordered::new();
+        let mut running: FuturesUnordered<RunningQuery> = FuturesUnordered::new();
 
         loop {
             // Not biased: a steady stream of outgoing messages must not starve reading
@@ -185,19 +237,19 @@ impl<E: Executor> Connection<E> {
                         return End::Close(close::TRY_AGAIN_LATER, "Too slow: messages overflowed".into());
                     }
                 }
-                () = &mut init_deadline, if self.viewer.is_none() => {
+                () = &mut init_deadline, if self.session.is_none() => {
                     return End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout".into());
                 }
                 _ = keepalive.tick() => {
                     if !heard {
-                        tracing::info!(conn = self.id, "WebSocket peer stopped answering; dropping it");
+                        tracing::info!(conn = self.conn, "WebSocket peer stopped answering; dropping it");
                         return End::Drop;
                     }
                     heard = false;
                     if self.send(Message::Ping(Default::default())).await.is_err() {
                         return End::Drop;
                     }
-                    if self.viewer.is_some() && self.send_text(protocol.keepalive()).await.is_err() {
+                    if self.session.is_some() && self.send_text(protocol.keepalive()).await.is_err() {
                         return End::Drop;
                     }
                 }
@@ -206,8 +258,10 @@ impl<E: Executor> Connection<E> {
                         return End::Drop;
                     }
                 }
-                Some((id, outcome)) = running.next(), if !running.is_empty() => {
-                    if self.finish(protocol, id, outcome).await.is_err() {
+                Some((op, outcome)) = running.next(), if !running.is_empty() => {
+                    if let Some(outcome) = outcome
+                        && self.finish(protocol, op, outcome).await.is_err()
+                    {
                         return End::Drop;
                     }
                 }
@@ -246,61 +300,18 @@ impl<E: Executor> Connection<E> {
         protocol: Protocol,
         message: ClientMessage,
         outbox: &Outbox,
-        running: &mut FuturesUnordered<Running>,
+        running: &mut FuturesUnordered<RunningQuery>,
     ) -> Option<End> {
         match message {
             ClientMessage::Init(payload) => {
-                if self.viewer.is_some() {
+                if self.session.is_some() {
                     return Some(End::Close(
                         close::TOO_MANY_INITS,
                         "Too many initialisation requests".into(),
                     ));
                 }
-                let state = self.state().clone();
-                match authenticate(&state, &payload).await {
-                    Ok(viewer) => {
-                        self.viewer = Some(viewer);
-                        self.registered = true;
-                        let (registered, heard) = oneshot::channel();
-                        self.hub.send(Command::Connect {
-                            conn: self.id,
-                            viewer,
-                            outbox: outbox.clone(),
-                            registered,
-                        });
-                        // A revocation the hub handled before it knew this connection
-                        // would be missed: once it knows, look at the session once more.
-                        if let Some(viewer) = viewer {
-                            let _ = heard.await;
-                            let state = self.state().clone();
-                            match session_is_live(&state, viewer.session_id).await {
-                                Ok(true) => {}
-                                Ok(false) => {
-                                    return Some(End::Close(
-                                        close::FORBIDDEN,
-                                        "Forbidden: the session has been revoked".into(),
-                                    ));
-                                }
-                                Err(_) => {
-                                    return Some(End::Close(
-                                        close::INTERNAL,
-                                        "Internal server error: try again".into(),
-                                    ));
-                                }
-                            }
-                        }
-                        if self.send_text(protocol.ack()).await.is_err() {
-                            return Some(End::Drop);
-                        }
-                        // The legacy protocol keeps alive right after the ack, then
-                        // periodically (its client starts its timeout on the first `ka`).
-                        if protocol == Protocol::LegacyWs
-                            && self.send_text(protocol.keepalive()).await.is_err()
-                        {
-                            return Some(End::Drop);
-                        }
-                        None
-                    }
+                match self.initialise(&payload, outbox).await {
+                    Ok(()) => {}
                     Err(err) => {
                         let (code, reason) = match &err {
                             AppError::Unauthenticated(message) => {
@@ -311,34 +322,43 @@ impl<E: Executor> Connection<E> {
                         if let Some(text) = protocol.connection_error(&reason) {
                             let _ = self.send_text(text).await;
                         }
-                        Some(End::Close(code, reason))
+                        return Some(End::Close(code, truncate(reason)));
                     }
                 }
+                if self.send_text(protocol.ack()).await.is_err() {
+                    return Some(End::Drop);
+                }
+                // The legacy protocol keeps alive right after the ack, then periodically
+                // (its client starts its timeout on the first `ka`).
+                if protocol == Protocol::LegacyWs
+                    && self.send_text(protocol.keepalive()).await.is_err()
+                {
+                    return Some(End::Drop);
+                }
+                None
             }
             ClientMessage::Subscribe { id, payload } => {
-                let Some(viewer) = self.viewer else {
+                let Some(session) = self.session.clone() else {
                     return Some(End::Close(close::UNAUTHORIZED, "Unauthorized".into()));
                 };
-                if !self.active.insert(id.clone()) {
+                if self.ids.contains_key(&id) {
                     return Some(End::Close(
                         close::DUPLICATE_ID,
                         truncate(format!("Subscriber for {id} already exists")),
                     ));
                 }
-                self.start(protocol, id, payload, viewer, running)
-                    .await
-                    .err()
-                    .map(|()| End::Drop)
+                let result = self.start(protocol, id, payload, session, running).await;
+                result.err().map(|()| End::Drop)
             }
             ClientMessage::Complete { id } => {
-                if !self.active.remove(&id) {
-                    return None;
-                }
-                if self.documents.remove(&id).is_some() {
-                    self.hub.send(Command::Stop {
-                        conn: self.id,
-                        id: id.clone(),
-                    });
+                let op = self.ids.remove(&id)?;
+                match self.ops.remove(&op).map(|op| op.kind) {
+                    Some(OpKind::Query(abort)) => abort.abort(),
+                    Some(OpKind::Subscription { .. }) => self.hub.send(Command::Stop {
+                        conn: self.conn,
+                        op,
+                    }),
+                    None => {}
                 }
                 // The legacy protocol confirms a `stop`; graphql-transport-ws does not.
                 if protocol == Protocol::LegacyWs
@@ -358,19 +378,71 @@ impl<E: Executor> Connection<E> {
         }
     }
 
+    /// Authenticates `connection_init`'s payload and registers the connection in the hub.
+    async fn initialise(
+        &mut self,
+        payload: &Map<String, Value>,
+        outbox: &Outbox,
+    ) -> Result<(), AppError> {
+        let state = self.state().clone();
+        let authorization = authorization(payload)?;
+        let viewer = match &authorization {
+            Some(header) => Some(authenticate(&state, header).await?),
+            None => None,
+        };
+        let (registered, heard) = oneshot::channel();
+        self.hub.send(Command::Connect {
+            conn: self.conn,
+            viewer,
+            outbox: outbox.clone(),
+            registered,
+        });
+        self.registration = Some(Registration {
+            hub: self.hub.clone(),
+            conn: self.conn,
+        });
+        if let Some(viewer) = viewer {
+            // A revocation the hub handled before it knew this connection would be
+            // missed: once it knows, look at the session once more.
+            let unavailable =
+                || AppError::ServiceUnavailable(anyhow::anyhow!("the hub did not register"));
+            tokio::time::timeout(REGISTRATION_TIMEOUT, heard)
+                .await
+                .map_err(|_| unavailable())?
+                .map_err(|_| unavailable())?;
+            if !session_is_live(&state, viewer.session_id).await? {
+                return Err(AppError::Unauthenticated(
+                    "The session has been revoked. Sign in again.".into(),
+                ));
+            }
+        }
+        self.session = Some(Session {
+            viewer,
+            authorization,
+        });
+        Ok(())
+    }
+
     /// Starts operation `id`.
     async fn start(
         &mut self,
         protocol: Protocol,
         id: String,
         payload: SubscribePayload,
-        viewer: Option<Viewer>,
-        running: &mut FuturesUnordered<Running>,
+        session: Session,
+        running: &mut FuturesUnordered<RunningQuery>,
     ) -> Result<(), ()> {
+        let limit = self.state().config.websocket.max_operations;
+        if self.ops.len() >= limit {
+            let error = coded_error(
+                ErrorCode::BadRequest,
+                format!("At most {limit} operations may run at once on one WebSocket."),
+            );
+            return self.send_text(protocol.error(&id, &[error])).await;
+        }
         let document = match parse_query(&payload.query) {
             Ok(document) => document,
             Err(err) => {
-                self.active.remove(&id);
                 let error = crate::graphql::error::with_code(
                     ServerError::from(err),
                     ErrorCode::GraphqlParseFailed,
@@ -378,24 +450,33 @@ impl<E: Executor> Connection<E> {
                 return self.send_text(protocol.error(&id, &[error])).await;
             }
         };
-        let operation =
-            response_order::operation(&document, payload.operation_name.as_deref()).map(|op| op.ty);
-        if operation != Some(OperationType::Subscription) {
-            // Queries and mutations run here, like HTTP requests (an unknown operation
+        let operation = response_order::operation(&document, payload.operation_name.as_deref());
+        let op = self.next_op;
+        self.next_op += 1;
+        if operation.map(|o| o.ty) != Some(OperationType::Subscription) {
+            // Queries and mutations run here, as HTTP requests would (an unknown operation
             // name fails there with the usual error).
-            let endpoint = self.endpoint.clone();
-            let params = Params {
-                query: Some(payload.query),
-                operation_name: payload.operation_name,
-                variables: payload.variables,
-                extensions: payload.extensions,
-            };
+            let (abort, registration) = AbortHandle::new_pair();
+            let query = self.query(session, payload);
             running.push(Box::pin(async move {
-                let db = RequestDb::new(&endpoint.state().pool);
-                let outcome = endpoint.execute(params, false, viewer, &db).await;
-                (id, outcome)
+                let outcome = Abortable::new(query, registration).await.ok();
+                (op, outcome)
             }));
+            self.ids.insert(id.clone(), op);
+            self.ops.insert(
+                op,
+                Op {
+                    id,
+                    kind: OpKind::Query(abort),
+                },
+            );
             return Ok(());
+        }
+        if let Some(problem) =
+            operation.and_then(|o| single_root_field(&document, &o.selection_set))
+        {
+            let error = coded_error(ErrorCode::GraphqlValidationFailed, problem);
+            return self.send_text(protocol.error(&id, &[error])).await;
         }
         let inbox = Arc::new(Inbox::default());
         let mut request = async_graphql::Request::new(payload.query);
@@ -405,55 +486,108 @@ impl<E: Executor> Connection<E> {
         request.extensions = payload.extensions.unwrap_or_default();
         request.data.insert(self.hub.loaders());
         request.data.insert(Arc::clone(&inbox));
-        if let Some(viewer) = viewer {
+        if let Some(viewer) = session.viewer {
             request.data.insert(viewer);
         }
         let stream = self.endpoint.executor().execute_stream(request, None);
-        self.documents
-            .insert(id.clone(), (document, payload.operation_name));
+        self.ids.insert(id.clone(), op);
+        self.ops.insert(
+            op,
+            Op {
+                id,
+                kind: OpKind::Subscription {
+                    document,
+                    operation_name: payload.operation_name,
+                },
+            },
+        );
         self.hub.send(Command::Start {
-            conn: self.id,
-            id,
+            conn: self.conn,
+            op,
             stream,
             inbox,
         });
         Ok(())
     }
 
-    /// Writes what the hub sent for one of this connection's subscriptions.
+    /// A query or mutation, run as an HTTP request would be: authenticated again with the
+    /// socket's token, within the request timeout, a panic answered as an internal error.
+    fn query(&self, session: Session, payload: SubscribePayload) -> BoxFuture<'static, Outcome> {
+        let endpoint = self.endpoint.clone();
+        let timeout = self.state().config.request_timeout;
+        let params = Params {
+            query: Some(payload.query),
+            operation_name: payload.operation_name,
+            variables: payload.variables,
+            extensions: payload.extensions,
+        };
+        let work = async move {
+            let db = RequestDb::new(&endpoint.state().pool);
+            let viewer = match &session.authorization {
+                Some(header) => match sessions::authenticate(&db, header).await {
+                    Ok(viewer) => Some(viewer),
+                    Err(err) => return Outcome::Rejected(vec![server_error(err)]),
+                },
+                None => None,
+            };
+            endpoint.execute(params, false, viewer, &db).await
+        };
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, AssertUnwindSafe(work).catch_unwind()).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(_)) => Outcome::Rejected(vec![server_error(AppError::Internal(
+                    anyhow::anyhow!("an operation over a WebSocket panicked"),
+                ))]),
+                Err(_) => Outcome::Rejected(vec![coded_error(
+                    ErrorCode::InternalServerError,
+                    "The request took longer than the server allows and was cancelled.",
+                )]),
+            }
+        })
+    }
+
+    /// Writes what the hub sent for one of this connection's subscriptions; messages about
+    /// an operation that is over (completed by the client meanwhile) are dropped.
     async fn forward(&mut self, protocol: Protocol, message: Outgoing) -> Result<(), ()> {
         match message {
-            Outgoing::Next(id, mut response) => {
-                let Some((document, operation)) = self.documents.get(&id) else {
-                    return Ok(()); // completed by the client meanwhile
+            Outgoing::Next(op, mut response) => {
+                let Some(Op {
+                    id,
+                    kind:
+                        OpKind::Subscription {
+                            document,
+                            operation_name,
+                        },
+                }) = self.ops.get(&op)
+                else {
+                    return Ok(());
                 };
                 response_order::null_failed_fields(&mut response.data, &response.errors);
-                response_order::restore(document, operation.as_deref(), &mut response.data);
-                self.send_text(protocol.next(&id, &response)).await
+                response_order::restore(document, operation_name.as_deref(), &mut response.data);
+                let text = protocol.next(id, &response);
+                self.send_text(text).await
             }
-            Outgoing::Error(id, errors) => {
-                if !self.active.remove(&id) {
+            Outgoing::Error(op, errors) => {
+                let Some(id) = self.end_op(op) else {
                     return Ok(());
-                }
-                self.documents.remove(&id);
+                };
                 let errors = super::graphql::request_errors(errors);
                 self.send_text(protocol.error(&id, &errors)).await
             }
-            Outgoing::Complete(id) => {
-                if !self.active.remove(&id) {
+            Outgoing::Complete(op) => {
+                let Some(id) = self.end_op(op) else {
                     return Ok(());
-                }
-                self.documents.remove(&id);
+                };
                 self.send_text(protocol.complete(&id)).await
             }
         }
     }
 
     /// Writes the result of a query or mutation run over the socket.
-    async fn finish(&mut self, protocol: Protocol, id: String, outcome: Outcome) -> Result<(), ()> {
-        if !self.active.remove(&id) {
-            return Ok(()); // completed by the client meanwhile
-        }
+    async fn finish(&mut self, protocol: Protocol, op: u64, outcome: Outcome) -> Result<(), ()> {
+        let Some(id) = self.end_op(op) else {
+            return Ok(());
+        };
         match outcome {
             Outcome::Executed(response) => {
                 self.send_text(protocol.next(&id, &response)).await?;
@@ -465,6 +599,13 @@ impl<E: Executor> Connection<E> {
         }
     }
 
+    /// Forgets operation `op`; returns its client id if it was still running.
+    fn end_op(&mut self, op: u64) -> Option<String> {
+        let Op { id, .. } = self.ops.remove(&op)?;
+        self.ids.remove(&id);
+        Some(id)
+    }
+
     /// The session was revoked: every operation gets an UNAUTHENTICATED `error`, then the
     /// socket closes with 4403.
     async fn revoked(&mut self, protocol: Protocol) -> End {
@@ -472,13 +613,14 @@ impl<E: Executor> Connection<E> {
             ErrorCode::Unauthenticated,
             "The session has been revoked. Sign in again.",
         );
-        let ids: Vec<String> = self.active.drain().collect();
-        for id in ids {
-            if self
-                .send_text(protocol.error(&id, std::slice::from_ref(&error)))
-                .await
-                .is_err()
-            {
+        let ops: Vec<Op> = self.ops.drain().map(|(_, op)| op).collect();
+        self.ids.clear();
+        for op in ops {
+            if let OpKind::Query(abort) = &op.kind {
+                abort.abort();
+            }
+            let text = protocol.error(&op.id, std::slice::from_ref(&error));
+            if self.send_text(text).await.is_err() {
                 return End::Drop;
             }
         }
@@ -502,36 +644,39 @@ impl<E: Executor> Connection<E> {
     }
 }
 
-/// The viewer named in `connection_init`'s payload: `authorization` or `Authorization`
-/// ("Bearer <token>"), or `token` (the bare token). None for an anonymous socket.
-async fn authenticate(
-    state: &AppState,
-    payload: &Map<String, Value>,
-) -> Result<Option<Viewer>, AppError> {
-    let header = ["authorization", "Authorization"]
+/// The `Authorization` value in `connection_init`'s payload: `authorization` or
+/// `Authorization` ("Bearer <token>"), `token` (the bare token), or the same inside
+/// `headers` (as some clients send them). `None` for an anonymous socket.
+fn authorization(payload: &Map<String, Value>) -> Result<Option<String>, AppError> {
+    let found = ["authorization", "Authorization"]
         .iter()
-        .find_map(|key| payload.get(*key))
-        .map(|value| value.as_str().map(str::to_owned))
-        .or_else(|| {
-            payload.get("token").map(|value| {
-                value.as_str().map(|token| {
-                    if token.starts_with("Bearer ") {
-                        token.to_owned()
-                    } else {
-                        format!("Bearer {token}")
-                    }
-                })
-            })
+        .find_map(|key| payload.get(*key).map(|v| (v, false)))
+        .or_else(|| payload.get("token").map(|v| (v, true)))
+        .or_else(|| match payload.get("headers") {
+            Some(Value::Object(headers)) => ["authorization", "Authorization"]
+                .iter()
+                .find_map(|key| headers.get(*key).map(|v| (v, false))),
+            _ => None,
         });
-    let Some(header) = header else {
+    let Some((value, bare)) = found else {
         return Ok(None);
     };
-    let header = header
+    let value = value
+        .as_str()
         .ok_or_else(|| AppError::Unauthenticated("The authorization must be a string.".into()))?;
+    Ok(Some(if bare && !value.starts_with("Bearer ") {
+        format!("Bearer {value}")
+    } else {
+        value.to_owned()
+    }))
+}
+
+/// The viewer an `Authorization` value names.
+async fn authenticate(state: &AppState, header: &str) -> Result<Viewer, AppError> {
     let db = RequestDb::new(&state.pool);
-    let viewer = sessions::authenticate(&db, &header).await;
+    let viewer = sessions::authenticate(&db, header).await;
     db.release().await;
-    viewer.map(Some)
+    viewer
 }
 
 /// True when session `id` is not revoked.
@@ -543,6 +688,54 @@ async fn session_is_live(state: &AppState, id: i64) -> Result<bool, AppError> {
     };
     db.release().await;
     Ok(!live?.is_empty())
+}
+
+/// Why a subscription's selection is not exactly one root field (GraphQL's "single root
+/// field" rule, which async-graphql does not check), if it is not.
+fn single_root_field(
+    document: &ExecutableDocument,
+    set: &Positioned<SelectionSet>,
+) -> Option<String> {
+    fn collect<'a>(
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        keys: &mut Vec<&'a str>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = field.node.response_key().node.as_str();
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        collect(document, &fragment.node.selection_set.node, keys);
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    collect(document, &fragment.node.selection_set.node, keys);
+                }
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    collect(document, &set.node, &mut keys);
+    match keys.as_slice() {
+        [key] if !key.starts_with("__") => None,
+        [_] => Some("A subscription may not select an introspection field at its root.".into()),
+        _ => Some("A subscription must select exactly one field at its root.".into()),
+    }
+}
+
+/// An [`AppError`] as a GraphQL error with its code.
+fn server_error(err: AppError) -> ServerError {
+    let error: async_graphql::Error = err.into();
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    server_error
 }
 
 /// True when the transport refused a message for its size.
