@@ -324,8 +324,8 @@ impl Hub {
             step_timeout,
         };
         loop {
+            // Not biased: a flood of commands must not hold events back, nor the reverse.
             tokio::select! {
-                biased;
                 command = commands.recv() => {
                     let Some(command) = command else { break };
                     let mut batch = vec![command];
