@@ -33,7 +33,7 @@ const TAGS: &str = "{ popularTags { name } }";
 
 /// Whether the Node package `package` is installed in .ci; if not, panics under CI and
 /// otherwise prints a notice (the caller then skips the test).
-fn installed(package: &str) -> bool {
+pub fn installed(package: &str) -> bool {
     if Path::new(NODE_MODULES).join(package).is_dir() {
         return true;
     }

@@ -8,6 +8,7 @@ mod database;
 mod email_guard;
 mod faults;
 mod helpers;
+mod http_audit;
 mod ide_and_probes;
 mod js_clients;
 mod live;
