@@ -22,6 +22,12 @@
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
 //! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
+//! | `QUERY_MAX_BYTES` | `32768` | largest GraphQL document (`DOCUMENT_TOO_LARGE`) |
+//! | `QUERY_MAX_TOKENS` | `2000` | most lexical tokens in a document (`TOKEN_LIMIT_EXCEEDED`) |
+//! | `QUERY_MAX_DEPTH` | `15` | deepest field nesting (`DEPTH_LIMIT_EXCEEDED`) |
+//! | `QUERY_MAX_ALIASES` | `30` | most aliases in a document (`ALIAS_LIMIT_EXCEEDED`) |
+//! | `QUERY_MAX_ROOT_FIELDS` | `20` | most root fields in an operation (`ROOT_FIELD_LIMIT_EXCEEDED`) |
+//! | `QUERY_MAX_COMPLEXITY` | `10000` | highest operation complexity, page sizes as multipliers (`COMPLEXITY_LIMIT_EXCEEDED`) |
 //! | `WS_INIT_TIMEOUT_MS` | `3000` | a new WebSocket must send `connection_init` within this (then 4408) |
 //! | `WS_KEEPALIVE_MS` | `15000` | how often the server pings a WebSocket; silence for a whole interval after a ping drops it |
 //! | `WS_MAX_MESSAGE_BYTES` | `65536` | largest WebSocket message (then 1009) |
@@ -130,6 +136,8 @@ pub struct Config {
     pub demo_data: bool,
     /// WebSocket limits and timers.
     pub websocket: WebSocketConfig,
+    /// Limits on every GraphQL document, whichever way it arrives.
+    pub query_limits: crate::graphql::limits::QueryLimits,
     /// Log line format.
     pub log_format: LogFormat,
 }
@@ -218,6 +226,20 @@ impl Config {
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
             report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
             demo_data: parse(&get, "DEMO_DATA", dev)?,
+            query_limits: crate::graphql::limits::QueryLimits {
+                bytes: positive(parse(&get, "QUERY_MAX_BYTES", 32_768)?, "QUERY_MAX_BYTES")?,
+                tokens: positive(parse(&get, "QUERY_MAX_TOKENS", 2_000)?, "QUERY_MAX_TOKENS")?,
+                depth: positive(parse(&get, "QUERY_MAX_DEPTH", 15)?, "QUERY_MAX_DEPTH")?,
+                aliases: parse(&get, "QUERY_MAX_ALIASES", 30)?,
+                root_fields: positive(
+                    parse(&get, "QUERY_MAX_ROOT_FIELDS", 20)?,
+                    "QUERY_MAX_ROOT_FIELDS",
+                )?,
+                complexity: positive(
+                    parse(&get, "QUERY_MAX_COMPLEXITY", 10_000)?,
+                    "QUERY_MAX_COMPLEXITY",
+                )?,
+            },
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,
                 keepalive: Duration::from_millis(positive(

@@ -36,6 +36,18 @@ pub enum ErrorCode {
     NotAcceptable,
     /// A JSON batch holds more operations than allowed.
     BatchLimitExceeded,
+    /// The document is longer than `QUERY_MAX_BYTES`.
+    DocumentTooLarge,
+    /// The document has more lexical tokens than `QUERY_MAX_TOKENS`.
+    TokenLimitExceeded,
+    /// Fields nest deeper than `QUERY_MAX_DEPTH`.
+    DepthLimitExceeded,
+    /// The document has more aliases than `QUERY_MAX_ALIASES`.
+    AliasLimitExceeded,
+    /// An operation selects more root fields than `QUERY_MAX_ROOT_FIELDS`.
+    RootFieldLimitExceeded,
+    /// An operation's complexity is above `QUERY_MAX_COMPLEXITY`.
+    ComplexityLimitExceeded,
     /// The database is unreachable or the pool stayed exhausted past its wait.
     ServiceUnavailable,
     /// Anything else; the message is masked and the details are in the server log.
@@ -59,6 +71,12 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::NotAcceptable => "NOT_ACCEPTABLE",
             Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
+            Self::DocumentTooLarge => "DOCUMENT_TOO_LARGE",
+            Self::TokenLimitExceeded => "TOKEN_LIMIT_EXCEEDED",
+            Self::DepthLimitExceeded => "DEPTH_LIMIT_EXCEEDED",
+            Self::AliasLimitExceeded => "ALIAS_LIMIT_EXCEEDED",
+            Self::RootFieldLimitExceeded => "ROOT_FIELD_LIMIT_EXCEEDED",
+            Self::ComplexityLimitExceeded => "COMPLEXITY_LIMIT_EXCEEDED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod guards;
 pub mod introspection;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
@@ -47,6 +48,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         builder = builder.disable_suggestions();
     }
     builder
+        .extension(limits::Limits(state.config.query_limits))
         .extension(loaders::ReleaseBeforeWrites)
         .data(state)
         .finish()

@@ -30,6 +30,15 @@ const POPULAR_TAGS_DEFAULT: i32 = 20;
 pub struct Query;
 
 /// The root of every read.
+///
+/// Every document (query, mutation or subscription; over HTTP or WebSocket) is checked
+/// against limits before anything runs, each refused with its own `extensions.code`
+/// (defaults; the server's settings may differ): at most 32768 bytes
+/// (`DOCUMENT_TOO_LARGE`), 2000 tokens (`TOKEN_LIMIT_EXCEEDED`), fields 15 deep
+/// (`DEPTH_LIMIT_EXCEEDED`), 30 aliases (`ALIAS_LIMIT_EXCEEDED`), 20 root fields
+/// (`ROOT_FIELD_LIMIT_EXCEEDED`), and a complexity of 10000 (`COMPLEXITY_LIMIT_EXCEEDED`):
+/// 1 per field, what is under a list multiplied by its `first`/`last` (at most 100), 20
+/// for a connection without either, or the number of `ids`.
 #[Object]
 impl Query {
     /// Fetches any object by its global ID; null if there is none.

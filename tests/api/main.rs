@@ -16,6 +16,7 @@ mod notifications;
 mod pagination;
 mod production;
 mod publishing_guards;
+mod query_limits;
 mod query_plans;
 mod schema_export;
 mod seed;

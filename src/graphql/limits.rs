@@ -1,0 +1,464 @@
+//! Query limits, in one schema extension so that every way in (HTTP, WebSocket, and
+//! later persisted queries) passes through them before anything runs.
+//!
+//! Each limit has its own `extensions.code` and setting:
+//!
+//! | limit | code | setting (default) |
+//! |---|---|---|
+//! | document size in bytes | `DOCUMENT_TOO_LARGE` | `QUERY_MAX_BYTES` (32768) |
+//! | lexical tokens | `TOKEN_LIMIT_EXCEEDED` | `QUERY_MAX_TOKENS` (2000) |
+//! | field nesting depth | `DEPTH_LIMIT_EXCEEDED` | `QUERY_MAX_DEPTH` (15) |
+//! | aliases | `ALIAS_LIMIT_EXCEEDED` | `QUERY_MAX_ALIASES` (30) |
+//! | root fields of an operation | `ROOT_FIELD_LIMIT_EXCEEDED` | `QUERY_MAX_ROOT_FIELDS` (20) |
+//! | complexity | `COMPLEXITY_LIMIT_EXCEEDED` | `QUERY_MAX_COMPLEXITY` (10000) |
+//!
+//! **Complexity** counts 1 per field, and multiplies what is selected under a list by its
+//! size: `first`/`last` (capped at 100, as the server caps pages), 20 for a connection
+//! read with neither (it selects `edges` or `nodes`), and the number of `ids` given to
+//! `nodes`. So `articles(first: 100) { nodes { comments(first: 100) { nodes { body } } } }`
+//! costs about 100 × 100 × 3 and is refused, while the home page at `first: 100` costs
+//! under 3,000. Size and tokens are checked on the raw text before parsing; the others on
+//! every operation of the document, fragments expanded.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    ServerError, ServerResult, Value, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    parser::{
+        Positioned,
+        types::{ExecutableDocument, Field, Selection, SelectionSet},
+    },
+};
+
+use super::error::with_code;
+use crate::error::ErrorCode;
+
+/// The limits' values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Most bytes in a document.
+    pub bytes: usize,
+    /// Most lexical tokens in a document.
+    pub tokens: usize,
+    /// Deepest field nesting (a root field is depth 1).
+    pub depth: usize,
+    /// Most aliases in a document.
+    pub aliases: usize,
+    /// Most root fields in one operation.
+    pub root_fields: usize,
+    /// Highest complexity of one operation.
+    pub complexity: usize,
+}
+
+/// Page size assumed for a connection read with neither `first` nor `last`.
+const DEFAULT_PAGE: usize = 20;
+/// The largest page the server serves, and so the largest multiplier.
+const MAX_PAGE: usize = 100;
+
+/// The extension enforcing [`QueryLimits`].
+pub struct Limits(pub QueryLimits);
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Limits(self.0))
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Limits {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let limits = self.0;
+        if query.len() > limits.bytes {
+            return Err(refuse(
+                ErrorCode::DocumentTooLarge,
+                format!("The document is larger than {} bytes.", limits.bytes),
+            ));
+        }
+        if count_tokens(query, limits.tokens + 1) > limits.tokens {
+            return Err(refuse(
+                ErrorCode::TokenLimitExceeded,
+                format!("The document has more than {} tokens.", limits.tokens),
+            ));
+        }
+        let document = next.run(ctx, query, variables).await?;
+        check(&document, variables, &limits)?;
+        Ok(document)
+    }
+}
+
+fn refuse(code: ErrorCode, message: String) -> ServerError {
+    with_code(ServerError::new(message, None), code)
+}
+
+/// Checks depth, aliases, root fields and complexity of every operation of `document`.
+fn check(
+    document: &ExecutableDocument,
+    variables: &Variables,
+    limits: &QueryLimits,
+) -> ServerResult<()> {
+    let walker = Walker {
+        document,
+        variables,
+    };
+    let mut aliases = 0;
+    for (_, operation) in document.operations.iter() {
+        let set = &operation.node.selection_set.node;
+        let mut roots = Vec::new();
+        walker.root_keys(set, &mut Vec::new(), &mut roots);
+        if roots.len() > limits.root_fields {
+            return Err(refuse(
+                ErrorCode::RootFieldLimitExceeded,
+                format!(
+                    "An operation may select at most {} root fields.",
+                    limits.root_fields
+                ),
+            ));
+        }
+        let depth = walker.depth(set, &mut Vec::new());
+        if depth > limits.depth {
+            return Err(refuse(
+                ErrorCode::DepthLimitExceeded,
+                format!(
+                    "The query is {depth} fields deep; at most {} are allowed.",
+                    limits.depth
+                ),
+            ));
+        }
+        let complexity = walker.cost(set, &mut Vec::new());
+        if complexity > limits.complexity {
+            return Err(refuse(
+                ErrorCode::ComplexityLimitExceeded,
+                format!(
+                    "The query's complexity is {complexity}; at most {} is allowed.",
+                    limits.complexity
+                ),
+            ));
+        }
+    }
+    for (_, operation) in document.operations.iter() {
+        aliases += count_aliases(&operation.node.selection_set.node);
+    }
+    for fragment in document.fragments.values() {
+        aliases += count_aliases(&fragment.node.selection_set.node);
+    }
+    if aliases > limits.aliases {
+        return Err(refuse(
+            ErrorCode::AliasLimitExceeded,
+            format!(
+                "The document has {aliases} aliases; at most {} are allowed.",
+                limits.aliases
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Walks selection sets with fragments expanded (a fragment already on the path is
+/// skipped: cycles are refused by validation, which runs after this).
+struct Walker<'a> {
+    document: &'a ExecutableDocument,
+    variables: &'a Variables,
+}
+
+impl<'a> Walker<'a> {
+    /// Calls `visit` on each field of `set`, fragments expanded.
+    fn fields(
+        &self,
+        set: &'a SelectionSet,
+        path: &mut Vec<&'a str>,
+        visit: &mut dyn FnMut(&'a Positioned<Field>, &mut Vec<&'a str>),
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => visit(field, path),
+                Selection::InlineFragment(fragment) => {
+                    self.fields(&fragment.node.selection_set.node, path, visit);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if path.contains(&name) {
+                        continue;
+                    }
+                    if let Some(fragment) =
+                        self.document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        path.push(name);
+                        self.fields(&fragment.node.selection_set.node, path, visit);
+                        path.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    fn root_keys(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>, keys: &mut Vec<&'a str>) {
+        self.fields(set, path, &mut |field, _| {
+            let key = field.node.response_key().node.as_str();
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        });
+    }
+
+    fn depth(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>) -> usize {
+        let mut deepest = 0;
+        self.fields(set, path, &mut |field, path| {
+            let below = self.depth(&field.node.selection_set.node, path);
+            deepest = deepest.max(1 + below);
+        });
+        deepest
+    }
+
+    fn cost(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>) -> usize {
+        let mut total: usize = 0;
+        self.fields(set, path, &mut |field, path| {
+            let children = self.cost(&field.node.selection_set.node, path);
+            let multiplier = self.multiplier(&field.node);
+            total =
+                total.saturating_add(1usize.saturating_add(multiplier.saturating_mul(children)));
+        });
+        total
+    }
+
+    /// How many times what `field` selects may be resolved.
+    fn multiplier(&self, field: &Field) -> usize {
+        let argument = |name: &str| {
+            field
+                .arguments
+                .iter()
+                .find(|(n, _)| n.node.as_str() == name)
+                .map(|(_, value)| {
+                    value
+                        .node
+                        .clone()
+                        .into_const_with(|var| {
+                            Ok::<_, std::convert::Infallible>(
+                                self.variables.get(&var).cloned().unwrap_or(Value::Null),
+                            )
+                        })
+                        .unwrap_or(Value::Null)
+                })
+        };
+        let page = |value: Option<Value>| match value {
+            Some(Value::Number(n)) => n.as_u64().map(|n| (n as usize).min(MAX_PAGE)),
+            _ => None,
+        };
+        if let Some(size) = page(argument("first")).or_else(|| page(argument("last"))) {
+            return size;
+        }
+        if let Some(Value::List(ids)) = argument("ids") {
+            return ids.len().max(1);
+        }
+        let selects = |name: &str| {
+            field.selection_set.node.items.iter().any(
+                |s| matches!(&s.node, Selection::Field(f) if f.node.name.node.as_str() == name),
+            )
+        };
+        if selects("edges") || selects("nodes") {
+            return DEFAULT_PAGE;
+        }
+        1
+    }
+}
+
+fn count_aliases(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|selection| match &selection.node {
+            Selection::Field(field) => {
+                usize::from(field.node.alias.is_some())
+                    + count_aliases(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => count_aliases(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Counts GraphQL lexical tokens in `text`, stopping at `stop` (enough to know a limit
+/// is passed). Whitespace, commas and comments are not tokens; a malformed string counts
+/// as what it reaches (the parser reports it).
+fn count_tokens(text: &str, stop: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut tokens = 0;
+    while i < bytes.len() && tokens < stop {
+        let c = bytes[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                tokens += 1;
+                if bytes[i..].starts_with(b"\"\"\"") {
+                    i += 3;
+                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                        i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                            4
+                        } else {
+                            1
+                        };
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+            }
+            b'.' if bytes[i..].starts_with(b"...") => {
+                tokens += 1;
+                i += 3;
+            }
+            c if c == b'_' || c.is_ascii_alphanumeric() || c == b'-' => {
+                tokens += 1;
+                i += 1;
+                while i < bytes.len()
+                    && (bytes[i] == b'_'
+                        || bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'.'
+                        || bytes[i] == b'+'
+                        || bytes[i] == b'-')
+                {
+                    // Names, and numbers with their fraction and exponent, as one token.
+                    if (bytes[i] == b'+' || bytes[i] == b'-')
+                        && !matches!(bytes[i - 1], b'e' | b'E')
+                    {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            0xEF if bytes[i..].starts_with("\u{feff}".as_bytes()) => i += 3,
+            _ => {
+                // Punctuators (and any other character, which the parser will refuse).
+                tokens += 1;
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    const LIMITS: QueryLimits = QueryLimits {
+        bytes: 32_768,
+        tokens: 2_000,
+        depth: 15,
+        aliases: 30,
+        root_fields: 20,
+        complexity: 10_000,
+    };
+
+    fn code(query: &str, variables: &str, limits: QueryLimits) -> Option<String> {
+        let document = parse_query(query).unwrap();
+        let variables = Variables::from_json(serde_json::from_str(variables).unwrap());
+        check(&document, &variables, &limits)
+            .err()
+            .map(|e| e.extensions.unwrap().get("code").unwrap().to_string())
+    }
+
+    #[test]
+    fn tokens_are_counted_like_the_spec_lexer() {
+        assert_eq!(count_tokens("{ a }", 100), 3);
+        assert_eq!(
+            count_tokens("query Q($x: Int = -1.5e+3) { a(x: $x) @d }", 100),
+            21
+        );
+        assert_eq!(
+            count_tokens("{ a(s: \"x, y # z\") } # comment, not tokens", 100),
+            8
+        );
+        assert_eq!(
+            count_tokens(
+                "{ ...F } fragment F on T { \"\"\"doc \\\"\"\" x\"\"\" b }",
+                100
+            ),
+            12
+        );
+        assert_eq!(count_tokens("{ a }".repeat(1000).as_str(), 10), 10);
+    }
+
+    #[test]
+    fn complexity_multiplies_by_page_sizes() {
+        let home = "{ articles(first: 100) { totalCount nodes { slug title description tags createdAt favoritesCount viewerHasFavorited author { username image viewerIsFollowing } commentsCount comments(first: 3) { nodes { body author { username } } } } } }";
+        assert_eq!(code(home, "{}", LIMITS), None);
+        let nested = "query($n: Int) { articles(first: $n) { nodes { comments(first: 100) { nodes { body } } } } }";
+        assert_eq!(
+            code(nested, r#"{"n": 100}"#, LIMITS).as_deref(),
+            Some("\"COMPLEXITY_LIMIT_EXCEEDED\"")
+        );
+        assert_eq!(code(nested, r#"{"n": 1}"#, LIMITS), None);
+        // A connection read with no size counts as 20; `first` beyond 100 as 100.
+        let tight = QueryLimits {
+            complexity: 50,
+            ..LIMITS
+        };
+        assert_eq!(code("{ articles { nodes { slug } } }", "{}", tight), None);
+        assert!(code("{ articles { nodes { slug title } } }", "{}", tight).is_some());
+        assert_eq!(
+            code(
+                "{ popularTags(first: 1000) { name } }",
+                "{}",
+                QueryLimits {
+                    complexity: 101,
+                    ..LIMITS
+                }
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn depth_aliases_and_root_fields_expand_fragments() {
+        let deep = "{ a { ...F } } fragment F on T { b { c { d } } }";
+        assert_eq!(code(deep, "{}", QueryLimits { depth: 4, ..LIMITS }), None);
+        assert_eq!(
+            code(deep, "{}", QueryLimits { depth: 3, ..LIMITS }).as_deref(),
+            Some("\"DEPTH_LIMIT_EXCEEDED\"")
+        );
+        let cyclic = "{ a { ...F } } fragment F on T { b { ...F } }";
+        assert_eq!(code(cyclic, "{}", LIMITS), None);
+        let aliased = "{ x: a y: a ...F } fragment F on Query { z: a }";
+        assert_eq!(
+            code(
+                aliased,
+                "{}",
+                QueryLimits {
+                    aliases: 2,
+                    ..LIMITS
+                }
+            )
+            .as_deref(),
+            Some("\"ALIAS_LIMIT_EXCEEDED\"")
+        );
+        assert_eq!(
+            code(
+                aliased,
+                "{}",
+                QueryLimits {
+                    root_fields: 2,
+                    ..LIMITS
+                }
+            )
+            .as_deref(),
+            Some("\"ROOT_FIELD_LIMIT_EXCEEDED\"")
+        );
+    }
+}
