@@ -22,6 +22,8 @@
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
 //! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
+//! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register/refreshSession/changePassword attempts per minute per account (`RATE_LIMITED`) |
+//! | `AUTH_ATTEMPTS_PER_IP` | `60` | the same attempts per minute per client IP |
 //! | `QUERY_MAX_BYTES` | `32768` | largest GraphQL document (`DOCUMENT_TOO_LARGE`) |
 //! | `QUERY_MAX_TOKENS` | `2000` | most lexical tokens in a document (`TOKEN_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_DEPTH` | `15` | deepest field nesting (`DEPTH_LIMIT_EXCEEDED`) |
@@ -136,6 +138,8 @@ pub struct Config {
     pub demo_data: bool,
     /// WebSocket limits and timers.
     pub websocket: WebSocketConfig,
+    /// Attempts allowed on the credential paths.
+    pub throttle: crate::domain::throttle::ThrottleConfig,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: crate::graphql::limits::QueryLimits,
     /// Log line format.
@@ -226,6 +230,10 @@ impl Config {
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
             report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
             demo_data: parse(&get, "DEMO_DATA", dev)?,
+            throttle: crate::domain::throttle::ThrottleConfig {
+                per_account: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT", 10)?,
+                per_ip: per_minute(&get, "AUTH_ATTEMPTS_PER_IP", 60)?,
+            },
             query_limits: crate::graphql::limits::QueryLimits {
                 bytes: positive(parse(&get, "QUERY_MAX_BYTES", 32_768)?, "QUERY_MAX_BYTES")?,
                 tokens: positive(parse(&get, "QUERY_MAX_TOKENS", 2_000)?, "QUERY_MAX_TOKENS")?,
@@ -298,6 +306,15 @@ fn millis(
     default: u64,
 ) -> Result<Duration, ConfigError> {
     parse(get, name, default).map(Duration::from_millis)
+}
+
+fn per_minute(
+    get: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+) -> Result<std::num::NonZeroU32, ConfigError> {
+    let value: u32 = parse(get, name, default)?;
+    std::num::NonZeroU32::new(value).ok_or_else(|| invalid(name, "0", "must be at least 1"))
 }
 
 fn positive(value: usize, name: &'static str) -> Result<usize, ConfigError> {

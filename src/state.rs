@@ -4,7 +4,12 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::{config::Config, db, domain::password::Passwords, events::hub::Hub};
+use crate::{
+    config::Config,
+    db,
+    domain::{password::Passwords, throttle::AuthThrottle},
+    events::hub::Hub,
+};
 
 /// Shared application state.
 #[derive(Clone)]
@@ -19,6 +24,8 @@ pub struct AppState {
     pub hub: Hub,
     /// Shutdown signalling and the count of open WebSockets.
     pub lifecycle: Lifecycle,
+    /// Attempt counters of the credential paths.
+    pub throttle: Arc<AuthThrottle>,
 }
 
 /// What graceful shutdown needs beyond axum's: WebSockets outlive their HTTP upgrade
@@ -75,6 +82,7 @@ impl AppState {
         let pool = db::build_pool(&config.database)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
+            throttle: Arc::new(AuthThrottle::new(config.throttle)),
             config: Arc::new(config),
             hub: Hub::new(&pool),
             lifecycle: Lifecycle::default(),

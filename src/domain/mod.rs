@@ -10,5 +10,6 @@ pub mod policy;
 pub mod sessions;
 pub mod slug;
 pub mod social;
+pub mod throttle;
 pub mod tokens;
 pub mod validation;

@@ -4,13 +4,21 @@
 use async_graphql::{Context, Guard};
 
 use crate::{
-    domain::policy::{self, Viewer},
+    domain::{
+        policy::{self, Viewer},
+        throttle::ClientIp,
+    },
     error::AppError,
 };
 
 /// The signed-in viewer of this request, if any.
 pub fn viewer(ctx: &Context<'_>) -> Option<Viewer> {
     ctx.data_opt::<Viewer>().copied()
+}
+
+/// The address the request came from, when the transport knows it.
+pub fn client_ip(ctx: &Context<'_>) -> Option<ClientIp> {
+    ctx.data_opt::<ClientIp>().copied()
 }
 
 /// The signed-in viewer, or UNAUTHENTICATED.

@@ -33,6 +33,9 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account.")] input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
+        state(ctx)
+            .throttle
+            .attempt(guards::client_ip(ctx), Some(&input.email))?;
         let registration = Registration {
             username: input.username,
             email: input.email,
@@ -47,6 +50,9 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Email and password.")] input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
+        state(ctx)
+            .throttle
+            .attempt(guards::client_ip(ctx), Some(&input.email))?;
         Ok(sessions::login(state(ctx), &input.email, input.password)
             .await?
             .into())
@@ -58,6 +64,7 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The refresh token from the latest AuthPayload.")] refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
+        state(ctx).throttle.attempt(guards::client_ip(ctx), None)?;
         Ok(sessions::refresh(state(ctx), &refresh_token).await?.into())
     }
 
@@ -88,6 +95,10 @@ impl Mutation {
         #[graphql(desc = "The new password: 8–128 characters.")] new_password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let viewer = guards::require_viewer(ctx)?;
+        let account = format!("user:{}", viewer.user_id);
+        state(ctx)
+            .throttle
+            .attempt(guards::client_ip(ctx), Some(&account))?;
         let session =
             sessions::change_password(state(ctx), &viewer, current_password, new_password).await?;
         Ok(session.into())

@@ -4,7 +4,7 @@
 //! only, bounded bodies and batches, a deadline per request, and status codes that depend
 //! on the negotiated media type (see [`ResponseMedia`]).
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use async_graphql::{
     Executor, Extensions, ServerError, Variables,
@@ -14,9 +14,10 @@ use async_graphql::{
     },
 };
 use axum::{
+    Extension,
     body::{Body, Bytes},
     extract::{
-        RawQuery, State,
+        ConnectInfo, RawQuery, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -31,7 +32,7 @@ use super::{
 };
 use crate::{
     db::RequestDb,
-    domain::{policy::Viewer, sessions},
+    domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
     graphql::{loaders::Loaders, response_order},
     state::AppState,
@@ -122,6 +123,20 @@ enum Payload {
     Batch(Vec<Params>),
 }
 
+/// Who sends an operation: the signed-in viewer, and the client's address when known.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Caller {
+    /// The viewer named by the credentials, if any.
+    pub(super) viewer: Option<Viewer>,
+    /// The client's IP (for throttling).
+    pub(super) ip: Option<ClientIp>,
+}
+
+/// The client IP axum's connect info gives (absent when called in process).
+pub(super) fn client_ip(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<ClientIp> {
+    info.map(|Extension(ConnectInfo(addr))| ClientIp(addr.ip()))
+}
+
 /// How one operation ended.
 pub(super) enum Outcome {
     /// It ran (possibly with field errors).
@@ -141,10 +156,12 @@ pub async fn get<E: Executor>(
     State(endpoint): State<GraphqlEndpoint<E>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
+    info: Option<Extension<ConnectInfo<SocketAddr>>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let ip = client_ip(info);
     if let Ok(ws) = upgrade {
-        return endpoint.upgrade(ws);
+        return endpoint.upgrade(ws, ip);
     }
     let params = serde_urlencoded::from_str::<GetParams>(raw.as_deref().unwrap_or(""));
     let wants_ide = matches!(&params, Ok(p) if p.query.is_none());
@@ -167,7 +184,13 @@ pub async fn get<E: Executor>(
         Err(response) => return response,
     };
     endpoint
-        .run(media, true, viewer, &db, Payload::Single(params))
+        .run(
+            media,
+            true,
+            Caller { viewer, ip },
+            &db,
+            Payload::Single(params),
+        )
         .await
 }
 
@@ -175,6 +198,7 @@ pub async fn get<E: Executor>(
 pub async fn post<E: Executor>(
     State(endpoint): State<GraphqlEndpoint<E>>,
     headers: HeaderMap,
+    info: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Body,
 ) -> Response {
     let Some(media) = negotiate::response_media(&headers) else {
@@ -214,7 +238,11 @@ pub async fn post<E: Executor>(
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
-    endpoint.run(media, false, viewer, &db, payload).await
+    let caller = Caller {
+        viewer,
+        ip: client_ip(info),
+    };
+    endpoint.run(media, false, caller, &db, payload).await
 }
 
 impl<E: Executor> GraphqlEndpoint<E> {
@@ -262,14 +290,14 @@ impl<E: Executor> GraphqlEndpoint<E> {
         &self,
         media: ResponseMedia,
         is_get: bool,
-        viewer: Option<Viewer>,
+        caller: Caller,
         db: &Arc<RequestDb>,
         payload: Payload,
     ) -> Response {
         let work = async {
             match payload {
                 Payload::Single(params) => {
-                    let mut outcome = self.execute(params, is_get, viewer, db).await;
+                    let mut outcome = self.execute(params, is_get, caller, db).await;
                     if let Outcome::Executed(response) = &mut outcome
                         && self.state.config.report_sql_statements
                     {
@@ -286,7 +314,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
                     // mutation's own, after the read one is released).
                     let mut outcomes = Vec::with_capacity(list.len());
                     for params in list {
-                        outcomes.push(self.execute(params, is_get, viewer, db).await);
+                        outcomes.push(self.execute(params, is_get, caller, db).await);
                     }
                     render_batch(media, outcomes)
                 }
@@ -314,7 +342,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
         &self,
         params: Params,
         is_get: bool,
-        viewer: Option<Viewer>,
+        caller: Caller,
         db: &Arc<RequestDb>,
     ) -> Outcome {
         let Some(query) = params.query else {
@@ -351,8 +379,11 @@ impl<E: Executor> GraphqlEndpoint<E> {
         let loaders = Arc::new(Loaders::new(Arc::clone(db)));
         let queue = Arc::clone(&loaders.queue);
         request.data.insert(loaders);
-        if let Some(viewer) = viewer {
+        if let Some(viewer) = caller.viewer {
             request.data.insert(viewer);
+        }
+        if let Some(ip) = caller.ip {
+            request.data.insert(ip);
         }
 
         let mut response = queue.drive(self.executor.execute(request)).await;

@@ -189,7 +189,7 @@ fn migrations_hash() -> u64 {
 
 /// Development configuration pointing at `database_url`, with `vars` overriding.
 /// `extensions.sqlStatements` is off unless asked for, so whole responses compare as
-/// clients see them in production.
+/// clients see them in production, and the sign-in throttle is set out of reach.
 pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(|name| {
         vars.iter()
@@ -199,6 +199,10 @@ pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
                 "DATABASE_URL" => Some(database_url.to_owned()),
                 "DATABASE_POOL_SIZE" => Some("4".to_owned()),
                 "REPORT_SQL_STATEMENTS" => Some("false".to_owned()),
+                // Tests sign in far more often than people; the throttle's own tests set
+                // these low.
+                "AUTH_ATTEMPTS_PER_ACCOUNT" => Some("100000".to_owned()),
+                "AUTH_ATTEMPTS_PER_IP" => Some("100000".to_owned()),
                 _ => None,
             })
     })

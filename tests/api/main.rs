@@ -25,5 +25,6 @@ mod sessions;
 mod social;
 mod statement_counts;
 mod subscriptions;
+mod throttle;
 mod transport;
 mod ws_protocol;

@@ -38,10 +38,10 @@ use tokio::{
 };
 
 use self::protocol::{ClientMessage, Protocol, SubscribePayload, close};
-use super::graphql::{GraphqlEndpoint, Outcome, Params};
+use super::graphql::{Caller, GraphqlEndpoint, Outcome, Params};
 use crate::{
     db::RequestDb,
-    domain::{policy::Viewer, sessions},
+    domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
     events::hub::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
     graphql::{error::coded_error, response_order},
@@ -50,7 +50,7 @@ use crate::{
 
 impl<E: Executor> GraphqlEndpoint<E> {
     /// Accepts a WebSocket upgrade on the GraphQL URL.
-    pub(super) fn upgrade(self, ws: WebSocketUpgrade) -> Response {
+    pub(super) fn upgrade(self, ws: WebSocketUpgrade, ip: Option<ClientIp>) -> Response {
         let limit = self.state().config.websocket.max_message;
         ws.protocols(protocol::SUBPROTOCOLS)
             // tungstenite's defaults reserve 128 KiB per socket for reading; messages here
@@ -68,7 +68,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
                     .protocol()
                     .and_then(|p| p.to_str().ok())
                     .and_then(Protocol::from_name);
-                Connection::new(socket, self).run(protocol).await;
+                Connection::new(socket, self, ip).run(protocol).await;
             })
     }
 }
@@ -147,10 +147,12 @@ struct Connection<E> {
     ids: HashMap<String, u64>,
     next_op: u64,
     registration: Option<Registration>,
+    /// The client's address, when known.
+    ip: Option<ClientIp>,
 }
 
 impl<E: Executor> Connection<E> {
-    fn new(socket: WebSocket, endpoint: GraphqlEndpoint<E>) -> Self {
+    fn new(socket: WebSocket, endpoint: GraphqlEndpoint<E>, ip: Option<ClientIp>) -> Self {
         let hub = endpoint.state().hub.clone();
         Self {
             socket,
@@ -162,6 +164,7 @@ impl<E: Executor> Connection<E> {
             ids: HashMap::new(),
             next_op: 0,
             registration: None,
+            ip,
         }
     }
 
@@ -489,6 +492,9 @@ impl<E: Executor> Connection<E> {
         if let Some(viewer) = session.viewer {
             request.data.insert(viewer);
         }
+        if let Some(ip) = self.ip {
+            request.data.insert(ip);
+        }
         let stream = self.endpoint.executor().execute_stream(request, None);
         self.ids.insert(id.clone(), op);
         self.ops.insert(
@@ -514,6 +520,7 @@ impl<E: Executor> Connection<E> {
     /// socket's token, within the request timeout, a panic answered as an internal error.
     fn query(&self, session: Session, payload: SubscribePayload) -> BoxFuture<'static, Outcome> {
         let endpoint = self.endpoint.clone();
+        let ip = self.ip;
         let timeout = self.state().config.request_timeout;
         let params = Params {
             query: Some(payload.query),
@@ -530,7 +537,9 @@ impl<E: Executor> Connection<E> {
                 },
                 None => None,
             };
-            endpoint.execute(params, false, viewer, &db).await
+            endpoint
+                .execute(params, false, Caller { viewer, ip }, &db)
+                .await
         };
         Box::pin(async move {
             match tokio::time::timeout(timeout, AssertUnwindSafe(work).catch_unwind()).await {
