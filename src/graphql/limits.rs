@@ -20,15 +20,12 @@
 //! under 3,000. Size and tokens are checked on the raw text before parsing; the others on
 //! every operation of the document, fragments expanded.
 
-use std::sync::Arc;
+use std::{cell::RefCell, collections::HashMap, sync::Arc};
 
 use async_graphql::{
     ServerError, ServerResult, Value, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
-    parser::{
-        Positioned,
-        types::{ExecutableDocument, Field, Selection, SelectionSet},
-    },
+    parser::types::{ExecutableDocument, Field, Selection, SelectionSet},
 };
 
 use super::error::with_code;
@@ -103,10 +100,7 @@ fn check(
     variables: &Variables,
     limits: &QueryLimits,
 ) -> ServerResult<()> {
-    let walker = Walker {
-        document,
-        variables,
-    };
+    let walker = Walker::new(document, variables);
     let mut aliases = 0;
     for (_, operation) in document.operations.iter() {
         let set = &operation.node.selection_set.node;
@@ -121,7 +115,10 @@ fn check(
                 ),
             ));
         }
-        let depth = walker.depth(set, &mut Vec::new());
+        let Measure {
+            depth,
+            cost: complexity,
+        } = walker.measure(set, &mut Vec::new());
         if depth > limits.depth {
             return Err(refuse(
                 ErrorCode::DepthLimitExceeded,
@@ -131,7 +128,6 @@ fn check(
                 ),
             ));
         }
-        let complexity = walker.cost(set, &mut Vec::new());
         if complexity > limits.complexity {
             return Err(refuse(
                 ErrorCode::ComplexityLimitExceeded,
@@ -160,70 +156,102 @@ fn check(
     Ok(())
 }
 
-/// Walks selection sets with fragments expanded (a fragment already on the path is
-/// skipped: cycles are refused by validation, which runs after this).
+/// Measures selection sets with fragments expanded. Each fragment is measured once and
+/// remembered, so a chain of fragments that each spread the next twice costs linear
+/// time, not exponential. A fragment already on the path is skipped: cycles are refused
+/// by validation, which runs after this.
 struct Walker<'a> {
     document: &'a ExecutableDocument,
     variables: &'a Variables,
+    /// Depth and cost of each fragment measured so far.
+    measured: RefCell<HashMap<&'a str, Measure>>,
+}
+
+/// How deep a selection set goes and what it costs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Measure {
+    depth: usize,
+    cost: usize,
 }
 
 impl<'a> Walker<'a> {
-    /// Calls `visit` on each field of `set`, fragments expanded.
-    fn fields(
-        &self,
-        set: &'a SelectionSet,
-        path: &mut Vec<&'a str>,
-        visit: &mut dyn FnMut(&'a Positioned<Field>, &mut Vec<&'a str>),
-    ) {
+    fn new(document: &'a ExecutableDocument, variables: &'a Variables) -> Self {
+        Self {
+            document,
+            variables,
+            measured: RefCell::default(),
+        }
+    }
+
+    /// The distinct response keys at the root of `set` (each fragment expanded once).
+    fn root_keys(&self, set: &'a SelectionSet, seen: &mut Vec<&'a str>, keys: &mut Vec<&'a str>) {
         for selection in &set.items {
             match &selection.node {
-                Selection::Field(field) => visit(field, path),
+                Selection::Field(field) => {
+                    let key = field.node.response_key().node.as_str();
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
                 Selection::InlineFragment(fragment) => {
-                    self.fields(&fragment.node.selection_set.node, path, visit);
+                    self.root_keys(&fragment.node.selection_set.node, seen, keys);
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();
-                    if path.contains(&name) {
+                    if seen.contains(&name) {
                         continue;
                     }
+                    seen.push(name);
                     if let Some(fragment) =
                         self.document.fragments.get(&spread.node.fragment_name.node)
                     {
-                        path.push(name);
-                        self.fields(&fragment.node.selection_set.node, path, visit);
-                        path.pop();
+                        self.root_keys(&fragment.node.selection_set.node, seen, keys);
                     }
                 }
             }
         }
     }
 
-    fn root_keys(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>, keys: &mut Vec<&'a str>) {
-        self.fields(set, path, &mut |field, _| {
-            let key = field.node.response_key().node.as_str();
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        });
-    }
-
-    fn depth(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>) -> usize {
-        let mut deepest = 0;
-        self.fields(set, path, &mut |field, path| {
-            let below = self.depth(&field.node.selection_set.node, path);
-            deepest = deepest.max(1 + below);
-        });
-        deepest
-    }
-
-    fn cost(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>) -> usize {
-        let mut total: usize = 0;
-        self.fields(set, path, &mut |field, path| {
-            let children = self.cost(&field.node.selection_set.node, path);
-            let multiplier = self.multiplier(&field.node);
-            total =
-                total.saturating_add(1usize.saturating_add(multiplier.saturating_mul(children)));
-        });
+    /// Depth (a field is 1 deeper than what it selects) and cost (1 per field, what a
+    /// list selects times its size) of `set`.
+    fn measure(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>) -> Measure {
+        let mut total = Measure::default();
+        for selection in &set.items {
+            let part = match &selection.node {
+                Selection::Field(field) => {
+                    let below = self.measure(&field.node.selection_set.node, path);
+                    let multiplier = self.multiplier(&field.node);
+                    Measure {
+                        depth: below.depth + 1,
+                        cost: multiplier.saturating_mul(below.cost).saturating_add(1),
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    self.measure(&fragment.node.selection_set.node, path)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    let known = self.measured.borrow().get(name).copied();
+                    match (
+                        known,
+                        self.document.fragments.get(&spread.node.fragment_name.node),
+                    ) {
+                        (Some(measure), _) => measure,
+                        (None, _) if path.contains(&name) => Measure::default(),
+                        (None, Some(fragment)) => {
+                            path.push(name);
+                            let measure = self.measure(&fragment.node.selection_set.node, path);
+                            path.pop();
+                            self.measured.borrow_mut().insert(name, measure);
+                            measure
+                        }
+                        (None, None) => Measure::default(),
+                    }
+                }
+            };
+            total.depth = total.depth.max(part.depth);
+            total.cost = total.cost.saturating_add(part.cost);
+        }
         total
     }
 
@@ -432,6 +460,28 @@ mod tests {
         assert_eq!(
             code(deep, "{}", QueryLimits { depth: 3, ..LIMITS }).as_deref(),
             Some("\"DEPTH_LIMIT_EXCEEDED\"")
+        );
+        // A chain of fragments each spreading the next twice: 2^60 paths, measured at once.
+        let mut chain = String::from("{ ...F0 }");
+        for i in 0..60 {
+            chain += &format!(
+                " fragment F{i} on Query {{ a {{ ...F{n} ...F{n} }} }}",
+                n = i + 1
+            );
+        }
+        chain += " fragment F60 on Query { b }";
+        assert_eq!(
+            code(&chain, "{}", LIMITS).as_deref(),
+            Some("\"DEPTH_LIMIT_EXCEEDED\"")
+        );
+        let mut wide = String::from("{ ...F0 }");
+        for i in 0..60 {
+            wide += &format!(" fragment F{i} on Query {{ ...F{n} ...F{n} }}", n = i + 1);
+        }
+        wide += " fragment F60 on Query { b }";
+        assert_eq!(
+            code(&wide, "{}", LIMITS).as_deref(),
+            Some("\"COMPLEXITY_LIMIT_EXCEEDED\"")
         );
         let cyclic = "{ a { ...F } } fragment F on T { b { ...F } }";
         assert_eq!(code(cyclic, "{}", LIMITS), None);
