@@ -22,8 +22,8 @@
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
 //! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
-//! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register/refreshSession/changePassword attempts per minute per account (`RATE_LIMITED`) |
-//! | `AUTH_ATTEMPTS_PER_IP` | `60` | the same attempts per minute per client IP |
+//! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email, changePassword per user (`RATE_LIMITED`) |
+//! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP |
 //! | `QUERY_MAX_BYTES` | `32768` | largest GraphQL document (`DOCUMENT_TOO_LARGE`) |
 //! | `QUERY_MAX_TOKENS` | `2000` | most lexical tokens in a document (`TOKEN_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_DEPTH` | `15` | deepest field nesting (`DEPTH_LIMIT_EXCEEDED`) |
