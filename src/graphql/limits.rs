@@ -104,9 +104,7 @@ fn check(
     let mut aliases = 0;
     for (_, operation) in document.operations.iter() {
         let set = &operation.node.selection_set.node;
-        let mut roots = Vec::new();
-        walker.root_keys(set, &mut Vec::new(), &mut roots);
-        if roots.len() > limits.root_fields {
+        if root_keys(document, set).len() > limits.root_fields {
             return Err(refuse(
                 ErrorCode::RootFieldLimitExceeded,
                 format!(
@@ -156,6 +154,45 @@ fn check(
     Ok(())
 }
 
+/// The distinct response keys at the root of `set`, fragments expanded (each once). Also
+/// what subscriptions' single-root-field rule counts.
+pub fn root_keys<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet) -> Vec<&'a str> {
+    fn collect<'a>(
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        seen: &mut Vec<&'a str>,
+        keys: &mut Vec<&'a str>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = field.node.response_key().node.as_str();
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    collect(document, &fragment.node.selection_set.node, seen, keys);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if seen.contains(&name) {
+                        continue;
+                    }
+                    seen.push(name);
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        collect(document, &fragment.node.selection_set.node, seen, keys);
+                    }
+                }
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    collect(document, set, &mut Vec::new(), &mut keys);
+    keys
+}
+
 /// Measures selection sets with fragments expanded. Each fragment is measured once and
 /// remembered, so a chain of fragments that each spread the next twice costs linear
 /// time, not exponential. A fragment already on the path is skipped: cycles are refused
@@ -180,35 +217,6 @@ impl<'a> Walker<'a> {
             document,
             variables,
             measured: RefCell::default(),
-        }
-    }
-
-    /// The distinct response keys at the root of `set` (each fragment expanded once).
-    fn root_keys(&self, set: &'a SelectionSet, seen: &mut Vec<&'a str>, keys: &mut Vec<&'a str>) {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let key = field.node.response_key().node.as_str();
-                    if !keys.contains(&key) {
-                        keys.push(key);
-                    }
-                }
-                Selection::InlineFragment(fragment) => {
-                    self.root_keys(&fragment.node.selection_set.node, seen, keys);
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    if seen.contains(&name) {
-                        continue;
-                    }
-                    seen.push(name);
-                    if let Some(fragment) =
-                        self.document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        self.root_keys(&fragment.node.selection_set.node, seen, keys);
-                    }
-                }
-            }
         }
     }
 

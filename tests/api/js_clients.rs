@@ -15,14 +15,11 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::live::{PATIENCE, TestServer, bearer};
+use crate::live::{COMMENT, CREATE, PATIENCE, TestServer, bearer};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/ws-clients.mjs");
 const NODE_MODULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/node_modules");
 
-const CREATE: &str =
-    "mutation($input: CreateArticleInput!) { createArticle(input: $input) { slug } }";
-const COMMENT: &str = "mutation($slug: String!, $body: String!) { addComment(articleSlug: $slug, body: $body) { id body } }";
 const FOLLOW: &str =
     "mutation($username: String!) { followUser(username: $username) { username } }";
 

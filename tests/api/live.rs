@@ -16,7 +16,7 @@ use tokio_tungstenite::{
     },
 };
 
-use crate::helpers::TestApp;
+use crate::helpers::{Account, TestApp};
 
 /// How long a test waits for something that should happen.
 pub const PATIENCE: Duration = Duration::from_secs(10);
@@ -359,4 +359,31 @@ impl WsClient {
             }
         }
     }
+}
+
+/// `createArticle`, returning the slug.
+pub const CREATE: &str =
+    "mutation($input: CreateArticleInput!) { createArticle(input: $input) { slug } }";
+/// `addComment`, returning the comment's id and body.
+pub const COMMENT: &str = "mutation($slug: String!, $body: String!) { addComment(articleSlug: $slug, body: $body) { id body } }";
+
+/// Runs `query` as `token`'s user, asserting it has no errors; returns `data`.
+pub async fn ok(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -> Value {
+    let body = app.gql(query, variables, token).await;
+    assert!(body.get("errors").is_none(), "{query}: {body}");
+    body["data"].clone()
+}
+
+/// Publishes an article titled `title` as `who`; returns its slug.
+pub async fn publish(app: &TestApp, who: &Account, title: &str) -> String {
+    let input = json!({"input": {"title": title, "description": "d", "body": "b", "tags": []}});
+    let data = ok(app, CREATE, input, Some(&who.access)).await;
+    data["createArticle"]["slug"].as_str().unwrap().to_owned()
+}
+
+/// Comments `body` on `slug` as `who`; returns the comment's ID.
+pub async fn comment(app: &TestApp, who: &Account, slug: &str, body: &str) -> String {
+    let vars = json!({"slug": slug, "body": body});
+    let data = ok(app, COMMENT, vars, Some(&who.access)).await;
+    data["addComment"]["id"].as_str().unwrap().to_owned()
 }

@@ -11,12 +11,8 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{Account, TestApp, connect, error_code},
-    live::{Frame, TestServer, WsClient, bearer},
+    live::{COMMENT, CREATE, Frame, TestServer, WsClient, bearer, comment, ok, publish},
 };
-
-const CREATE: &str =
-    "mutation($input: CreateArticleInput!) { createArticle(input: $input) { slug } }";
-const COMMENT: &str = "mutation($slug: String!, $body: String!) { addComment(articleSlug: $slug, body: $body) { id body } }";
 
 #[tokio::test]
 async fn a_comment_reaches_a_subscriber_after_the_mutation() {
@@ -162,27 +158,6 @@ const LOGIN: &str =
 const REFRESH: &str =
     "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
 const CHANGE_PASSWORD: &str = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }";
-
-/// Runs `query` over HTTP as `token`, asserting there are no errors; returns `data`.
-async fn ok(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -> Value {
-    let body = app.gql(query, variables, token).await;
-    assert!(body.get("errors").is_none(), "{query}: {body}");
-    body["data"].clone()
-}
-
-/// Publishes an article titled `title` as `who`; returns its slug.
-async fn publish(app: &TestApp, who: &Account, title: &str) -> String {
-    let input = json!({"input": {"title": title, "description": "d", "body": "b", "tags": []}});
-    let data = ok(app, CREATE, input, Some(&who.access)).await;
-    data["createArticle"]["slug"].as_str().unwrap().to_owned()
-}
-
-/// Comments `body` on `slug` as `who`; returns the comment's ID.
-async fn comment(app: &TestApp, who: &Account, slug: &str, body: &str) -> String {
-    let vars = json!({"slug": slug, "body": body});
-    let data = ok(app, COMMENT, vars, Some(&who.access)).await;
-    data["addComment"]["id"].as_str().unwrap().to_owned()
-}
 
 /// `who` follows `username`.
 async fn follow(app: &TestApp, who: &Account, username: &str) {

@@ -12,12 +12,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
     helpers::{Account, http_request},
-    live::{Frame, PATIENCE, TestServer, WsClient, bearer},
+    live::{self, Frame, PATIENCE, TestServer, WsClient, bearer, publish},
 };
 
-const CREATE: &str =
-    "mutation($input: CreateArticleInput!) { createArticle(input: $input) { slug } }";
-const COMMENT: &str = "mutation($slug: String!, $body: String!) { addComment(articleSlug: $slug, body: $body) { id } }";
 const COMMENT_ADDED: &str =
     "subscription($slug: String!) { commentAdded(articleSlug: $slug) { body } }";
 
@@ -27,30 +24,13 @@ const QUIET: Duration = Duration::from_millis(300);
 /// Registers `alice` and publishes an article; returns her and its slug.
 async fn article(server: &TestServer) -> (Account, String) {
     let author = server.register("alice").await;
-    let created = server
-        .gql(
-            CREATE,
-            json!({"input": {"title": "Live", "description": "d", "body": "b", "tags": []}}),
-            Some(&author.access),
-        )
-        .await;
-    let slug = created["data"]["createArticle"]["slug"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
+    let slug = publish(server, &author, "Live").await;
     (author, slug)
 }
 
 /// `who` comments `body` on `slug`.
 async fn comment(server: &TestServer, who: &Account, slug: &str, body: &str) {
-    let added = server
-        .gql(
-            COMMENT,
-            json!({"slug": slug, "body": body}),
-            Some(&who.access),
-        )
-        .await;
-    assert!(added.get("errors").is_none(), "{added}");
+    live::comment(server, who, slug, body).await;
 }
 
 /// Expects the `next` of a `commentAdded` subscription `id` with `body`.

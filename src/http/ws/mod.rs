@@ -19,8 +19,8 @@ use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc, time::Durati
 
 use async_graphql::{
     Executor, ServerError,
-    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
-    parser::{Positioned, parse_query},
+    parser::parse_query,
+    parser::types::{ExecutableDocument, OperationType, SelectionSet},
 };
 use axum::{
     extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
@@ -44,7 +44,7 @@ use crate::{
     domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
     events::hub::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
-    graphql::{error::coded_error, response_order},
+    graphql::{error::coded_error, limits, response_order},
     state::AppState,
 };
 
@@ -476,7 +476,7 @@ impl<E: Executor> Connection<E> {
             return Ok(());
         }
         if let Some(problem) =
-            operation.and_then(|o| single_root_field(&document, &o.selection_set))
+            operation.and_then(|o| single_root_field(&document, &o.selection_set.node))
         {
             let error = coded_error(ErrorCode::GraphqlValidationFailed, problem);
             return self.send_text(protocol.error(&id, &[error])).await;
@@ -701,38 +701,8 @@ async fn session_is_live(state: &AppState, id: i64) -> Result<bool, AppError> {
 
 /// Why a subscription's selection is not exactly one root field (GraphQL's "single root
 /// field" rule, which async-graphql does not check), if it is not.
-fn single_root_field(
-    document: &ExecutableDocument,
-    set: &Positioned<SelectionSet>,
-) -> Option<String> {
-    fn collect<'a>(
-        document: &'a ExecutableDocument,
-        set: &'a SelectionSet,
-        keys: &mut Vec<&'a str>,
-    ) {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let key = field.node.response_key().node.as_str();
-                    if !keys.contains(&key) {
-                        keys.push(key);
-                    }
-                }
-                Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        collect(document, &fragment.node.selection_set.node, keys);
-                    }
-                }
-                Selection::InlineFragment(fragment) => {
-                    collect(document, &fragment.node.selection_set.node, keys);
-                }
-            }
-        }
-    }
-    let mut keys = Vec::new();
-    collect(document, &set.node, &mut keys);
-    match keys.as_slice() {
+fn single_root_field(document: &ExecutableDocument, set: &SelectionSet) -> Option<String> {
+    match limits::root_keys(document, set).as_slice() {
         [key] if !key.starts_with("__") => None,
         [_] => Some("A subscription may not select an introspection field at its root.".into()),
         _ => Some("A subscription must select exactly one field at its root.".into()),
