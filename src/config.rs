@@ -24,6 +24,7 @@
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
 //! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email, changePassword per user (`RATE_LIMITED`) |
 //! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP |
+//! | `COST_BUDGET_PER_MINUTE` | `100000` | complexity each user (or anonymous client IP) may spend per minute, refilled evenly; `0` turns the budget off (`RATE_LIMITED`); at least `QUERY_MAX_COMPLEXITY` |
 //! | `QUERY_MAX_BYTES` | `32768` | largest GraphQL document (`DOCUMENT_TOO_LARGE`) |
 //! | `QUERY_MAX_TOKENS` | `2000` | most lexical tokens in a document (`TOKEN_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_DEPTH` | `15` | deepest field nesting (`DEPTH_LIMIT_EXCEEDED`) |
@@ -140,6 +141,8 @@ pub struct Config {
     pub websocket: WebSocketConfig,
     /// Attempts allowed on the credential paths.
     pub throttle: crate::domain::throttle::ThrottleConfig,
+    /// Complexity each spender may use per minute (`None`: no budget).
+    pub cost_budget: Option<std::num::NonZeroU32>,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: crate::graphql::limits::QueryLimits,
     /// Log line format.
@@ -207,6 +210,32 @@ impl Config {
             Some(other) => return Err(invalid("LOG_FORMAT", other, "use pretty or json")),
         };
 
+        let query_limits = crate::graphql::limits::QueryLimits {
+            bytes: positive(parse(&get, "QUERY_MAX_BYTES", 32_768)?, "QUERY_MAX_BYTES")?,
+            tokens: positive(parse(&get, "QUERY_MAX_TOKENS", 2_000)?, "QUERY_MAX_TOKENS")?,
+            depth: positive(parse(&get, "QUERY_MAX_DEPTH", 15)?, "QUERY_MAX_DEPTH")?,
+            aliases: parse(&get, "QUERY_MAX_ALIASES", 30)?,
+            root_fields: positive(
+                parse(&get, "QUERY_MAX_ROOT_FIELDS", 20)?,
+                "QUERY_MAX_ROOT_FIELDS",
+            )?,
+            complexity: positive(
+                parse(&get, "QUERY_MAX_COMPLEXITY", 10_000)?,
+                "QUERY_MAX_COMPLEXITY",
+            )?,
+        };
+        let cost_budget =
+            std::num::NonZeroU32::new(parse(&get, "COST_BUDGET_PER_MINUTE", 100_000)?);
+        if let Some(budget) = cost_budget
+            && (budget.get() as usize) < query_limits.complexity
+        {
+            return Err(invalid(
+                "COST_BUDGET_PER_MINUTE",
+                &budget.to_string(),
+                "must be 0 (off) or at least QUERY_MAX_COMPLEXITY",
+            ));
+        }
+
         Ok(Self {
             env,
             host: parse(&get, "HOST", "127.0.0.1".parse().expect("valid address"))?,
@@ -234,20 +263,8 @@ impl Config {
                 per_account: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT", 10)?,
                 per_ip: per_minute(&get, "AUTH_ATTEMPTS_PER_IP", 60)?,
             },
-            query_limits: crate::graphql::limits::QueryLimits {
-                bytes: positive(parse(&get, "QUERY_MAX_BYTES", 32_768)?, "QUERY_MAX_BYTES")?,
-                tokens: positive(parse(&get, "QUERY_MAX_TOKENS", 2_000)?, "QUERY_MAX_TOKENS")?,
-                depth: positive(parse(&get, "QUERY_MAX_DEPTH", 15)?, "QUERY_MAX_DEPTH")?,
-                aliases: parse(&get, "QUERY_MAX_ALIASES", 30)?,
-                root_fields: positive(
-                    parse(&get, "QUERY_MAX_ROOT_FIELDS", 20)?,
-                    "QUERY_MAX_ROOT_FIELDS",
-                )?,
-                complexity: positive(
-                    parse(&get, "QUERY_MAX_COMPLEXITY", 10_000)?,
-                    "QUERY_MAX_COMPLEXITY",
-                )?,
-            },
+            cost_budget,
+            query_limits,
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,
                 keepalive: Duration::from_millis(positive(
@@ -388,10 +405,26 @@ mod tests {
             ("LOG_FORMAT", "xml"),
             ("GRAPHIQL_ENABLED", "yes please"),
             ("DEMO_DATA", "maybe"),
+            // Less than one query of the highest complexity allowed.
+            ("COST_BUDGET_PER_MINUTE", "9999"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.starts_with(name), "{err}");
         }
+    }
+
+    #[test]
+    fn the_cost_budget_is_on_unless_zero() {
+        assert_eq!(
+            config(&[]).unwrap().cost_budget.map(|n| n.get()),
+            Some(100_000)
+        );
+        assert_eq!(
+            config(&[("COST_BUDGET_PER_MINUTE", "0")])
+                .unwrap()
+                .cost_budget,
+            None
+        );
     }
 
     #[test]

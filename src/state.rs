@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use crate::{
     config::Config,
     db,
-    domain::{password::Passwords, throttle::AuthThrottle},
+    domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
     events::hub::Hub,
 };
 
@@ -26,6 +26,8 @@ pub struct AppState {
     pub lifecycle: Lifecycle,
     /// Attempt counters of the credential paths.
     pub throttle: Arc<AuthThrottle>,
+    /// Each user's and anonymous IP's cost budget (`None`: off).
+    pub budget: Option<Arc<CostBudget>>,
 }
 
 /// What graceful shutdown needs beyond axum's: WebSockets outlive their HTTP upgrade
@@ -83,6 +85,7 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             throttle: Arc::new(AuthThrottle::new(config.throttle)),
+            budget: config.cost_budget.map(|n| Arc::new(CostBudget::new(n))),
             config: Arc::new(config),
             hub: Hub::new(&pool),
             lifecycle: Lifecycle::default(),

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod articles;
+pub mod budget;
 pub mod comments;
 pub mod notifications;
 pub mod password;

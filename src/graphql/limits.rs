@@ -20,16 +20,31 @@
 //! under 3,000. Size and tokens are checked on the raw text before parsing; the others on
 //! every operation of the document, fragments expanded.
 
-use std::{cell::RefCell, collections::HashMap, sync::Arc};
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use async_graphql::{
-    ServerError, ServerResult, Value, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
-    parser::types::{ExecutableDocument, Field, Selection, SelectionSet},
+    Request, Response, ServerError, ServerResult, Value, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+        NextRequest,
+    },
+    parser::types::{DocumentOperations, ExecutableDocument, Field, Selection, SelectionSet},
+    value,
 };
 
 use super::error::with_code;
-use crate::error::ErrorCode;
+use crate::{
+    domain::{
+        budget::{Charge, CostBudget, Refusal, Spender},
+        policy::Viewer,
+        throttle::ClientIp,
+    },
+    error::{AppError, ErrorCode},
+};
 
 /// The limits' values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,17 +68,72 @@ const DEFAULT_PAGE: usize = 20;
 /// The largest page the server serves, and so the largest multiplier.
 const MAX_PAGE: usize = 100;
 
-/// The extension enforcing [`QueryLimits`].
-pub struct Limits(pub QueryLimits);
+/// The extension enforcing [`QueryLimits`] and, when one is given, spending each
+/// operation's complexity from the caller's [`CostBudget`].
+pub struct Limits {
+    limits: QueryLimits,
+    budget: Option<Arc<CostBudget>>,
+}
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Limits(self.0))
+impl Limits {
+    /// Enforces `limits`; charges `budget` when given.
+    pub fn new(limits: QueryLimits, budget: Option<Arc<CostBudget>>) -> Self {
+        Self { limits, budget }
     }
 }
 
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension {
+            limits: self.limits,
+            budget: self.budget.clone(),
+            operation_name: Mutex::default(),
+            charge: Mutex::default(),
+        })
+    }
+}
+
+/// The response extension reporting what an operation cost and what the caller's budget
+/// has left: `{"requested", "limit", "remaining"}`.
+pub const COST_KEY: &str = "cost";
+
+/// One request's instance of [`Limits`].
+struct LimitsExtension {
+    limits: QueryLimits,
+    budget: Option<Arc<CostBudget>>,
+    /// The operation the request selects (from `prepare_request`).
+    operation_name: Mutex<Option<String>>,
+    /// What the operation spent, reported in the response.
+    charge: Mutex<Option<Charge>>,
+}
+
 #[async_graphql::async_trait::async_trait]
-impl Extension for Limits {
+impl Extension for LimitsExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        if let Some(charge) = *lock(&self.charge) {
+            response.extensions.insert(
+                COST_KEY.to_owned(),
+                value!({
+                    "requested": charge.cost,
+                    "limit": charge.limit,
+                    "remaining": charge.remaining,
+                }),
+            );
+        }
+        response
+    }
+
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        lock(&self.operation_name).clone_from(&request.operation_name);
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -71,7 +141,7 @@ impl Extension for Limits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let limits = self.0;
+        let limits = self.limits;
         if query.len() > limits.bytes {
             return Err(refuse(
                 ErrorCode::DocumentTooLarge,
@@ -85,24 +155,68 @@ impl Extension for Limits {
             ));
         }
         let document = next.run(ctx, query, variables).await?;
-        check(&document, variables, &limits)?;
+        let name = lock(&self.operation_name).clone();
+        let cost = check(&document, variables, &limits, name.as_deref())?;
+        if let Some(budget) = &self.budget {
+            let spender = match (ctx.data_opt::<Viewer>(), ctx.data_opt::<ClientIp>()) {
+                (Some(viewer), _) => Some(Spender::User(viewer.user_id)),
+                (None, Some(ClientIp(ip))) => Some(Spender::Ip(*ip)),
+                (None, None) => None,
+            };
+            if let Some(spender) = spender {
+                let charge = budget.spend(spender, cost).map_err(over_budget)?;
+                *lock(&self.charge) = Some(charge);
+            }
+        }
         Ok(document)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// RATE_LIMITED, with `retryAfter` and the refused cost in `extensions`.
+fn over_budget(refusal: Refusal) -> ServerError {
+    let Refusal {
+        cost,
+        limit,
+        retry_after_secs,
+    } = refusal;
+    let error: async_graphql::Error = AppError::RateLimited { retry_after_secs }.into();
+    let mut server_error = ServerError::new(
+        format!(
+            "This operation costs {cost}, more than is left of the budget of {limit} per \
+             minute; retry in {retry_after_secs} s."
+        ),
+        None,
+    );
+    let mut extensions = error.extensions.unwrap_or_default();
+    extensions.set(COST_KEY, value!({ "requested": cost, "limit": limit }));
+    server_error.extensions = Some(extensions);
+    server_error
 }
 
 fn refuse(code: ErrorCode, message: String) -> ServerError {
     with_code(ServerError::new(message, None), code)
 }
 
-/// Checks depth, aliases, root fields and complexity of every operation of `document`.
+/// Checks depth, aliases, root fields and complexity of every operation of `document`;
+/// returns the complexity of the operation `operation_name` selects (the highest, when
+/// the selection is ambiguous: validation then refuses the document).
 fn check(
     document: &ExecutableDocument,
     variables: &Variables,
     limits: &QueryLimits,
-) -> ServerResult<()> {
+    operation_name: Option<&str>,
+) -> ServerResult<usize> {
     let walker = Walker::new(document, variables);
     let mut aliases = 0;
-    for (_, operation) in document.operations.iter() {
+    let mut selected = None;
+    let mut highest = 0;
+    for (name, operation) in document.operations.iter() {
         let set = &operation.node.selection_set.node;
         if root_keys(document, set).len() > limits.root_fields {
             return Err(refuse(
@@ -135,6 +249,11 @@ fn check(
                 ),
             ));
         }
+        highest = highest.max(complexity);
+        let single = matches!(document.operations, DocumentOperations::Single(_));
+        if single || (name.is_some() && name.map(|n| n.as_str()) == operation_name) {
+            selected = Some(complexity);
+        }
     }
     for (_, operation) in document.operations.iter() {
         aliases += count_aliases(&operation.node.selection_set.node);
@@ -151,7 +270,7 @@ fn check(
             ),
         ));
     }
-    Ok(())
+    Ok(selected.unwrap_or(highest))
 }
 
 /// The distinct response keys at the root of `set`, fragments expanded (each once). Also
@@ -405,9 +524,23 @@ mod tests {
     fn code(query: &str, variables: &str, limits: QueryLimits) -> Option<String> {
         let document = parse_query(query).unwrap();
         let variables = Variables::from_json(serde_json::from_str(variables).unwrap());
-        check(&document, &variables, &limits)
+        check(&document, &variables, &limits, None)
             .err()
             .map(|e| e.extensions.unwrap().get("code").unwrap().to_string())
+    }
+
+    #[test]
+    fn the_selected_operation_is_what_is_charged() {
+        let document = parse_query("query A { a } query B { b { c d } }").unwrap();
+        let cost = |name| check(&document, &Variables::default(), &LIMITS, name).unwrap();
+        assert_eq!(cost(Some("A")), 1);
+        assert_eq!(cost(Some("B")), 3);
+        assert_eq!(cost(None), 3);
+        let document = parse_query("{ articles(first: 5) { nodes { slug } } }").unwrap();
+        assert_eq!(
+            check(&document, &Variables::default(), &LIMITS, None).unwrap(),
+            11
+        );
     }
 
     #[test]

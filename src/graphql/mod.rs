@@ -48,7 +48,10 @@ pub fn build_schema(state: AppState) -> AppSchema {
         builder = builder.disable_suggestions();
     }
     builder
-        .extension(limits::Limits(state.config.query_limits))
+        .extension(limits::Limits::new(
+            state.config.query_limits,
+            state.budget.clone(),
+        ))
         .extension(loaders::ReleaseBeforeWrites)
         .data(state)
         .finish()

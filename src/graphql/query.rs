@@ -39,6 +39,11 @@ pub struct Query;
 /// (`ROOT_FIELD_LIMIT_EXCEEDED`), and a complexity of 10000 (`COMPLEXITY_LIMIT_EXCEEDED`):
 /// 1 per field, what is under a list multiplied by its `first`/`last` (at most 100), 20
 /// for a connection without either, or the number of `ids`.
+///
+/// Each operation also spends its complexity from a budget of 100000 per minute per
+/// signed-in user (per client IP when anonymous), refilled evenly; every response reports
+/// `extensions.cost` (`requested`, `limit`, `remaining`), and an operation the budget
+/// cannot cover now is refused with `RATE_LIMITED` and `extensions.retryAfter` (seconds).
 #[Object]
 impl Query {
     /// Fetches any object by its global ID; null if there is none.

@@ -451,7 +451,21 @@ fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {
             reply.headers_mut().extend(response.http_headers);
             reply
         }
-        Outcome::Rejected(errors) => reply::errors(media, media.request_error_status(), &errors),
+        Outcome::Rejected(errors) => match errors.iter().find_map(retry_after) {
+            // Over the cost budget: 429 with Retry-After, the way HTTP APIs say "later".
+            Some(seconds) => {
+                let status = match media {
+                    ResponseMedia::Json => StatusCode::OK,
+                    ResponseMedia::GraphqlResponseJson => StatusCode::TOO_MANY_REQUESTS,
+                };
+                let mut reply = reply::errors(media, status, &errors);
+                reply
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                reply
+            }
+            None => reply::errors(media, media.request_error_status(), &errors),
+        },
         Outcome::Malformed(error) => reply::errors(media, StatusCode::BAD_REQUEST, &[error]),
         Outcome::MutationOverGet => {
             let mut reply = reply::error(
@@ -465,6 +479,19 @@ fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             reply
         }
+    }
+}
+
+/// The `retryAfter` (seconds) of a RATE_LIMITED error.
+fn retry_after(error: &ServerError) -> Option<u64> {
+    let extensions = error.extensions.as_ref()?;
+    let code = extensions.get("code")?;
+    if *code != async_graphql::Value::from(ErrorCode::RateLimited.as_str()) {
+        return None;
+    }
+    match extensions.get("retryAfter")? {
+        async_graphql::Value::Number(n) => n.as_u64(),
+        _ => None,
     }
 }
 

@@ -189,7 +189,8 @@ fn migrations_hash() -> u64 {
 
 /// Development configuration pointing at `database_url`, with `vars` overriding.
 /// `extensions.sqlStatements` is off unless asked for, so whole responses compare as
-/// clients see them in production, and the sign-in throttle is set out of reach.
+/// clients see them in production, the sign-in throttle is set out of reach and the
+/// cost budget is off.
 pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(|name| {
         vars.iter()
@@ -203,6 +204,9 @@ pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
                 // these low.
                 "AUTH_ATTEMPTS_PER_ACCOUNT" => Some("100000".to_owned()),
                 "AUTH_ATTEMPTS_PER_IP" => Some("100000".to_owned()),
+                // Off, so whole responses compare without `extensions.cost`; the budget's
+                // own tests turn it on.
+                "COST_BUDGET_PER_MINUTE" => Some("0".to_owned()),
                 _ => None,
             })
     })
@@ -359,9 +363,9 @@ pub struct ServerProcess {
     pub logs: Arc<Mutex<Vec<String>>>,
 }
 
-/// Runs `conduit` with `args` and only `vars` (plus PATH, and `REPORT_SQL_STATEMENTS=false`
-/// and `DEMO_DATA=false` unless overridden) in its environment, from a
-/// directory without a `.env` file.
+/// Runs `conduit` with `args` and only `vars` (plus PATH, and `REPORT_SQL_STATEMENTS=false`,
+/// `DEMO_DATA=false` and `COST_BUDGET_PER_MINUTE=0` unless overridden) in its environment,
+/// from a directory without a `.env` file.
 pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conduit"));
     command
@@ -371,6 +375,7 @@ pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
         .current_dir(std::env::temp_dir())
         .env("REPORT_SQL_STATEMENTS", "false")
         .env("DEMO_DATA", "false")
+        .env("COST_BUDGET_PER_MINUTE", "0")
         .stdin(Stdio::null());
     for (name, value) in vars {
         command.env(name, value);

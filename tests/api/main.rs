@@ -4,6 +4,7 @@ mod accounts;
 mod articles;
 mod comments;
 mod cors_and_request_ids;
+mod cost_budget;
 mod database;
 mod email_guard;
 mod faults;

@@ -1,0 +1,152 @@
+//! The cost budget: every operation spends its complexity (see
+//! [`crate::graphql::limits`]) from a budget per signed-in user, or per client IP for
+//! anonymous callers, refilled evenly over a minute — the way GitHub's GraphQL API
+//! budgets points. Responses report the cost and what remains (`extensions.cost`); an
+//! operation the budget cannot cover is refused with RATE_LIMITED and
+//! `extensions.retryAfter` before anything runs.
+//!
+//! The state lives in [`crate::AppState`], one per instance (GCRA buckets from the
+//! `governor` crate, forgotten once full again).
+
+use std::{
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+    middleware::StateInformationMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+};
+
+/// Whose budget an operation spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Spender {
+    /// A signed-in user (all their sessions share one budget).
+    User(i64),
+    /// An anonymous caller, by address.
+    Ip(IpAddr),
+}
+
+/// What one operation spent, reported in `extensions.cost`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charge {
+    /// The operation's cost (its complexity, at least 1).
+    pub cost: u32,
+    /// The budget's size: what a full minute refills.
+    pub limit: u32,
+    /// What is left after this operation.
+    pub remaining: u32,
+}
+
+/// An operation the budget cannot cover now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// The operation's cost.
+    pub cost: u32,
+    /// The budget's size.
+    pub limit: u32,
+    /// Whole seconds until enough has been refilled.
+    pub retry_after_secs: u64,
+}
+
+type Limiter =
+    RateLimiter<Spender, DefaultKeyedStateStore<Spender>, DefaultClock, StateInformationMiddleware>;
+
+/// The instance's budgets.
+pub struct CostBudget {
+    limiter: Limiter,
+    limit: NonZeroU32,
+    clock: DefaultClock,
+    calls: AtomicU64,
+}
+
+/// How often (in operations) budgets that are full again are forgotten.
+const PRUNE_EVERY: u64 = 4096;
+
+impl CostBudget {
+    /// Budgets of `per_minute` cost units, refilled evenly over a minute.
+    pub fn new(per_minute: NonZeroU32) -> Self {
+        let clock = DefaultClock::default();
+        Self {
+            limiter: RateLimiter::dashmap_with_clock(Quota::per_minute(per_minute), clock.clone())
+                .with_middleware::<StateInformationMiddleware>(),
+            limit: per_minute,
+            clock,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Spends `cost` (at least 1) from `spender`'s budget, or refuses without spending.
+    pub fn spend(&self, spender: Spender, cost: usize) -> Result<Charge, Refusal> {
+        if self.calls.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.limiter.retain_recent();
+        }
+        let limit = self.limit.get();
+        let cost = u32::try_from(cost).unwrap_or(u32::MAX).max(1);
+        let refuse = |wait: Duration| Refusal {
+            cost,
+            limit,
+            retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
+        };
+        let Some(n) = NonZeroU32::new(cost) else {
+            unreachable!("cost is at least 1")
+        };
+        match self.limiter.check_key_n(&spender, n) {
+            Ok(Ok(snapshot)) => Ok(Charge {
+                cost,
+                limit,
+                remaining: snapshot.remaining_burst_capacity(),
+            }),
+            Ok(Err(not_until)) => Err(refuse(not_until.wait_time_from(self.clock.now()))),
+            // More than a whole budget: no wait makes it fit.
+            Err(_) => Err(refuse(Duration::from_secs(60))),
+        }
+    }
+}
+
+impl std::fmt::Debug for CostBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CostBudget")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spends_until_the_budget_is_gone_and_reports_what_remains() {
+        let budget = CostBudget::new(NonZeroU32::new(100).unwrap());
+        let alice = Spender::User(1);
+        assert_eq!(
+            budget.spend(alice, 60),
+            Ok(Charge {
+                cost: 60,
+                limit: 100,
+                remaining: 40
+            })
+        );
+        let refusal = budget.spend(alice, 50).unwrap_err();
+        assert_eq!((refusal.cost, refusal.limit), (50, 100));
+        assert!((1..=60).contains(&refusal.retry_after_secs));
+        // A refusal spends nothing; a zero cost still counts 1.
+        assert_eq!(
+            budget.spend(alice, 0).map(|c| (c.cost, c.remaining)),
+            Ok((1, 39))
+        );
+        // Others have their own budgets.
+        let ip = Spender::Ip("10.0.0.1".parse().unwrap());
+        assert_eq!(budget.spend(ip, 100).map(|c| c.remaining), Ok(0));
+        assert_eq!(
+            budget.spend(Spender::User(2), 1).map(|c| c.remaining),
+            Ok(99)
+        );
+        assert_eq!(budget.spend(ip, 101).unwrap_err().retry_after_secs, 60);
+    }
+}
