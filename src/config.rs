@@ -25,6 +25,8 @@
 //! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email, changePassword per user (`RATE_LIMITED`) |
 //! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP |
 //! | `COST_BUDGET_PER_MINUTE` | `100000` | complexity each user (or anonymous client IP) may spend per minute, refilled evenly; `0` turns the budget off (`RATE_LIMITED`); at least `QUERY_MAX_COMPLEXITY` |
+//! | `PERSISTED_QUERIES` | `automatic` | `automatic` (Apollo's APQ: clients register documents by hash), `safelist` (only the manifest's documents run) or `off` |
+//! | `PERSISTED_QUERIES_MANIFEST` | none | GraphQL Code Generator's `persisted-documents.json`, loaded at start as the safelist; **required** with `PERSISTED_QUERIES=safelist` |
 //! | `QUERY_MAX_BYTES` | `32768` | largest GraphQL document (`DOCUMENT_TOO_LARGE`) |
 //! | `QUERY_MAX_TOKENS` | `2000` | most lexical tokens in a document (`TOKEN_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_DEPTH` | `15` | deepest field nesting (`DEPTH_LIMIT_EXCEEDED`) |
@@ -143,6 +145,10 @@ pub struct Config {
     pub throttle: crate::domain::throttle::ThrottleConfig,
     /// Complexity each spender may use per minute (`None`: no budget).
     pub cost_budget: Option<std::num::NonZeroU32>,
+    /// How persisted queries are served.
+    pub persisted_queries: crate::graphql::persisted::PersistedMode,
+    /// The persisted-documents manifest to load at start.
+    pub persisted_manifest: Option<std::path::PathBuf>,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: crate::graphql::limits::QueryLimits,
     /// Log line format.
@@ -236,6 +242,22 @@ impl Config {
             ));
         }
 
+        let persisted_queries = parse(
+            &get,
+            "PERSISTED_QUERIES",
+            crate::graphql::persisted::PersistedMode::Automatic,
+        )?;
+        let persisted_manifest = get("PERSISTED_QUERIES_MANIFEST").map(std::path::PathBuf::from);
+        if persisted_queries == crate::graphql::persisted::PersistedMode::Safelist
+            && persisted_manifest.is_none()
+        {
+            return Err(invalid(
+                "PERSISTED_QUERIES",
+                "safelist",
+                "set PERSISTED_QUERIES_MANIFEST to the safelist's manifest",
+            ));
+        }
+
         Ok(Self {
             env,
             host: parse(&get, "HOST", "127.0.0.1".parse().expect("valid address"))?,
@@ -264,6 +286,8 @@ impl Config {
                 per_ip: per_minute(&get, "AUTH_ATTEMPTS_PER_IP", 60)?,
             },
             cost_budget,
+            persisted_queries,
+            persisted_manifest,
             query_limits,
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,

@@ -48,6 +48,12 @@ pub enum ErrorCode {
     RootFieldLimitExceeded,
     /// An operation's complexity is above `QUERY_MAX_COMPLEXITY`.
     ComplexityLimitExceeded,
+    /// A persisted query's hash is not stored: send the query text with it.
+    PersistedQueryNotFound,
+    /// Persisted queries are off on this server: send the query text.
+    PersistedQueryNotSupported,
+    /// The server runs only its safelist, and this operation is not on it.
+    PersistedQueryNotInList,
     /// The database is unreachable or the pool stayed exhausted past its wait.
     ServiceUnavailable,
     /// Anything else; the message is masked and the details are in the server log.
@@ -77,6 +83,9 @@ impl ErrorCode {
             Self::AliasLimitExceeded => "ALIAS_LIMIT_EXCEEDED",
             Self::RootFieldLimitExceeded => "ROOT_FIELD_LIMIT_EXCEEDED",
             Self::ComplexityLimitExceeded => "COMPLEXITY_LIMIT_EXCEEDED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            Self::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }

@@ -9,6 +9,7 @@ use crate::{
     db,
     domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
     events::hub::Hub,
+    graphql::persisted::PersistedQueries,
 };
 
 /// Shared application state.
@@ -26,6 +27,8 @@ pub struct AppState {
     pub lifecycle: Lifecycle,
     /// Attempt counters of the credential paths.
     pub throttle: Arc<AuthThrottle>,
+    /// Persisted documents (APQ and the safelist).
+    pub persisted: Arc<PersistedQueries>,
     /// Each user's and anonymous IP's cost budget (`None`: off).
     pub budget: Option<Arc<CostBudget>>,
 }
@@ -85,6 +88,10 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             throttle: Arc::new(AuthThrottle::new(config.throttle)),
+            persisted: Arc::new(PersistedQueries::new(
+                config.persisted_queries,
+                pool.clone(),
+            )),
             budget: config.cost_budget.map(|n| Arc::new(CostBudget::new(n))),
             config: Arc::new(config),
             hub: Hub::new(&pool),

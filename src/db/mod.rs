@@ -8,6 +8,7 @@ pub mod events;
 pub mod follows;
 pub mod keyset;
 pub mod notifications;
+pub mod persisted_queries;
 pub mod pool;
 pub mod request;
 pub mod seed;

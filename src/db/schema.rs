@@ -57,6 +57,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    persisted_queries (hash) {
+        hash -> Text,
+        document -> Text,
+        safelisted -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Int8,
         user_id -> Int8,
@@ -117,6 +126,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     favorites,
     follows,
     notifications,
+    persisted_queries,
     sessions,
     tags,
     used_refresh_tokens,

@@ -1,5 +1,5 @@
 //! Query limits, in one schema extension so that every way in (HTTP, WebSocket, and
-//! later persisted queries) passes through them before anything runs.
+//! persisted queries) passes through them before anything runs.
 //!
 //! Each limit has its own `extensions.code` and setting:
 //!

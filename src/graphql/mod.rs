@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod node;
 pub mod pagination;
+pub mod persisted;
 pub mod query;
 pub mod response_order;
 pub mod scalars;

@@ -34,7 +34,7 @@ use crate::{
     db::RequestDb,
     domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
-    graphql::{loaders::Loaders, response_order},
+    graphql::{loaders::Loaders, persisted::Resolved, response_order},
     state::AppState,
 };
 
@@ -345,11 +345,24 @@ impl<E: Executor> GraphqlEndpoint<E> {
         caller: Caller,
         db: &Arc<RequestDb>,
     ) -> Outcome {
-        let Some(query) = params.query else {
+        let persisted = params
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.contains_key("persistedQuery"));
+        if params.query.is_none() && !persisted {
             return Outcome::Malformed(reply::coded_error(
                 ErrorCode::BadRequest,
                 "The request has no `query` parameter.",
             ));
+        }
+        let resolved = self
+            .state
+            .persisted
+            .resolve(params.query, params.extensions.as_ref())
+            .await;
+        let Resolved { query, register } = match resolved {
+            Ok(resolved) => resolved,
+            Err(error) => return Outcome::Rejected(vec![error]),
         };
         let document = match parse_query(&query) {
             Ok(document) => document,
@@ -371,7 +384,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
             _ => {}
         }
 
-        let mut request = async_graphql::Request::new(query);
+        let mut request = async_graphql::Request::new(query.clone());
         request.set_parsed_query(document.clone());
         request.operation_name = params.operation_name.clone();
         request.variables = params.variables.unwrap_or_default();
@@ -389,6 +402,12 @@ impl<E: Executor> GraphqlEndpoint<E> {
         let mut response = queue.drive(self.executor.execute(request)).await;
         if failed_before_execution(&response) {
             return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
+        }
+        if let Some(hash) = register
+            && let Err(err) = self.state.persisted.register(hash, query).await
+        {
+            // The operation ran; the client will send the text again next time.
+            tracing::warn!(error = ?err, "could not store a persisted query");
         }
         response_order::null_failed_fields(&mut response.data, &response.errors);
         response_order::restore(
@@ -464,6 +483,16 @@ fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
                 reply
             }
+            // Apollo's persisted-query protocol: the client retries with the text when it
+            // reads this error, so it comes as a GraphQL response whatever the media type
+            // (as Apollo Router sends it).
+            None if errors.iter().any(|e| {
+                has_code(e, ErrorCode::PersistedQueryNotFound)
+                    || has_code(e, ErrorCode::PersistedQueryNotSupported)
+            }) =>
+            {
+                reply::errors(media, StatusCode::OK, &errors)
+            }
             None => reply::errors(media, media.request_error_status(), &errors),
         },
         Outcome::Malformed(error) => reply::errors(media, StatusCode::BAD_REQUEST, &[error]),
@@ -482,14 +511,21 @@ fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {
     }
 }
 
+/// True when `error`'s `extensions.code` is `code`.
+fn has_code(error: &ServerError, code: ErrorCode) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some_and(|c| *c == async_graphql::Value::from(code.as_str()))
+}
+
 /// The `retryAfter` (seconds) of a RATE_LIMITED error.
 fn retry_after(error: &ServerError) -> Option<u64> {
-    let extensions = error.extensions.as_ref()?;
-    let code = extensions.get("code")?;
-    if *code != async_graphql::Value::from(ErrorCode::RateLimited.as_str()) {
+    if !has_code(error, ErrorCode::RateLimited) {
         return None;
     }
-    match extensions.get("retryAfter")? {
+    match error.extensions.as_ref()?.get("retryAfter")? {
         async_graphql::Value::Number(n) => n.as_u64(),
         _ => None,
     }

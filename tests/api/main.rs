@@ -15,6 +15,7 @@ mod js_clients;
 mod live;
 mod notifications;
 mod pagination;
+mod persisted_queries;
 mod production;
 mod publishing_guards;
 mod query_limits;

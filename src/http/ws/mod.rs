@@ -431,7 +431,7 @@ impl<E: Executor> Connection<E> {
         &mut self,
         protocol: Protocol,
         id: String,
-        payload: SubscribePayload,
+        mut payload: SubscribePayload,
         session: Session,
         running: &mut FuturesUnordered<RunningQuery>,
     ) -> Result<(), ()> {
@@ -442,6 +442,18 @@ impl<E: Executor> Connection<E> {
                 format!("At most {limit} operations may run at once on one WebSocket."),
             );
             return self.send_text(protocol.error(&id, &[error])).await;
+        }
+        // A persisted query's hash stands for its text here as over HTTP; in safelist
+        // mode nothing else runs.
+        let text = (!payload.query.is_empty()).then(|| std::mem::take(&mut payload.query));
+        match self
+            .state()
+            .persisted
+            .resolve(text, payload.extensions.as_ref())
+            .await
+        {
+            Ok(resolved) => payload.query = resolved.query,
+            Err(error) => return self.send_text(protocol.error(&id, &[error])).await,
         }
         let document = match parse_query(&payload.query) {
             Ok(document) => document,

@@ -1,0 +1,310 @@
+//! Persisted queries: Apollo's APQ protocol over POST, GET and WebSocket, stored in
+//! PostgreSQL so that every instance serves what any instance registered; the safelist
+//! mode loaded from a GraphQL Code Generator manifest; the off mode.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+use conduit::graphql::persisted::sha256_hex;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{TestApp, TestResponse, error_code},
+    live::TestServer,
+};
+
+const TAGS: &str = "query Tags { popularTags { name } }";
+const STRICT: &str = "application/graphql-response+json";
+
+fn persisted(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
+/// POSTs a persisted-query request: the hash, and the text when given.
+async fn post(app: &TestApp, query: Option<&str>, hash: &str) -> TestResponse {
+    let mut body = json!({ "extensions": persisted(hash) });
+    if let Some(query) = query {
+        body["query"] = json!(query);
+    }
+    app.post_json(STRICT, &body.to_string()).await
+}
+
+/// GETs a persisted-query request by hash alone, as Apollo Client's
+/// `useGETForHashedQueries` does.
+async fn get(app: &TestApp, hash: &str, variables: Value) -> TestResponse {
+    let query = serde_urlencoded::to_string([
+        ("extensions", persisted(hash).to_string()),
+        ("variables", variables.to_string()),
+    ])
+    .unwrap();
+    app.send(
+        Request::get(format!("/graphql?{query}"))
+            .header("accept", STRICT)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+fn assert_tags(response: &TestResponse) {
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.json(), json!({"data": {"popularTags": []}}));
+}
+
+fn assert_not_found(response: &TestResponse) {
+    // 200 whatever the media type: the client reads the error and sends the text.
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    let body = response.json();
+    assert_eq!(error_code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+}
+
+#[tokio::test]
+async fn apq_registers_on_first_use_then_runs_by_hash_over_post_and_get() {
+    let app = TestApp::spawn().await;
+    let hash = sha256_hex(TAGS);
+    assert_not_found(&post(&app, None, &hash).await);
+    assert_not_found(&get(&app, &hash, json!({})).await);
+    // The client sends the text with the hash: it runs and is stored.
+    assert_tags(&post(&app, Some(TAGS), &hash).await);
+    assert_tags(&post(&app, None, &hash).await);
+    assert_tags(&get(&app, &hash, json!({})).await);
+    // Uppercase hex names the same document.
+    assert_tags(&post(&app, None, &hash.to_uppercase()).await);
+    // Variables apply to a stored document as to any other.
+    let article = "query A($slug: String!) { article(slug: $slug) { title } }";
+    let article_hash = sha256_hex(article);
+    let body = json!({"query": article, "variables": {"slug": "nope"}, "extensions": persisted(&article_hash)});
+    let first = app.post_json(STRICT, &body.to_string()).await;
+    assert_eq!(
+        first.json(),
+        json!({"data": {"article": null}}),
+        "{}",
+        first.text()
+    );
+    let again = get(&app, &article_hash, json!({"slug": "still-nope"})).await;
+    assert_eq!(again.json(), json!({"data": {"article": null}}));
+}
+
+#[tokio::test]
+async fn a_document_registered_on_one_instance_runs_on_another() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::sharing(&first, &[]);
+    let hash = sha256_hex(TAGS);
+    assert_not_found(&post(&second, None, &hash).await);
+    assert_tags(&post(&first, Some(TAGS), &hash).await);
+    assert_tags(&post(&second, None, &hash).await);
+}
+
+#[tokio::test]
+async fn only_documents_that_match_their_hash_and_validate_are_stored() {
+    let app = TestApp::spawn().await;
+    // A hash that is not the text's: refused, nothing stored under either.
+    let wrong = sha256_hex("{ something else }");
+    let response = post(&app, Some(TAGS), &wrong).await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text()
+    );
+    assert_eq!(response.first_error_code(), "BAD_REQUEST");
+    assert_not_found(&post(&app, None, &wrong).await);
+    assert_not_found(&post(&app, None, &sha256_hex(TAGS)).await);
+    // A document that fails validation runs nowhere and is not stored.
+    let invalid = "{ notAField }";
+    let response = post(&app, Some(invalid), &sha256_hex(invalid)).await;
+    assert_eq!(response.first_error_code(), "GRAPHQL_VALIDATION_FAILED");
+    assert_not_found(&post(&app, None, &sha256_hex(invalid)).await);
+    // Malformed extensions are request errors.
+    for extensions in [
+        json!({"persistedQuery": {"version": 2, "sha256Hash": sha256_hex(TAGS)}}),
+        json!({"persistedQuery": {"version": 1, "sha256Hash": "abc"}}),
+        json!({"persistedQuery": "yes"}),
+    ] {
+        let body = json!({ "extensions": extensions });
+        let response = app.post_json(STRICT, &body.to_string()).await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            response.text()
+        );
+        assert_eq!(response.first_error_code(), "BAD_REQUEST");
+    }
+    // A normal query still runs.
+    assert_eq!(
+        app.query("{ popularTags { name } }").await,
+        json!({"data": {"popularTags": []}})
+    );
+}
+
+#[tokio::test]
+async fn persisted_documents_pass_the_same_limits_and_method_rules() {
+    let first = TestApp::spawn().await;
+    let deep =
+        "{ articles(first: 1) { nodes { author { articles(first: 1) { nodes { title } } } } } }";
+    let hash = sha256_hex(deep);
+    assert_eq!(post(&first, Some(deep), &hash).await.status, StatusCode::OK);
+    // An instance with a lower depth limit refuses the stored document.
+    let strict = TestApp::sharing(&first, &[("QUERY_MAX_DEPTH", "3")]);
+    let response = post(&strict, None, &hash).await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text()
+    );
+    assert_eq!(response.first_error_code(), "DEPTH_LIMIT_EXCEEDED");
+    // A stored mutation cannot run over GET.
+    let alice = first.register("alice").await;
+    let mutation = "mutation { logout }";
+    let hash = sha256_hex(mutation);
+    let mut request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", alice.access))
+        .body(Body::from(
+            json!({"query": mutation, "extensions": persisted(&hash)}).to_string(),
+        ))
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("accept", STRICT.parse().unwrap());
+    let stored = first.send(request).await;
+    assert_eq!(stored.status, StatusCode::OK, "{}", stored.text());
+    let response = get(&first, &hash, json!({})).await;
+    assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_tags(&post(&first, Some(TAGS), &sha256_hex(TAGS)).await);
+}
+
+/// A manifest as GraphQL Code Generator's client preset writes it.
+fn manifest(documents: &[&str]) -> tempfile_path::TempPath {
+    let map: serde_json::Map<String, Value> = documents
+        .iter()
+        .map(|d| (sha256_hex(d), json!(d)))
+        .collect();
+    tempfile_path::TempPath::with(&Value::Object(map).to_string())
+}
+
+/// A file removed when dropped.
+mod tempfile_path {
+    pub struct TempPath(pub std::path::PathBuf);
+
+    impl TempPath {
+        pub fn with(contents: &str) -> Self {
+            let path = std::env::temp_dir().join(format!(
+                "conduit-manifest-{}.json",
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::write(&path, contents).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn safelist_mode_runs_only_the_manifest() {
+    let listed = manifest(&[TAGS, "subscription { notificationAdded { id } }"]);
+    let path = listed.0.to_str().unwrap().to_owned();
+    let server = TestServer::start(&[
+        ("PERSISTED_QUERIES", "safelist"),
+        ("PERSISTED_QUERIES_MANIFEST", &path),
+    ])
+    .await;
+    // What `conduit serve` does at start.
+    let loaded = server
+        .state
+        .persisted
+        .load_manifest(&listed.0)
+        .await
+        .unwrap();
+    assert_eq!(loaded, 2);
+    // By hash, by hash and text, by text alone: listed documents run.
+    let hash = sha256_hex(TAGS);
+    assert_tags(&post(&server, None, &hash).await);
+    assert_tags(&post(&server, Some(TAGS), &hash).await);
+    assert_tags(&get(&server, &hash, json!({})).await);
+    let by_text = server
+        .post_json(STRICT, &json!({"query": TAGS}).to_string())
+        .await;
+    assert_tags(&by_text);
+    // Anything else is refused, and cannot be registered.
+    let other = "{ popularTags { name articlesCount } }";
+    for response in [
+        server
+            .post_json(STRICT, &json!({"query": other}).to_string())
+            .await,
+        post(&server, Some(other), &sha256_hex(other)).await,
+    ] {
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            response.text()
+        );
+        assert_eq!(response.first_error_code(), "PERSISTED_QUERY_NOT_IN_LIST");
+    }
+    assert_not_found(&post(&server, None, &sha256_hex(other)).await);
+    // The same over WebSocket.
+    let mut ws = server.ws_ready(json!({})).await;
+    ws.subscribe("1", other, json!({})).await;
+    let message = ws.next_json().await;
+    assert_eq!(message["type"], "error", "{message}");
+    assert_eq!(
+        message["payload"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_IN_LIST"
+    );
+    ws.subscribe("2", "", json!({})).await;
+    ws.send(json!({"id": "3", "type": "subscribe", "payload": {
+        "query": "", "extensions": persisted(&hash)
+    }}))
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let message = ws.next_json().await;
+        seen.push((message["id"].clone(), message["type"].clone()));
+    }
+    assert!(seen.contains(&(json!("3"), json!("next"))), "{seen:?}");
+    assert!(seen.contains(&(json!("3"), json!("complete"))), "{seen:?}");
+    assert!(seen.contains(&(json!("2"), json!("error"))), "{seen:?}");
+    // A normal listed query still runs after every refusal.
+    assert_tags(&post(&server, None, &hash).await);
+}
+
+#[tokio::test]
+async fn a_manifest_whose_hashes_do_not_match_is_refused() {
+    let app = TestApp::spawn().await;
+    let bad = tempfile_path::TempPath::with(&json!({ "0".repeat(64): TAGS }).to_string());
+    let err = app.state.persisted.load_manifest(&bad.0).await.unwrap_err();
+    assert!(err.to_string().contains("is not the SHA-256"), "{err}");
+    let not_json = tempfile_path::TempPath::with("[1, 2]");
+    assert!(
+        app.state
+            .persisted
+            .load_manifest(&not_json.0)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn with_persisted_queries_off_a_hash_alone_is_not_supported() {
+    let app = TestApp::with_config(&[("PERSISTED_QUERIES", "off")]).await;
+    let hash = sha256_hex(TAGS);
+    let response = post(&app, None, &hash).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.first_error_code(), "PERSISTED_QUERY_NOT_SUPPORTED");
+    assert_eq!(
+        response.json()["errors"][0]["message"],
+        "PersistedQueryNotSupported"
+    );
+    // The text runs as usual.
+    assert_tags(&post(&app, Some(TAGS), &hash).await);
+}
