@@ -1,4 +1,4 @@
-//! What every request shares: configuration and the database pool. Cheap to clone.
+//! What every request shares: configuration, the database pool, metrics. Cheap to clone.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use crate::{
     db,
     domain::{password::Passwords, throttle::AuthThrottle},
     events::hub::Hub,
+    metrics::Metrics,
 };
 
 /// Shared application state.
@@ -26,6 +27,8 @@ pub struct AppState {
     pub lifecycle: Lifecycle,
     /// Attempt counters of the credential paths.
     pub throttle: Arc<AuthThrottle>,
+    /// The instance's Prometheus metrics, served on `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// What graceful shutdown needs beyond axum's: WebSockets outlive their HTTP upgrade
@@ -81,10 +84,12 @@ impl AppState {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = db::build_pool(&config.database)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let metrics = Arc::new(Metrics::new(config.metrics.operation_names));
         Ok(Self {
-            throttle: Arc::new(AuthThrottle::new(config.throttle)),
+            throttle: Arc::new(AuthThrottle::new(config.throttle, Arc::clone(&metrics))),
             config: Arc::new(config),
-            hub: Hub::new(&pool),
+            hub: Hub::new(&pool, &metrics),
+            metrics,
             lifecycle: Lifecycle::default(),
             pool,
             passwords: Passwords::new(cores),
