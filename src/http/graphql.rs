@@ -640,5 +640,12 @@ mod tests {
         assert_eq!(operation_type(&doc, None), None);
         let doc = parse_query("mutation { b }").unwrap();
         assert_eq!(operation_type(&doc, None), Some(OperationType::Mutation));
+        let doc = parse_query("mutation Named { b }").unwrap();
+        assert_eq!(operation_type(&doc, None), Some(OperationType::Mutation));
+        let doc = parse_query("subscription Named { b }").unwrap();
+        assert_eq!(
+            operation_type(&doc, None),
+            Some(OperationType::Subscription)
+        );
     }
 }
