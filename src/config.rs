@@ -38,6 +38,8 @@
 //! | `WS_MAX_MESSAGE_BYTES` | `65536` | largest WebSocket message (then 1009) |
 //! | `WS_MAX_OPERATIONS` | `100` | operations one WebSocket may run at once (more get an `error` message) |
 //! | `WS_QUEUE_CAPACITY` | `256` | messages waiting for one WebSocket before it is closed as too slow (1013) |
+//! | `METRICS_TOKEN` | unset | when set, `GET /metrics` requires `Authorization: Bearer <token>` (else 401); unset, it is open |
+//! | `METRICS_OPERATION_NAMES` | `200` | most distinct GraphQL operation names used as metric labels; others are `other` (see `crate::metrics`) |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -93,6 +95,45 @@ pub struct WebSocketConfig {
     /// Operations one socket may run at once (`WS_MAX_OPERATIONS`, 100); more get an
     /// `error` message.
     pub max_operations: usize,
+}
+
+/// The `/metrics` endpoint's settings.
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    /// When set, `/metrics` requires `Authorization: Bearer <token>` (`METRICS_TOKEN`).
+    pub token: Option<MetricsToken>,
+    /// Most distinct operation names used as label values (`METRICS_OPERATION_NAMES`,
+    /// 200); see [`crate::metrics`].
+    pub operation_names: usize,
+}
+
+/// The secret `/metrics` requires; never printed (its `Debug` is redacted).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// A token (surrounding whitespace removed).
+    pub fn new(token: &str) -> Self {
+        Self(token.trim().to_owned())
+    }
+
+    /// True when `presented` is this token, compared in time independent of where they
+    /// differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        let (expected, presented) = (self.0.as_bytes(), presented.as_bytes());
+        expected.len() == presented.len()
+            && expected
+                .iter()
+                .zip(presented)
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
 }
 
 /// Database settings.
@@ -151,6 +192,8 @@ pub struct Config {
     pub persisted_manifest: Option<std::path::PathBuf>,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: crate::graphql::limits::QueryLimits,
+    /// The `/metrics` endpoint.
+    pub metrics: MetricsConfig,
     /// Log line format.
     pub log_format: LogFormat,
 }
@@ -308,6 +351,14 @@ impl Config {
                     "WS_MAX_OPERATIONS",
                 )?,
             },
+            metrics: MetricsConfig {
+                token: get("METRICS_TOKEN").map(|token| MetricsToken::new(&token)),
+                operation_names: parse(
+                    &get,
+                    "METRICS_OPERATION_NAMES",
+                    crate::metrics::DEFAULT_OPERATION_NAMES,
+                )?,
+            },
             log_format,
         })
     }
@@ -449,6 +500,23 @@ mod tests {
                 .cost_budget,
             None
         );
+    }
+
+    #[test]
+    fn metrics_token_is_optional_trimmed_and_never_printed() {
+        let c = config(&[]).unwrap();
+        assert!(c.metrics.token.is_none());
+        assert_eq!(c.metrics.operation_names, 200);
+        let c = config(&[
+            ("METRICS_TOKEN", " s3cret "),
+            ("METRICS_OPERATION_NAMES", "5"),
+        ])
+        .unwrap();
+        let token = c.metrics.token.as_ref().unwrap();
+        assert!(token.matches("s3cret"));
+        assert!(!token.matches("s3cre") && !token.matches("s3creT") && !token.matches(""));
+        assert_eq!(c.metrics.operation_names, 5);
+        assert!(!format!("{c:?}").contains("s3cret"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! What every request shares: configuration and the database pool. Cheap to clone.
+//! What every request shares: configuration, the database pool, metrics. Cheap to clone.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use crate::{
     domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
     events::hub::Hub,
     graphql::persisted::PersistedQueries,
+    metrics::Metrics,
 };
 
 /// Shared application state.
@@ -31,6 +32,8 @@ pub struct AppState {
     pub persisted: Arc<PersistedQueries>,
     /// Each user's and anonymous IP's cost budget (`None`: off).
     pub budget: Option<Arc<CostBudget>>,
+    /// The instance's Prometheus metrics, served on `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// What graceful shutdown needs beyond axum's: WebSockets outlive their HTTP upgrade
@@ -86,15 +89,19 @@ impl AppState {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = db::build_pool(&config.database)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let metrics = Arc::new(Metrics::new(config.metrics.operation_names));
         Ok(Self {
-            throttle: Arc::new(AuthThrottle::new(config.throttle)),
+            throttle: Arc::new(AuthThrottle::new(config.throttle, Arc::clone(&metrics))),
             persisted: Arc::new(PersistedQueries::new(
                 config.persisted_queries,
                 pool.clone(),
             )),
-            budget: config.cost_budget.map(|n| Arc::new(CostBudget::new(n))),
+            budget: config
+                .cost_budget
+                .map(|n| Arc::new(CostBudget::new(n, Arc::clone(&metrics)))),
             config: Arc::new(config),
-            hub: Hub::new(&pool),
+            hub: Hub::new(&pool, &metrics),
+            metrics,
             lifecycle: Lifecycle::default(),
             pool,
             passwords: Passwords::new(cores),

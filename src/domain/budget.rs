@@ -11,7 +11,10 @@
 use std::{
     net::IpAddr,
     num::NonZeroU32,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -21,6 +24,8 @@ use governor::{
     middleware::StateInformationMiddleware,
     state::keyed::DefaultKeyedStateStore,
 };
+
+use crate::metrics::{Limit, Metrics};
 
 /// Whose budget an operation spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,14 +67,16 @@ pub struct CostBudget {
     limit: NonZeroU32,
     clock: DefaultClock,
     calls: AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 /// How often (in operations) budgets that are full again are forgotten.
 const PRUNE_EVERY: u64 = 4096;
 
 impl CostBudget {
-    /// Budgets of `per_minute` cost units, refilled evenly over a minute.
-    pub fn new(per_minute: NonZeroU32) -> Self {
+    /// Budgets of `per_minute` cost units, refilled evenly over a minute; refusals are
+    /// counted in `metrics`.
+    pub fn new(per_minute: NonZeroU32, metrics: Arc<Metrics>) -> Self {
         let clock = DefaultClock::default();
         Self {
             limiter: RateLimiter::dashmap_with_clock(Quota::per_minute(per_minute), clock.clone())
@@ -77,6 +84,7 @@ impl CostBudget {
             limit: per_minute,
             clock,
             calls: AtomicU64::new(0),
+            metrics,
         }
     }
 
@@ -87,10 +95,13 @@ impl CostBudget {
         }
         let limit = self.limit.get();
         let cost = u32::try_from(cost).unwrap_or(u32::MAX).max(1);
-        let refuse = |wait: Duration| Refusal {
-            cost,
-            limit,
-            retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
+        let refuse = |wait: Duration| {
+            self.metrics.rate_limited(Limit::CostBudget);
+            Refusal {
+                cost,
+                limit,
+                retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
+            }
         };
         let Some(n) = NonZeroU32::new(cost) else {
             unreachable!("cost is at least 1")
@@ -122,7 +133,7 @@ mod tests {
 
     #[test]
     fn spends_until_the_budget_is_gone_and_reports_what_remains() {
-        let budget = CostBudget::new(NonZeroU32::new(100).unwrap());
+        let budget = CostBudget::new(NonZeroU32::new(100).unwrap(), Arc::default());
         let alice = Spender::User(1);
         assert_eq!(
             budget.spend(alice, 60),

@@ -4,12 +4,16 @@
 //! Counted per resolver call, not per request: aliases and JSON batches cannot multiply
 //! the attempts one request makes. Over a limit, the call fails with RATE_LIMITED and
 //! `extensions.retryAfter` (seconds). The state lives in [`crate::AppState`], one per
-//! instance (GCRA buckets from the `governor` crate, forgotten once full again).
+//! instance (GCRA buckets from the `governor` crate, forgotten once full again). Each
+//! refusal is counted in `conduit_rate_limited_total` (`auth_ip` or `auth_account`).
 
 use std::{
     net::IpAddr,
     num::NonZeroU32,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use governor::{
@@ -17,7 +21,10 @@ use governor::{
     clock::{Clock, DefaultClock},
 };
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    metrics::{Limit, Metrics},
+};
 
 /// The address a request came from, in its data when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,19 +45,21 @@ pub struct AuthThrottle {
     ips: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
     calls: AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 /// How often (in attempts) buckets that are full again are forgotten.
 const PRUNE_EVERY: u64 = 1024;
 
 impl AuthThrottle {
-    /// Empty counters for `config`.
-    pub fn new(config: ThrottleConfig) -> Self {
+    /// Empty counters for `config`, counting refusals in `metrics`.
+    pub fn new(config: ThrottleConfig, metrics: Arc<Metrics>) -> Self {
         Self {
             accounts: RateLimiter::keyed(Quota::per_minute(config.per_account)),
             ips: RateLimiter::keyed(Quota::per_minute(config.per_ip)),
             clock: DefaultClock::default(),
             calls: AtomicU64::new(0),
+            metrics,
         }
     }
 
@@ -62,18 +71,25 @@ impl AuthThrottle {
             self.ips.retain_recent();
         }
         if let Some(ClientIp(ip)) = ip {
-            self.ips.check_key(&ip).map_err(|wait| self.limited(wait))?;
+            self.ips
+                .check_key(&ip)
+                .map_err(|wait| self.limited(Limit::AuthIp, wait))?;
         }
         if let Some(account) = account {
             let key = account.trim().to_lowercase();
             self.accounts
                 .check_key(&key)
-                .map_err(|wait| self.limited(wait))?;
+                .map_err(|wait| self.limited(Limit::AuthAccount, wait))?;
         }
         Ok(())
     }
 
-    fn limited(&self, wait: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> AppError {
+    fn limited(
+        &self,
+        limit: Limit,
+        wait: governor::NotUntil<<DefaultClock as Clock>::Instant>,
+    ) -> AppError {
+        self.metrics.rate_limited(limit);
         let seconds = wait.wait_time_from(self.clock.now()).as_secs_f64().ceil();
         AppError::RateLimited {
             retry_after_secs: (seconds as u64).max(1),
@@ -92,10 +108,13 @@ mod tests {
     use super::*;
 
     fn throttle(per_account: u32, per_ip: u32) -> AuthThrottle {
-        AuthThrottle::new(ThrottleConfig {
-            per_account: NonZeroU32::new(per_account).unwrap(),
-            per_ip: NonZeroU32::new(per_ip).unwrap(),
-        })
+        AuthThrottle::new(
+            ThrottleConfig {
+                per_account: NonZeroU32::new(per_account).unwrap(),
+                per_ip: NonZeroU32::new(per_ip).unwrap(),
+            },
+            Arc::new(Metrics::default()),
+        )
     }
 
     #[test]
@@ -117,5 +136,12 @@ mod tests {
         ));
         let other = Some(ClientIp("10.0.0.2".parse().unwrap()));
         assert!(t.attempt(other, Some("e@x.io")).is_ok());
+        let text = t.metrics.render(&Default::default());
+        for line in [
+            "conduit_rate_limited_total{limit=\"auth_account\"} 1",
+            "conduit_rate_limited_total{limit=\"auth_ip\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
     }
 }

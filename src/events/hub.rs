@@ -48,6 +48,7 @@ use crate::{
     db::{self, PgPool, RequestDb},
     domain::policy::Viewer,
     graphql::loaders::Loaders,
+    metrics::Metrics,
 };
 
 /// A subscription: its connection and that connection's operation number.
@@ -259,14 +260,15 @@ struct Shared {
 }
 
 impl Hub {
-    /// A hub whose instance-wide loaders read from `pool`; it runs once [`Hub::run`] does.
-    pub fn new(pool: &PgPool) -> Self {
+    /// A hub whose instance-wide loaders read from `pool` (their batch sizes recorded in
+    /// `metrics`); it runs once [`Hub::run`] does.
+    pub fn new(pool: &PgPool, metrics: &Metrics) -> Self {
         let (commands, receiver) = mpsc::unbounded_channel();
         Self {
             shared: Arc::new(Shared {
                 commands,
                 receiver: Mutex::new(Some(receiver)),
-                loaders: Arc::new(Loaders::new(RequestDb::new(pool))),
+                loaders: Arc::new(Loaders::new(RequestDb::new(pool), metrics)),
                 subscriptions: AtomicUsize::new(0),
                 next_conn: AtomicU64::new(1),
             }),

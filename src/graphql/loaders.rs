@@ -18,6 +18,8 @@
 //!
 //! So one wave serves one level of the query: every key of a list's items lands in one
 //! batch, whatever the page size, the machine's speed or the order answers arrive in.
+//!
+//! Every batch's size is recorded in `conduit_loader_batch_size{loader}` ([`Measured`]).
 
 use std::{
     collections::HashMap,
@@ -41,6 +43,7 @@ use futures_util::{
     stream::FuturesUnordered,
     task::AtomicWaker,
 };
+use prometheus_client::metrics::histogram::Histogram;
 
 use crate::{
     db::{
@@ -53,6 +56,7 @@ use crate::{
         users::UserRow,
     },
     error::AppError,
+    metrics::{LoaderKind, Metrics},
 };
 
 /// A load failure, shared by every field that waited on the batch.
@@ -287,6 +291,29 @@ impl Loader<PublishedFor> for PublishedLoader {
     }
 }
 
+/// A loader whose batch sizes (keys per load) are recorded in a histogram.
+pub struct Measured<T> {
+    inner: T,
+    sizes: Histogram,
+}
+
+impl<K, T> Loader<K> for Measured<T>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: Loader<K>,
+{
+    type Value = T::Value;
+    type Error = T::Error;
+
+    fn load(
+        &self,
+        keys: &[K],
+    ) -> impl Future<Output = Result<HashMap<K, Self::Value>, Self::Error>> + Send {
+        self.sizes.observe(keys.len() as f64);
+        self.inner.load(keys)
+    }
+}
+
 /// Batch loads waiting to run on the request's task.
 #[derive(Default)]
 pub struct LoadQueue {
@@ -392,36 +419,66 @@ pub struct Loaders {
     /// The request's read connection.
     pub db: Arc<RequestDb>,
     /// Users by id.
-    pub users: DataLoader<UserLoader>,
+    pub users: DataLoader<Measured<UserLoader>>,
     /// Articles by id.
-    pub articles: DataLoader<ArticleLoader>,
+    pub articles: DataLoader<Measured<ArticleLoader>>,
     /// Follow and favorite facts.
-    pub relations: DataLoader<RelationLoader>,
+    pub relations: DataLoader<Measured<RelationLoader>>,
     /// Comments by id.
-    pub comments: DataLoader<CommentLoader>,
+    pub comments: DataLoader<Measured<CommentLoader>>,
     /// Pages of comments by article.
-    pub comment_pages: DataLoader<CommentPageLoader>,
+    pub comment_pages: DataLoader<Measured<CommentPageLoader>>,
     /// Notifications by id.
-    pub notifications: DataLoader<NotificationLoader>,
+    pub notifications: DataLoader<Measured<NotificationLoader>>,
     /// Followers' notifications of a new article.
-    pub published: DataLoader<PublishedLoader>,
+    pub published: DataLoader<Measured<PublishedLoader>>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
 }
 
 impl Loaders {
-    /// Fresh loaders (and so a fresh cache) for one request, reading through `db`.
-    /// The execution using them must run inside `queue.drive`.
-    pub fn new(db: Arc<RequestDb>) -> Self {
+    /// Fresh loaders (and so a fresh cache) for one request, reading through `db` and
+    /// recording batch sizes in `metrics`. The execution using them must run inside
+    /// `queue.drive`.
+    pub fn new(db: Arc<RequestDb>, metrics: &Metrics) -> Self {
         let queue = Arc::new(LoadQueue::default());
+        let sizes = metrics.loader_batches();
         Self {
-            users: queued(UserLoader(Arc::clone(&db)), &queue),
-            articles: queued(ArticleLoader(Arc::clone(&db)), &queue),
-            relations: queued(RelationLoader(Arc::clone(&db)), &queue),
-            comments: queued(CommentLoader(Arc::clone(&db)), &queue),
-            comment_pages: queued(CommentPageLoader(Arc::clone(&db)), &queue),
-            notifications: queued(NotificationLoader(Arc::clone(&db)), &queue),
-            published: queued(PublishedLoader(Arc::clone(&db)), &queue),
+            users: queued(
+                UserLoader(Arc::clone(&db)),
+                &queue,
+                sizes.of(LoaderKind::Users),
+            ),
+            articles: queued(
+                ArticleLoader(Arc::clone(&db)),
+                &queue,
+                sizes.of(LoaderKind::Articles),
+            ),
+            relations: queued(
+                RelationLoader(Arc::clone(&db)),
+                &queue,
+                sizes.of(LoaderKind::Relations),
+            ),
+            comments: queued(
+                CommentLoader(Arc::clone(&db)),
+                &queue,
+                sizes.of(LoaderKind::Comments),
+            ),
+            comment_pages: queued(
+                CommentPageLoader(Arc::clone(&db)),
+                &queue,
+                sizes.of(LoaderKind::CommentPages),
+            ),
+            notifications: queued(
+                NotificationLoader(Arc::clone(&db)),
+                &queue,
+                sizes.of(LoaderKind::Notifications),
+            ),
+            published: queued(
+                PublishedLoader(Arc::clone(&db)),
+                &queue,
+                sizes.of(LoaderKind::Published),
+            ),
             db,
             queue,
         }
@@ -498,10 +555,14 @@ fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
     found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
 }
 
-/// A loader whose batches go to `queue`, with no delay.
-fn queued<T: Send + Sync + 'static>(inner: T, queue: &Arc<LoadQueue>) -> DataLoader<T> {
+/// A loader whose batches go to `queue`, with no delay, their sizes recorded in `sizes`.
+fn queued<T: Send + Sync + 'static>(
+    inner: T,
+    queue: &Arc<LoadQueue>,
+    sizes: Histogram,
+) -> DataLoader<Measured<T>> {
     let queue = Arc::clone(queue);
-    DataLoader::new(inner, move |load| queue.push(load)).delay(Duration::ZERO)
+    DataLoader::new(Measured { inner, sizes }, move |load| queue.push(load)).delay(Duration::ZERO)
 }
 
 /// The loaders of this execution: the request's over HTTP, the instance's for a

@@ -6,6 +6,7 @@ pub mod guards;
 pub mod introspection;
 pub mod limits;
 pub mod loaders;
+pub mod metrics;
 pub mod mutation;
 pub mod node;
 pub mod pagination;
@@ -15,6 +16,8 @@ pub mod response_order;
 pub mod scalars;
 pub mod subscription;
 pub mod types;
+
+use std::sync::Arc;
 
 use async_graphql::{Context, Schema, SchemaBuilder};
 
@@ -37,7 +40,8 @@ pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
 }
 
-/// The schema as served: state attached, introspection and suggestions per configuration.
+/// The schema as served: state attached, introspection and suggestions per configuration,
+/// every query and mutation recorded in the metrics.
 pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = schema_builder();
     if !state.config.introspection {
@@ -54,6 +58,10 @@ pub fn build_schema(state: AppState) -> AppSchema {
             state.budget.clone(),
         ))
         .extension(loaders::ReleaseBeforeWrites)
+        // Last: its `parse_query` hook must see the document before the checks above
+        // (which may refuse it) do; its `request` hook still times the whole request, as
+        // no other extension has one.
+        .extension(metrics::RecordMetrics(Arc::clone(&state.metrics)))
         .data(state)
         .finish()
 }

@@ -49,6 +49,11 @@ pub fn operation<'a>(
             .iter()
             .find(|(n, _)| n.as_str() == name)
             .map(|(_, op)| &op.node),
+        // One named operation is "the only one" too (the parser keeps every named
+        // operation in `Multiple`, even alone).
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.iter().next().map(|(_, op)| &op.node)
+        }
         (DocumentOperations::Multiple(_), None) => None,
     }
 }

@@ -4,7 +4,11 @@
 //! only, bounded bodies and batches, a deadline per request, and status codes that depend
 //! on the negotiated media type (see [`ResponseMedia`]).
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_graphql::{
     Executor, Extensions, ServerError, Variables,
@@ -35,6 +39,7 @@ use crate::{
     domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
     graphql::{loaders::Loaders, persisted::Resolved, response_order},
+    metrics::GraphqlOutcome,
     state::AppState,
 };
 
@@ -337,7 +342,8 @@ impl<E: Executor> GraphqlEndpoint<E> {
         }
     }
 
-    /// Parses, checks and executes one operation.
+    /// Parses, checks and executes one operation. What is refused here, before the
+    /// executor, is recorded in the metrics here (the executor records the rest).
     pub(super) async fn execute(
         &self,
         params: Params,
@@ -345,11 +351,21 @@ impl<E: Executor> GraphqlEndpoint<E> {
         caller: Caller,
         db: &Arc<RequestDb>,
     ) -> Outcome {
+        let started = Instant::now();
+        let refused = |ty: Option<OperationType>| {
+            self.state.metrics.graphql_request(
+                params.operation_name.as_deref(),
+                ty,
+                GraphqlOutcome::Rejected,
+                started.elapsed(),
+            );
+        };
         let persisted = params
             .extensions
             .as_ref()
             .is_some_and(|e| e.contains_key("persistedQuery"));
         if params.query.is_none() && !persisted {
+            refused(None);
             return Outcome::Malformed(reply::coded_error(
                 ErrorCode::BadRequest,
                 "The request has no `query` parameter.",
@@ -358,15 +374,19 @@ impl<E: Executor> GraphqlEndpoint<E> {
         let resolved = self
             .state
             .persisted
-            .resolve(params.query, params.extensions.as_ref())
+            .resolve(params.query.clone(), params.extensions.as_ref())
             .await;
         let Resolved { query, register } = match resolved {
             Ok(resolved) => resolved,
-            Err(error) => return Outcome::Rejected(vec![error]),
+            Err(error) => {
+                refused(None);
+                return Outcome::Rejected(vec![error]);
+            }
         };
         let document = match parse_query(&query) {
             Ok(document) => document,
             Err(err) => {
+                refused(None);
                 return Outcome::Rejected(vec![reply::with_code(
                     ServerError::from(err),
                     ErrorCode::GraphqlParseFailed,
@@ -374,8 +394,12 @@ impl<E: Executor> GraphqlEndpoint<E> {
             }
         };
         match operation_type(&document, params.operation_name.as_deref()) {
-            Some(OperationType::Mutation) if is_get => return Outcome::MutationOverGet,
+            Some(OperationType::Mutation) if is_get => {
+                refused(Some(OperationType::Mutation));
+                return Outcome::MutationOverGet;
+            }
             Some(OperationType::Subscription) => {
+                refused(Some(OperationType::Subscription));
                 return Outcome::Rejected(vec![reply::coded_error(
                     ErrorCode::BadRequest,
                     "Subscriptions are served over WebSocket (graphql-transport-ws) on this URL.",
@@ -383,13 +407,12 @@ impl<E: Executor> GraphqlEndpoint<E> {
             }
             _ => {}
         }
-
         let mut request = async_graphql::Request::new(query.clone());
         request.set_parsed_query(document.clone());
         request.operation_name = params.operation_name.clone();
         request.variables = params.variables.unwrap_or_default();
         request.extensions = params.extensions.unwrap_or_default();
-        let loaders = Arc::new(Loaders::new(Arc::clone(db)));
+        let loaders = Arc::new(Loaders::new(Arc::clone(db), &self.state.metrics));
         let queue = Arc::clone(&loaders.queue);
         request.data.insert(loaders);
         if let Some(viewer) = caller.viewer {
@@ -681,5 +704,12 @@ mod tests {
         assert_eq!(operation_type(&doc, None), None);
         let doc = parse_query("mutation { b }").unwrap();
         assert_eq!(operation_type(&doc, None), Some(OperationType::Mutation));
+        let doc = parse_query("mutation Named { b }").unwrap();
+        assert_eq!(operation_type(&doc, None), Some(OperationType::Mutation));
+        let doc = parse_query("subscription Named { b }").unwrap();
+        assert_eq!(
+            operation_type(&doc, None),
+            Some(OperationType::Subscription)
+        );
     }
 }

@@ -1,11 +1,18 @@
-//! The middleware around every route: request ids, tracing, CORS and panic recovery.
+//! The middleware around every route: metrics, request ids, tracing, CORS and panic
+//! recovery.
 
-use std::{any::Any, time::Duration};
+use std::{
+    any::Any,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{
     Router,
     body::Body,
+    extract::State,
     http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
+    middleware::Next,
     response::Response,
 };
 use tower::ServiceBuilder;
@@ -21,16 +28,18 @@ use super::{negotiate::ResponseMedia, reply};
 use crate::{
     config::{Config, CorsOrigins},
     error::{ErrorCode, INTERNAL_MESSAGE},
+    metrics::Metrics,
 };
 
 /// The request id header: accepted from the client or generated, and always returned.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps `router` in the middleware stack (outermost first): request id, tracing span,
-/// request id on the response, CORS, panic recovery.
-pub fn apply(router: Router, config: &Config) -> Router {
+/// Wraps `router` in the middleware stack (outermost first): metrics, request id, tracing
+/// span, request id on the response, CORS, panic recovery.
+pub fn apply(router: Router, config: &Config, metrics: Arc<Metrics>) -> Router {
     router.layer(
         ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(metrics, record))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
@@ -41,6 +50,21 @@ pub fn apply(router: Router, config: &Config) -> Router {
             .layer(cors(&config.cors_origins))
             .layer(CatchPanicLayer::custom(panic_response)),
     )
+}
+
+/// Counts and times every request, whatever the route (unknown paths as `other`): until
+/// the response head, so a WebSocket counts its upgrade only.
+async fn record(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = crate::metrics::path_label(request.uri().path());
+    let response = next.run(request).await;
+    metrics.http_request(&method, path, response.status(), started.elapsed());
+    response
 }
 
 /// The span every log line of a request is written in; it carries the request id.

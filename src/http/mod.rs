@@ -3,17 +3,21 @@
 pub mod graphql;
 pub mod health;
 pub mod ide;
+pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
 pub mod reply;
 pub mod ws;
+
+use std::sync::Arc;
 
 use async_graphql::Executor;
 use axum::{Router, routing::get};
 
 use crate::state::AppState;
 
-/// The router: `/graphql` served by `executor`, the probes, and (when enabled) Playground.
+/// The router: `/graphql` served by `executor`, the probes, `/metrics`, and (when enabled)
+/// Playground.
 ///
 /// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
 /// pass another one to exercise the transport.
@@ -30,9 +34,14 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
             Router::new()
                 .route("/readyz", get(health::readyz))
                 .with_state(state.pool.clone()),
+        )
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics::metrics))
+                .with_state(state.clone()),
         );
     if config.graphiql {
         router = router.route("/playground", get(ide::playground));
     }
-    middleware::apply(router, config)
+    middleware::apply(router, config, Arc::clone(&state.metrics))
 }

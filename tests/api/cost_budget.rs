@@ -124,6 +124,15 @@ async fn anonymous_callers_spend_per_ip_until_refused_then_others_still_run() {
         .await
         .json();
     assert_cost(&other, 61, 89);
+    // Both refusals are counted.
+    let metrics = app
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .text();
+    assert!(
+        metrics.contains("conduit_rate_limited_total{limit=\"cost_budget\"} 2"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

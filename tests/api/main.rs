@@ -13,6 +13,7 @@ mod http_audit;
 mod ide_and_probes;
 mod js_clients;
 mod live;
+mod metrics;
 mod notifications;
 mod pagination;
 mod persisted_queries;

@@ -220,6 +220,8 @@ async fn mutations_over_get_are_405_with_allow_post() {
             GRAPHQL_RESPONSE,
         ),
         ("/graphql?query=mutation%20%7B%20__typename%20%7D", JSON),
+        // A named mutation, alone, without operationName.
+        ("/graphql?query=mutation%20M%20%7B%20logout%20%7D", JSON),
         (
             "/graphql?query=query%20A%7B__typename%7D%20mutation%20B%7B__typename%7D&operationName=B",
             JSON,

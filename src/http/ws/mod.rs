@@ -45,6 +45,7 @@ use crate::{
     error::{AppError, ErrorCode},
     events::hub::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
     graphql::{error::coded_error, limits, response_order},
+    metrics::GraphqlOutcome,
     state::AppState,
 };
 
@@ -455,9 +456,18 @@ impl<E: Executor> Connection<E> {
             Ok(resolved) => payload.query = resolved.query,
             Err(error) => return self.send_text(protocol.error(&id, &[error])).await,
         }
+        let started = std::time::Instant::now();
         let document = match parse_query(&payload.query) {
             Ok(document) => document,
             Err(err) => {
+                // Queries and mutations are counted by the executor; this one never gets
+                // there (it may have been any kind of operation).
+                self.state().metrics.graphql_request(
+                    payload.operation_name.as_deref(),
+                    None,
+                    GraphqlOutcome::Rejected,
+                    started.elapsed(),
+                );
                 let error = crate::graphql::error::with_code(
                     ServerError::from(err),
                     ErrorCode::GraphqlParseFailed,

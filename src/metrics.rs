@@ -1,0 +1,641 @@
+//! Prometheus metrics: what the instance counts, and the text `GET /metrics` serves.
+//!
+//! One [`Metrics`] per instance, in [`crate::AppState`] (so each test app has its own).
+//! It is handed to what records: the GraphQL extension
+//! ([`crate::graphql::metrics::RecordMetrics`]), the HTTP middleware, the loaders (for
+//! batch sizes) and the sign-in throttle.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `conduit_graphql_requests_total` | counter | `operation`, `type`, `outcome` |
+//! | `conduit_graphql_request_duration_seconds` | histogram | `operation`, `type` |
+//! | `conduit_http_requests_total` | counter | `method`, `path`, `status` |
+//! | `conduit_http_request_duration_seconds` | histogram | `method`, `path` |
+//! | `conduit_db_pool_max_size`, `conduit_db_pool_size`, `conduit_db_pool_available`, `conduit_db_pool_waiting` | gauge | |
+//! | `conduit_websockets_open` | gauge | |
+//! | `conduit_subscriptions_active` | gauge | |
+//! | `conduit_loader_batch_size` | histogram | `loader` |
+//! | `conduit_rate_limited_total` | counter | `limit` |
+//! | `conduit_query_limit_rejections_total` | counter | `code` |
+//!
+//! **GraphQL requests** are queries and mutations, over HTTP and WebSocket alike (both run
+//! through the executor), one per operation of a JSON batch; subscriptions are followed by
+//! `conduit_subscriptions_active` instead. `type` is `query`, `mutation`, `subscription`
+//! (only ever `rejected`: one sent over HTTP) or `unknown` (the document did not parse, or
+//! names no operation it holds). `outcome` is `ok` (no errors), `error` (it ran, with
+//! errors) or `rejected` (refused before running: parse, validation, query limits, a
+//! mutation over GET). The duration is the executor's (HTTP transport and authentication
+//! excluded).
+//!
+//! **Operation names are bounded.** They come from clients, so `operation` is:
+//! - `""` for an anonymous operation;
+//! - the name, if it matches `^[A-Za-z_][A-Za-z0-9_]{0,63}$` (every GraphQL name up to 64
+//!   characters) and is one of the first `METRICS_OPERATION_NAMES` (200) distinct names
+//!   that *ran* on this instance — a request refused before running never adds a name;
+//! - `other` for anything else (an operation actually named `other` shares that series).
+//!
+//! So a client sending random names adds at most 200 series per label combination.
+//!
+//! **Gauges are read at scrape time**: the pool's `status()`, the open
+//! WebSockets and the live subscriptions ([`LiveCounts`]).
+//!
+//! The text is the Prometheus text exposition format, version 0.0.4.
+
+use std::{collections::HashSet, sync::RwLock, time::Duration};
+
+use async_graphql::parser::types::OperationType;
+use axum::http::{Method, StatusCode};
+use prometheus_client::{
+    encoding::{EncodeLabelSet, prometheus_text},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+
+use crate::{error::ErrorCode, state::AppState};
+
+/// The `Content-Type` of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// The default of `METRICS_OPERATION_NAMES`: most distinct operation names used as labels.
+pub const DEFAULT_OPERATION_NAMES: usize = 200;
+
+/// The `operation` label of anonymous operations.
+pub const ANONYMOUS_OPERATION: &str = "";
+
+/// The `operation` label of names that are not used as labels (see the module doc).
+pub const OTHER_OPERATION: &str = "other";
+
+/// The `path` label of requests to any path but the known routes.
+pub const OTHER_PATH: &str = "other";
+
+/// Request durations, in seconds: 1 ms to 15 s (the default request timeout).
+const DURATION_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0,
+];
+
+/// Keys per loader batch: a page is at most 100, a hub batch spans every subscriber.
+const BATCH_BUCKETS: [f64; 10] = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+/// The query limits' codes, each a `code` of `conduit_query_limit_rejections_total`.
+const QUERY_LIMIT_CODES: [ErrorCode; 6] = [
+    ErrorCode::DocumentTooLarge,
+    ErrorCode::TokenLimitExceeded,
+    ErrorCode::DepthLimitExceeded,
+    ErrorCode::AliasLimitExceeded,
+    ErrorCode::RootFieldLimitExceeded,
+    ErrorCode::ComplexityLimitExceeded,
+];
+
+/// How a GraphQL request ended, the `outcome` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphqlOutcome {
+    /// It ran without errors (`ok`).
+    Ok,
+    /// It ran, with errors (`error`).
+    Error,
+    /// It was refused before running: parse, validation, limits (`rejected`).
+    Rejected,
+}
+
+impl GraphqlOutcome {
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// A rate limit, the `limit` label of `conduit_rate_limited_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Sign-in attempts per account (`auth_account`, `AUTH_ATTEMPTS_PER_ACCOUNT`).
+    AuthAccount,
+    /// Sign-in attempts per client IP (`auth_ip`, `AUTH_ATTEMPTS_PER_IP`).
+    AuthIp,
+    /// A client's query cost budget (`cost_budget`).
+    CostBudget,
+}
+
+impl Limit {
+    /// Every limit, in label order.
+    pub const ALL: [Limit; 3] = [Self::AuthAccount, Self::AuthIp, Self::CostBudget];
+
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthAccount => "auth_account",
+            Self::AuthIp => "auth_ip",
+            Self::CostBudget => "cost_budget",
+        }
+    }
+}
+
+/// A DataLoader, the `loader` label of `conduit_loader_batch_size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoaderKind {
+    /// Users by id (`users`).
+    Users,
+    /// Articles by id (`articles`).
+    Articles,
+    /// Follow and favorite facts (`relations`).
+    Relations,
+    /// Comments by id (`comments`).
+    Comments,
+    /// Pages of comments by article (`comment_pages`).
+    CommentPages,
+    /// Notifications by id (`notifications`).
+    Notifications,
+    /// Followers' notifications of a new article (`published`).
+    Published,
+}
+
+impl LoaderKind {
+    /// Every loader.
+    pub const ALL: [LoaderKind; 7] = [
+        Self::Users,
+        Self::Articles,
+        Self::Relations,
+        Self::Comments,
+        Self::CommentPages,
+        Self::Notifications,
+        Self::Published,
+    ];
+
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Users => "users",
+            Self::Articles => "articles",
+            Self::Relations => "relations",
+            Self::Comments => "comments",
+            Self::CommentPages => "comment_pages",
+            Self::Notifications => "notifications",
+            Self::Published => "published",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct GraphqlLabels {
+    operation: String,
+    r#type: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+    r#type: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct HttpLabels {
+    method: &'static str,
+    path: &'static str,
+    status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RouteLabels {
+    method: &'static str,
+    path: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct LoaderLabels {
+    loader: &'static str,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn durations() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+fn batch_sizes() -> Histogram {
+    Histogram::new(BATCH_BUCKETS)
+}
+
+/// The batch-size histogram of each loader, cheap to clone: [`crate::graphql::loaders`]
+/// records into them.
+#[derive(Debug, Clone)]
+pub struct LoaderBatchSizes {
+    sizes: [Histogram; LoaderKind::ALL.len()],
+}
+
+impl LoaderBatchSizes {
+    /// The histogram of `loader`.
+    pub fn of(&self, loader: LoaderKind) -> Histogram {
+        let index = LoaderKind::ALL
+            .iter()
+            .position(|k| *k == loader)
+            .expect("every loader kind is listed");
+        self.sizes[index].clone()
+    }
+}
+
+/// What the scrape-time gauges show, read from the running instance.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LiveCounts {
+    /// Most connections the pool may hold.
+    pub pool_max_size: usize,
+    /// Connections the pool holds.
+    pub pool_size: usize,
+    /// Idle connections in the pool.
+    pub pool_available: usize,
+    /// Requests waiting for a connection.
+    pub pool_waiting: usize,
+    /// Open WebSockets.
+    pub open_websockets: usize,
+    /// Live subscriptions.
+    pub subscriptions: usize,
+}
+
+impl LiveCounts {
+    /// The counts of `state`'s instance, now.
+    pub fn of(state: &AppState) -> Self {
+        let pool = state.pool.status();
+        Self {
+            pool_max_size: pool.max_size,
+            pool_size: pool.size,
+            pool_available: pool.available,
+            pool_waiting: pool.waiting,
+            open_websockets: state.lifecycle.open_sockets(),
+            subscriptions: state.hub.subscriptions(),
+        }
+    }
+}
+
+/// The names used as `operation` labels so far (see the module doc).
+#[derive(Debug)]
+struct OperationNames {
+    known: RwLock<HashSet<String>>,
+    limit: usize,
+}
+
+impl OperationNames {
+    fn label(&self, name: Option<&str>, admit: bool) -> String {
+        let name = match name {
+            None | Some("") => return ANONYMOUS_OPERATION.to_owned(),
+            Some(name) if !is_label_name(name) => return OTHER_OPERATION.to_owned(),
+            Some(name) => name,
+        };
+        if self
+            .known
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(name)
+        {
+            return name.to_owned();
+        }
+        if !admit {
+            return OTHER_OPERATION.to_owned();
+        }
+        let mut known = self.known.write().unwrap_or_else(|e| e.into_inner());
+        if known.len() < self.limit || known.contains(name) {
+            known.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            OTHER_OPERATION.to_owned()
+        }
+    }
+}
+
+/// True for names matching `^[A-Za-z_][A-Za-z0-9_]{0,63}$`.
+fn is_label_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    matches!(bytes.first(), Some(b) if b.is_ascii_alphabetic() || *b == b'_')
+        && bytes.len() <= 64
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// The `type` label of an operation type (`unknown` when it could not be told).
+fn type_label(ty: Option<OperationType>) -> &'static str {
+    match ty {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "unknown",
+    }
+}
+
+/// The `method` label: the usual methods by name, anything else `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::OPTIONS => "OPTIONS",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
+/// The `path` label: the known routes by path, anything else [`OTHER_PATH`].
+pub fn path_label(path: &str) -> &'static str {
+    match path {
+        "/graphql" => "/graphql",
+        "/metrics" => "/metrics",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        "/playground" => "/playground",
+        _ => OTHER_PATH,
+    }
+}
+
+/// The instance's metrics, and the registry they are rendered from.
+pub struct Metrics {
+    registry: Registry,
+    names: OperationNames,
+    graphql_requests: Family<GraphqlLabels, Counter>,
+    graphql_durations: Histograms<OperationLabels>,
+    http_requests: Family<HttpLabels, Counter>,
+    http_durations: Histograms<RouteLabels>,
+    rate_limited: Family<LimitLabels, Counter>,
+    query_limit_rejections: Family<CodeLabels, Counter>,
+    pool_max_size: Gauge,
+    pool_size: Gauge,
+    pool_available: Gauge,
+    pool_waiting: Gauge,
+    websockets_open: Gauge,
+    subscriptions_active: Gauge,
+    loader_batches: LoaderBatchSizes,
+}
+
+impl Default for Metrics {
+    /// Metrics with [`DEFAULT_OPERATION_NAMES`].
+    fn default() -> Self {
+        Self::new(DEFAULT_OPERATION_NAMES)
+    }
+}
+
+impl Metrics {
+    /// Fresh metrics, labelling at most `operation_names` distinct operation names.
+    pub fn new(operation_names: usize) -> Self {
+        let mut registry = Registry::default();
+        let graphql_requests = Family::default();
+        registry.register(
+            "conduit_graphql_requests",
+            "GraphQL queries and mutations, by operation name, type and outcome",
+            Family::clone(&graphql_requests),
+        );
+        let graphql_durations = Histograms::new_with_constructor(durations as fn() -> _);
+        registry.register(
+            "conduit_graphql_request_duration_seconds",
+            "Time to execute a GraphQL query or mutation, in seconds",
+            graphql_durations.clone(),
+        );
+        let http_requests = Family::default();
+        registry.register(
+            "conduit_http_requests",
+            "HTTP requests, by method, route and status",
+            Family::clone(&http_requests),
+        );
+        let http_durations = Histograms::new_with_constructor(durations as fn() -> _);
+        registry.register(
+            "conduit_http_request_duration_seconds",
+            "Time to answer an HTTP request (until the response head), in seconds",
+            http_durations.clone(),
+        );
+        let rate_limited: Family<LimitLabels, Counter> = Family::default();
+        for limit in Limit::ALL {
+            rate_limited.get_or_create_owned(&LimitLabels {
+                limit: limit.as_str(),
+            });
+        }
+        registry.register(
+            "conduit_rate_limited",
+            "Calls refused with RATE_LIMITED, by limit",
+            rate_limited.clone(),
+        );
+        let query_limit_rejections: Family<CodeLabels, Counter> = Family::default();
+        for code in QUERY_LIMIT_CODES {
+            query_limit_rejections.get_or_create_owned(&CodeLabels {
+                code: code.as_str(),
+            });
+        }
+        registry.register(
+            "conduit_query_limit_rejections",
+            "GraphQL documents refused by a query limit, by error code",
+            query_limit_rejections.clone(),
+        );
+        let mut gauge = |name: &str, help: &str| {
+            let gauge = Gauge::default();
+            registry.register(name, help, gauge.clone());
+            gauge
+        };
+        let pool_max_size = gauge(
+            "conduit_db_pool_max_size",
+            "Most connections the database pool may hold",
+        );
+        let pool_size = gauge(
+            "conduit_db_pool_size",
+            "Connections the database pool holds (in use or idle)",
+        );
+        let pool_available = gauge(
+            "conduit_db_pool_available",
+            "Idle connections in the database pool",
+        );
+        let pool_waiting = gauge(
+            "conduit_db_pool_waiting",
+            "Requests waiting for a pooled database connection",
+        );
+        let websockets_open = gauge("conduit_websockets_open", "Open WebSockets");
+        let subscriptions_active = gauge(
+            "conduit_subscriptions_active",
+            "Live GraphQL subscriptions on this instance",
+        );
+        let loader_families: Histograms<LoaderLabels> =
+            Histograms::new_with_constructor(batch_sizes as fn() -> _);
+        let loader_batches = LoaderBatchSizes {
+            sizes: LoaderKind::ALL.map(|kind| {
+                loader_families.get_or_create_owned(&LoaderLabels {
+                    loader: kind.as_str(),
+                })
+            }),
+        };
+        registry.register(
+            "conduit_loader_batch_size",
+            "Keys per DataLoader batch load, by loader",
+            loader_families,
+        );
+        Self {
+            registry,
+            names: OperationNames {
+                known: RwLock::default(),
+                limit: operation_names,
+            },
+            graphql_requests,
+            graphql_durations,
+            http_requests,
+            http_durations,
+            rate_limited,
+            query_limit_rejections,
+            pool_max_size,
+            pool_size,
+            pool_available,
+            pool_waiting,
+            websockets_open,
+            subscriptions_active,
+            loader_batches,
+        }
+    }
+
+    /// Records one GraphQL request: `name` is the operation's name as the client gave it
+    /// (bounded as the module doc says), `ty` its type when known.
+    pub fn graphql_request(
+        &self,
+        name: Option<&str>,
+        ty: Option<OperationType>,
+        outcome: GraphqlOutcome,
+        elapsed: Duration,
+    ) {
+        let operation = self.names.label(name, outcome != GraphqlOutcome::Rejected);
+        let r#type = type_label(ty);
+        self.graphql_requests
+            .get_or_create(&GraphqlLabels {
+                operation: operation.clone(),
+                r#type,
+                outcome: outcome.as_str(),
+            })
+            .inc();
+        self.graphql_durations
+            .get_or_create(&OperationLabels { operation, r#type })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records one HTTP request to `path` answered with `status`.
+    pub fn http_request(&self, method: &Method, path: &str, status: StatusCode, elapsed: Duration) {
+        let (method, path) = (method_label(method), path_label(path));
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                method,
+                path,
+                status: status.as_u16(),
+            })
+            .inc();
+        self.http_durations
+            .get_or_create(&RouteLabels { method, path })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one call refused by `limit` (with RATE_LIMITED).
+    pub fn rate_limited(&self, limit: Limit) {
+        self.rate_limited
+            .get_or_create(&LimitLabels {
+                limit: limit.as_str(),
+            })
+            .inc();
+    }
+
+    /// Counts a document refused with `code`, if `code` is a query limit's (one of the
+    /// `*_LIMIT_EXCEEDED` codes or `DOCUMENT_TOO_LARGE`); other codes are ignored.
+    pub fn query_limit_rejected(&self, code: &str) {
+        if let Some(code) = QUERY_LIMIT_CODES.iter().find(|c| c.as_str() == code) {
+            self.query_limit_rejections
+                .get_or_create(&CodeLabels {
+                    code: code.as_str(),
+                })
+                .inc();
+        }
+    }
+
+    /// The loaders' batch-size histograms.
+    pub fn loader_batches(&self) -> &LoaderBatchSizes {
+        &self.loader_batches
+    }
+
+    /// Every metric in the Prometheus text format, the gauges set from `live` first.
+    pub fn render(&self, live: &LiveCounts) -> String {
+        let gauge = |gauge: &Gauge, value: usize| {
+            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        gauge(&self.pool_max_size, live.pool_max_size);
+        gauge(&self.pool_size, live.pool_size);
+        gauge(&self.pool_available, live.pool_available);
+        gauge(&self.pool_waiting, live.pool_waiting);
+        gauge(&self.websockets_open, live.open_websockets);
+        gauge(&self.subscriptions_active, live.subscriptions);
+        let mut text = String::new();
+        prometheus_text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_names_follow_the_graphql_name_rule_up_to_64_characters() {
+        for ok in ["a", "_", "GetArticle", "get_article_2", &"x".repeat(64)] {
+            assert!(is_label_name(ok), "{ok}");
+        }
+        for bad in ["", "1abc", "a-b", "a b", "é", "a.b", &"x".repeat(65)] {
+            assert!(!is_label_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn operation_names_are_bounded_and_only_admitted_once_they_ran() {
+        let names = OperationNames {
+            known: RwLock::default(),
+            limit: 2,
+        };
+        assert_eq!(names.label(None, true), "");
+        assert_eq!(names.label(Some(""), true), "");
+        assert_eq!(names.label(Some("not-a-name"), true), "other");
+        assert_eq!(names.label(Some("Refused"), false), "other");
+        assert_eq!(names.label(Some("A"), true), "A");
+        assert_eq!(names.label(Some("B"), true), "B");
+        assert_eq!(names.label(Some("C"), true), "other");
+        // Known names stay labelled, refused or not.
+        assert_eq!(names.label(Some("A"), false), "A");
+        assert_eq!(names.label(Some("B"), true), "B");
+    }
+
+    #[test]
+    fn renders_every_family_with_prefilled_limits() {
+        let metrics = Metrics::default();
+        metrics.rate_limited(Limit::CostBudget);
+        metrics.query_limit_rejected("DEPTH_LIMIT_EXCEEDED");
+        metrics.query_limit_rejected("BAD_USER_INPUT");
+        let text = metrics.render(&LiveCounts::default());
+        for line in [
+            "conduit_rate_limited_total{limit=\"auth_account\"} 0",
+            "conduit_rate_limited_total{limit=\"cost_budget\"} 1",
+            "conduit_query_limit_rejections_total{code=\"DEPTH_LIMIT_EXCEEDED\"} 1",
+            "conduit_query_limit_rejections_total{code=\"COMPLEXITY_LIMIT_EXCEEDED\"} 0",
+            "conduit_loader_batch_size_count{loader=\"comment_pages\"} 0",
+            "conduit_db_pool_max_size 0",
+            "conduit_subscriptions_active 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        assert!(!text.contains("BAD_USER_INPUT"), "{text}");
+    }
+}
