@@ -7,6 +7,7 @@ mod cors_and_request_ids;
 mod database;
 mod email_guard;
 mod faults;
+mod fuzz;
 mod helpers;
 mod http_audit;
 mod ide_and_probes;
