@@ -8,6 +8,7 @@ mod cost_budget;
 mod database;
 mod email_guard;
 mod faults;
+mod fuzz;
 mod helpers;
 mod http_audit;
 mod ide_and_probes;
