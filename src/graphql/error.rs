@@ -1,8 +1,77 @@
 //! The one conversion point from [`AppError`] to GraphQL errors with `extensions.code`.
 
-use async_graphql::{ErrorExtensionValues, ServerError, Value};
+use std::sync::Arc;
+
+use async_graphql::{
+    ErrorExtensionValues, Response, ServerError, Value,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe},
+    futures_util::stream::{BoxStream, StreamExt},
+};
 
 use crate::error::{AppError, ErrorCode};
+
+/// The extension that gives every execution error an `extensions.code`: async-graphql
+/// raises a few itself, without one. An argument value it cannot coerce (an Int outside
+/// 32 bits, which its validation lets through) is `BAD_USER_INPUT`; anything else
+/// uncoded is a bug, logged and masked as `INTERNAL_SERVER_ERROR`. Request errors (no
+/// path) are coded by the transports.
+pub struct CodeEveryError;
+
+impl ExtensionFactory for CodeEveryError {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CodeEveryError)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for CodeEveryError {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        code_errors(&mut response.errors);
+        response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                code_errors(&mut response.errors);
+                response
+            })
+            .boxed()
+    }
+}
+
+/// How async-graphql words a failed argument coercion.
+const COERCION_FAILURE: &str = "Failed to parse";
+
+fn code_errors(errors: &mut [ServerError]) {
+    for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
+        if error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some())
+        {
+            continue;
+        }
+        let code = if error.message.starts_with(COERCION_FAILURE) {
+            ErrorCode::BadUserInput
+        } else {
+            tracing::error!(error = %error.message, path = ?error.path, "an execution error without a code");
+            error.message = AppError::Internal(anyhow::anyhow!("uncoded")).client_message();
+            error.extensions = None;
+            ErrorCode::InternalServerError
+        };
+        error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default)
+            .set("code", code.as_str());
+    }
+}
 
 /// A GraphQL error with `extensions.code`.
 pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
@@ -60,6 +129,39 @@ impl From<AppError> for async_graphql::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uncoded_execution_errors_get_a_code() {
+        let at = |message: &str| {
+            let mut error = ServerError::new(message, None);
+            error.path = vec![async_graphql::PathSegment::Field("f".into())];
+            error
+        };
+        let mut errors = vec![
+            at(
+                "Failed to parse \"Int\": Only integers from -2147483648 to 2147483647 are accepted.",
+            ),
+            at("relation \"users\" does not exist"),
+            coded_error(ErrorCode::NotFound, "No such article."),
+            ServerError::new("a request error", None),
+        ];
+        code_errors(&mut errors);
+        let code = |e: &ServerError| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|c| c.to_string())
+        };
+        assert_eq!(code(&errors[0]).as_deref(), Some("\"BAD_USER_INPUT\""));
+        assert!(errors[0].message.starts_with("Failed to parse"));
+        assert_eq!(
+            code(&errors[1]).as_deref(),
+            Some("\"INTERNAL_SERVER_ERROR\"")
+        );
+        assert_eq!(errors[1].message, "Internal server error");
+        assert_eq!(code(&errors[2]).as_deref(), Some("\"NOT_FOUND\""));
+        assert_eq!(code(&errors[3]), None);
+    }
     use crate::error::FieldError;
 
     fn extensions(err: AppError) -> (String, serde_json::Value) {

@@ -155,6 +155,12 @@ impl Extension for LimitsExtension {
             ));
         }
         let document = next.run(ctx, query, variables).await?;
+        if super::input_text::has_nul(&document, variables) {
+            return Err(refuse(
+                ErrorCode::BadUserInput,
+                "Text may not contain the NUL character (U+0000).".to_owned(),
+            ));
+        }
         let name = lock(&self.operation_name).clone();
         let cost = check(&document, variables, &limits, name.as_deref())?;
         if let Some(budget) = &self.budget {

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod guards;
+pub mod input_text;
 pub mod introspection;
 pub mod limits;
 pub mod loaders;
@@ -53,14 +54,15 @@ pub fn build_schema(state: AppState) -> AppSchema {
         builder = builder.disable_suggestions();
     }
     builder
+        .extension(error::CodeEveryError)
         .extension(limits::Limits::new(
             state.config.query_limits,
             state.budget.clone(),
         ))
         .extension(loaders::ReleaseBeforeWrites)
         // Last: its `parse_query` hook must see the document before the checks above
-        // (which may refuse it) do; its `request` hook still times the whole request, as
-        // no other extension has one.
+        // (which may refuse it) do; its `request` hook times everything the request does
+        // (the other `request` hooks only touch the response).
         .extension(metrics::RecordMetrics(Arc::clone(&state.metrics)))
         .data(state)
         .finish()

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod articles;
+mod bad_input;
 mod comments;
 mod cors_and_request_ids;
 mod cost_budget;
