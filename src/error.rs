@@ -48,7 +48,9 @@ pub enum ErrorCode {
     RootFieldLimitExceeded,
     /// An operation's complexity is above `QUERY_MAX_COMPLEXITY`.
     ComplexityLimitExceeded,
-    /// The database is unreachable or the pool stayed exhausted past its wait.
+    /// The database is unreachable, the pool stayed exhausted past its wait, the
+    /// connection was lost under a statement (PostgreSQL restarting), or a statement ran
+    /// past `DATABASE_STATEMENT_TIMEOUT_MS`.
     ServiceUnavailable,
     /// Anything else; the message is masked and the details are in the server log.
     InternalServerError,
