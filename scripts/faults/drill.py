@@ -113,6 +113,17 @@ class Conduit:
         self.reader.join(timeout)
         return not self.reader.is_alive()
 
+    def accepted_ports(self):
+        """Client ports of every connection the server accepted (needs `axum::serve=trace`
+        in RUST_LOG: "connection 127.0.0.1:PORT accepted")."""
+        ports = set()
+        with self.lock:
+            for entry in self.logs:
+                message = entry.get("message", "")
+                if message.startswith("connection ") and message.endswith(" accepted"):
+                    ports.add(int(message.split()[1].rsplit(":", 1)[1]))
+        return ports
+
     def alive(self):
         return self.proc.poll() is None
 
@@ -134,9 +145,11 @@ class Conduit:
 class Outcome:
     """What one HTTP exchange came to."""
 
-    __slots__ = ("kind", "status", "body", "detail", "started", "ended", "rid", "sent")
+    __slots__ = ("kind", "status", "body", "detail", "started", "ended", "rid", "sent", "local")
 
-    def __init__(self, kind, started, rid, status=None, body=None, detail="", sent=False):
+    def __init__(
+        self, kind, started, rid, status=None, body=None, detail="", sent=False, local=None
+    ):
         self.kind = kind  # "complete", "refused", "no-response", "truncated"
         self.status = status
         self.body = body
@@ -145,6 +158,7 @@ class Outcome:
         self.ended = time.monotonic()
         self.rid = rid
         self.sent = sent
+        self.local = local  # the client's port: which connection carried it
 
 
 def read_response(sock):
@@ -228,6 +242,7 @@ class HttpClient:
                 self.sock = socket.create_connection((self.host, self.port), self.timeout)
             except OSError as err:
                 return Outcome("refused", started, rid, detail=f"connect: {err}")
+        local = self.sock.getsockname()[1]
         head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         if not self.keep_alive:
             head.append("Connection: close")
@@ -256,14 +271,16 @@ class HttpClient:
             self.close()
             kind = "truncated" if err.received else "no-response"
             detail = str(err) + (" (kept-alive connection)" if reused else "")
-            return Outcome(kind, started, rid, detail=detail, sent=sent)
+            return Outcome(kind, started, rid, detail=detail, sent=sent, local=local)
         except OSError as err:
             self.close()
             detail = f"{type(err).__name__}: {err}" + (" (kept-alive connection)" if reused else "")
-            return Outcome("no-response", started, rid, detail=detail, sent=sent)
+            return Outcome("no-response", started, rid, detail=detail, sent=sent, local=local)
         if not self.keep_alive or headers_.get("connection", "").lower() == "close":
             self.close()
-        return Outcome("complete", started, rid, status=status, body=payload, sent=True)
+        return Outcome(
+            "complete", started, rid, status=status, body=payload, sent=True, local=local
+        )
 
 
 def graphql_body(query, variables=None):

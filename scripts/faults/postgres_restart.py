@@ -325,7 +325,7 @@ def main():
         errs = ", ".join(f"{n}x {d}" for d, n in codes[s].items() if not d.isdigit())
         drill.log(
             f"{s:>4}  {phase(s):<18} {pair('articles'):>15} {pair('viewer'):>13} "
-            f"{pair('typename'):>15} {ready:>13}  {errs}"
+            f"{pair('typename'):>15} {ready:>13}  {errs}".rstrip()
         )
     drill.log("")
 
