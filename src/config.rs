@@ -12,7 +12,7 @@
 //! | `DATABASE_POOL_SIZE` | `16` | most pooled connections |
 //! | `DATABASE_POOL_WAIT_MS` | `2000` | longest wait for a free pooled connection, then `SERVICE_UNAVAILABLE` |
 //! | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | longest wait to open a new connection |
-//! | `DATABASE_STATEMENT_TIMEOUT_MS` | `5000` | `statement_timeout` set on every connection |
+//! | `DATABASE_STATEMENT_TIMEOUT_MS` | `5000` | `statement_timeout` set on every connection; a statement cancelled by it is `SERVICE_UNAVAILABLE` |
 //! | `REQUEST_TIMEOUT_MS` | `15000` | longest a GraphQL request may run |
 //! | `BODY_LIMIT_BYTES` | `1048576` | largest accepted request body (1 MiB) |
 //! | `BATCH_LIMIT` | `10` | most operations in one JSON batch request |

@@ -54,7 +54,9 @@ pub enum ErrorCode {
     PersistedQueryNotSupported,
     /// The server runs only its safelist, and this operation is not on it.
     PersistedQueryNotInList,
-    /// The database is unreachable or the pool stayed exhausted past its wait.
+    /// The database is unreachable, the pool stayed exhausted past its wait, the
+    /// connection was lost under a statement (PostgreSQL restarting), or a statement ran
+    /// past `DATABASE_STATEMENT_TIMEOUT_MS`.
     ServiceUnavailable,
     /// Anything else; the message is masked and the details are in the server log.
     InternalServerError,

@@ -34,16 +34,49 @@ pub enum DbError {
 
 impl DbError {
     /// True when the database cannot serve now (SERVICE_UNAVAILABLE), as opposed to a
-    /// failed statement (a bug: INTERNAL_SERVER_ERROR).
+    /// failed statement (a bug: INTERNAL_SERVER_ERROR): no connection within the pool's
+    /// wait or the connect timeout, a connection lost under a statement (PostgreSQL shut
+    /// down or restarted), or a statement cancelled by `statement_timeout`.
     pub fn is_unavailable(&self) -> bool {
-        use diesel::result::{DatabaseErrorKind, Error as Q};
         match self {
             Self::Unavailable(PoolError::NoRuntimeSpecified) => false,
-            Self::Unavailable(_)
-            | Self::Query(Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _))
-            | Self::Query(Q::BrokenTransactionManager) => true,
-            Self::Query(_) => false,
+            Self::Unavailable(_) => true,
+            Self::Query(err) => statement_unavailable(err),
         }
+    }
+}
+
+/// How failed statements say the database could not serve them. diesel does not pass
+/// SQLSTATE on, so they are known by their messages: tokio-postgres's own when the
+/// connection is gone, and PostgreSQL's (in English, its default `lc_messages`; under
+/// another language these stay INTERNAL_SERVER_ERROR). Prefixes:
+const UNAVAILABLE_MESSAGES: &[&str] = &[
+    // tokio-postgres: the connection ended (statements pipelined behind the one that
+    // heard why), or a socket error.
+    "connection closed",
+    "error communicating with the server",
+    // PostgreSQL ended the session under the statement: "... due to administrator
+    // command" (57P01: a fast shutdown or restart, pg_terminate_backend), "... due to
+    // immediate shutdown command", "... because of crash of another server process"
+    // (57P02), "... due to unexpected postmaster exit".
+    "terminating connection ",
+    // 57P03 cannot_connect_now: shutting down, starting up, in recovery.
+    "the database system is ",
+    // 57014 query_canceled by statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS).
+    "canceling statement due to statement timeout",
+];
+
+fn statement_unavailable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as Q};
+    match err {
+        Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | Q::BrokenTransactionManager => {
+            true
+        }
+        Q::DatabaseError(_, info) => UNAVAILABLE_MESSAGES
+            .iter()
+            .any(|message| info.message().starts_with(message)),
+        Q::RollbackErrorOnCommit { commit_error, .. } => statement_unavailable(commit_error),
+        _ => false,
     }
 }
 
@@ -108,4 +141,65 @@ pub async fn ping(pool: &PgPool) -> Result<(), DbError> {
     let mut conn = connect(pool).await?;
     conn.batch_execute("SELECT 1").await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error as Q};
+
+    use super::*;
+
+    fn failed(kind: DatabaseErrorKind, message: &str) -> DbError {
+        DbError::Query(Q::DatabaseError(kind, Box::new(message.to_owned())))
+    }
+
+    #[test]
+    fn a_lost_connection_or_a_statement_timeout_is_unavailable() {
+        for message in [
+            "connection closed",
+            "error communicating with the server: Connection reset by peer (os error 104)",
+            "terminating connection due to administrator command",
+            "terminating connection due to immediate shutdown command",
+            "terminating connection because of crash of another server process",
+            "the database system is shutting down",
+            "canceling statement due to statement timeout",
+        ] {
+            let kind = if message.contains("connection closed") {
+                DatabaseErrorKind::UnableToSendCommand
+            } else {
+                DatabaseErrorKind::Unknown
+            };
+            assert!(failed(kind, message).is_unavailable(), "{message}");
+        }
+        let commit = DbError::Query(Q::RollbackErrorOnCommit {
+            rollback_error: Box::new(Q::BrokenTransactionManager),
+            commit_error: Box::new(Q::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new("terminating connection due to administrator command".to_owned()),
+            )),
+        });
+        assert!(commit.is_unavailable());
+    }
+
+    #[test]
+    fn a_failed_statement_is_not_unavailable() {
+        for (kind, message) in [
+            (DatabaseErrorKind::UniqueViolation, "duplicate key value"),
+            (
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to user request",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "syntax error at or near \"SELEC\"",
+            ),
+            (
+                DatabaseErrorKind::UnableToSendCommand,
+                "expected 2 parameters but got 1",
+            ),
+        ] {
+            assert!(!failed(kind, message).is_unavailable(), "{message}");
+        }
+        assert!(!DbError::Query(Q::NotFound).is_unavailable());
+    }
 }
