@@ -476,6 +476,19 @@ impl Drop for ServerProcess {
     }
 }
 
+/// POSTs the JSON `body` to `/graphql` at `addr` over a real TCP connection (so that the
+/// server sees the client's IP), from a blocking thread off the runtime the server runs
+/// on; returns status and body.
+pub async fn post_over_tcp(addr: SocketAddr, body: String) -> (u16, String) {
+    let raw = format!(
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::task::spawn_blocking(move || http_request(addr, &raw))
+        .await
+        .unwrap()
+}
+
 /// A minimal HTTP/1.1 exchange over a fresh connection: returns status and body.
 pub fn http_request(addr: SocketAddr, raw: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");

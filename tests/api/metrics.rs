@@ -432,15 +432,7 @@ async fn rate_limited_calls_are_counted_per_limit() {
         "b@example.com",
     ] {
         let body = json!({ "query": login, "variables": { "email": email } }).to_string();
-        let raw = format!(
-            "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let addr = server.addr;
-        let (status, text) =
-            tokio::task::spawn_blocking(move || crate::helpers::http_request(addr, &raw))
-                .await
-                .unwrap();
+        let (status, text) = crate::helpers::post_over_tcp(server.addr, body).await;
         assert_eq!(status, 200, "{text}");
         codes.push(error_code(&serde_json::from_str(&text).unwrap()).to_owned());
     }

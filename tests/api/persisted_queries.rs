@@ -52,6 +52,17 @@ fn assert_tags(response: &TestResponse) {
     assert_eq!(response.json(), json!({"data": {"popularTags": []}}));
 }
 
+/// A request error: 400 (under `application/graphql-response+json`) with `code`.
+fn assert_refused(response: &TestResponse, code: &str) {
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text()
+    );
+    assert_eq!(response.first_error_code(), code);
+}
+
 fn assert_not_found(response: &TestResponse) {
     // 200 whatever the media type: the client reads the error and sends the text.
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
@@ -103,13 +114,7 @@ async fn only_documents_that_match_their_hash_and_validate_are_stored() {
     // A hash that is not the text's: refused, nothing stored under either.
     let wrong = sha256_hex("{ something else }");
     let response = post(&app, Some(TAGS), &wrong).await;
-    assert_eq!(
-        response.status,
-        StatusCode::BAD_REQUEST,
-        "{}",
-        response.text()
-    );
-    assert_eq!(response.first_error_code(), "BAD_REQUEST");
+    assert_refused(&response, "BAD_REQUEST");
     assert_not_found(&post(&app, None, &wrong).await);
     assert_not_found(&post(&app, None, &sha256_hex(TAGS)).await);
     // A document that fails validation runs nowhere and is not stored.
@@ -125,13 +130,7 @@ async fn only_documents_that_match_their_hash_and_validate_are_stored() {
     ] {
         let body = json!({ "extensions": extensions });
         let response = app.post_json(STRICT, &body.to_string()).await;
-        assert_eq!(
-            response.status,
-            StatusCode::BAD_REQUEST,
-            "{}",
-            response.text()
-        );
-        assert_eq!(response.first_error_code(), "BAD_REQUEST");
+        assert_refused(&response, "BAD_REQUEST");
     }
     // A normal query still runs.
     assert_eq!(
@@ -150,13 +149,7 @@ async fn persisted_documents_pass_the_same_limits_and_method_rules() {
     // An instance with a lower depth limit refuses the stored document.
     let strict = TestApp::sharing(&first, &[("QUERY_MAX_DEPTH", "3")]);
     let response = post(&strict, None, &hash).await;
-    assert_eq!(
-        response.status,
-        StatusCode::BAD_REQUEST,
-        "{}",
-        response.text()
-    );
-    assert_eq!(response.first_error_code(), "DEPTH_LIMIT_EXCEEDED");
+    assert_refused(&response, "DEPTH_LIMIT_EXCEEDED");
     // A stored mutation cannot run over GET.
     let alice = first.register("alice").await;
     let mutation = "mutation { logout }";
@@ -243,13 +236,7 @@ async fn safelist_mode_runs_only_the_manifest() {
             .await,
         post(&server, Some(other), &sha256_hex(other)).await,
     ] {
-        assert_eq!(
-            response.status,
-            StatusCode::BAD_REQUEST,
-            "{}",
-            response.text()
-        );
-        assert_eq!(response.first_error_code(), "PERSISTED_QUERY_NOT_IN_LIST");
+        assert_refused(&response, "PERSISTED_QUERY_NOT_IN_LIST");
     }
     assert_not_found(&post(&server, None, &sha256_hex(other)).await);
     // The same over WebSocket.

@@ -88,17 +88,7 @@ async fn attempts_are_limited_per_client_ip_whatever_the_account() {
     for i in 0..5 {
         let body =
             json!({ "query": LOGIN, "variables": { "email": format!("user{i}@example.com") } });
-        let raw = format!(
-            "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-            body.to_string().len(),
-            body
-        );
-        let addr = server.addr;
-        // A blocking client, off the runtime the server runs on.
-        let (status, text) =
-            tokio::task::spawn_blocking(move || crate::helpers::http_request(addr, &raw))
-                .await
-                .unwrap();
+        let (status, text) = crate::helpers::post_over_tcp(server.addr, body.to_string()).await;
         assert_eq!(status, 200, "{text}");
         last = serde_json::from_str(&text).unwrap();
         if i < 4 {
