@@ -117,16 +117,18 @@ impl MetricsToken {
         Self(token.trim().to_owned())
     }
 
-    /// True when `presented` is this token, compared in time independent of where they
-    /// differ.
+    /// True when `presented` is this token. Their SHA-256 digests are compared in time
+    /// independent of where they differ, so timing tells neither the token's content
+    /// nor its length.
     pub fn matches(&self, presented: &str) -> bool {
-        let (expected, presented) = (self.0.as_bytes(), presented.as_bytes());
-        expected.len() == presented.len()
-            && expected
-                .iter()
-                .zip(presented)
-                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-                == 0
+        use sha2::{Digest, Sha256};
+        let expected = Sha256::digest(self.0.as_bytes());
+        let presented = Sha256::digest(presented.as_bytes());
+        expected
+            .iter()
+            .zip(presented.iter())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
     }
 }
 

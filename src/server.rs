@@ -30,12 +30,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let shutdown_timeout = config.shutdown_timeout;
     let graphiql = config.graphiql;
     let demo_data = config.demo_data;
-    let manifest = config.persisted_manifest.clone();
     let state = AppState::new(config)?;
-    if let Some(path) = manifest {
-        let count = state.persisted.load_manifest(&path).await?;
-        tracing::info!(documents = count, path = %path.display(), "loaded the persisted-documents manifest");
-    }
     if demo_data {
         // Demo data is a convenience: a failure is reported, and the server serves anyway.
         if let Err(err) = seed_demo(&state).await {

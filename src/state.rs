@@ -85,17 +85,20 @@ impl Drop for SocketGuard {
 }
 
 impl AppState {
-    /// Builds the state; opens no connection yet.
+    /// Builds the state (reading the persisted-documents manifest, if one is set); opens
+    /// no connection yet.
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = db::build_pool(&config.database)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let metrics = Arc::new(Metrics::new(config.metrics.operation_names));
+        let persisted = PersistedQueries::new(config.persisted_queries);
+        if let Some(path) = &config.persisted_manifest {
+            let count = persisted.load_manifest(path)?;
+            tracing::info!(documents = count, path = %path.display(), "read the persisted-documents manifest");
+        }
         Ok(Self {
             throttle: Arc::new(AuthThrottle::new(config.throttle, Arc::clone(&metrics))),
-            persisted: Arc::new(PersistedQueries::new(
-                config.persisted_queries,
-                pool.clone(),
-            )),
+            persisted: Arc::new(persisted),
             budget: config
                 .cost_budget
                 .map(|n| Arc::new(CostBudget::new(n, Arc::clone(&metrics)))),

@@ -1,84 +1,49 @@
-//! Queries on `persisted_queries`: documents stored by their SHA-256, shared by every
-//! instance.
+//! Queries on `persisted_queries`: documents clients registered (automatic persisted
+//! queries), by their SHA-256, shared by every instance. The table is bounded: rows
+//! expire, and registration stops at a row cap.
 
-use diesel::{prelude::*, upsert::excluded};
+use diesel::{
+    prelude::*,
+    sql_types::{BigInt, Double, Text},
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{DbError, schema::persisted_queries};
 
-/// A stored document.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
-#[diesel(table_name = persisted_queries)]
-pub struct PersistedRow {
-    /// The document text.
-    pub document: String,
-    /// Loaded from a manifest: allowed in safelist mode.
-    pub safelisted: bool,
-}
-
-/// The document stored under `hash` (lowercase hex), if any.
-pub async fn find(
-    conn: &mut AsyncPgConnection,
-    hash: &str,
-) -> Result<Option<PersistedRow>, DbError> {
+/// The document stored under `hash` (lowercase hex), if any. (Expired rows are deleted
+/// by the next registration; until then they still answer.)
+pub async fn find(mut conn: &AsyncPgConnection, hash: &str) -> Result<Option<String>, DbError> {
     Ok(persisted_queries::table
         .find(hash)
-        .select(PersistedRow::as_select())
-        .first(conn)
+        .select(persisted_queries::document)
+        .first(&mut conn)
         .await
         .optional()?)
 }
 
-/// Stores `document` under `hash` as a client registered it; a document already stored
-/// is left as it is.
+/// Stores `document` under `hash`, in one statement that also deletes the expired rows;
+/// stores nothing when `max_rows` are already there (a document already stored is left
+/// as it is). Returns whether a row was written.
 pub async fn register(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     hash: &str,
     document: &str,
-) -> Result<(), DbError> {
-    diesel::insert_into(persisted_queries::table)
-        .values((
-            persisted_queries::hash.eq(hash),
-            persisted_queries::document.eq(document),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Stores every `(hash, document)` of a manifest as safelisted, a thousand per statement
-/// (under PostgreSQL's limit on bind parameters); returns how many rows were written.
-pub async fn safelist(
-    conn: &mut AsyncPgConnection,
-    entries: &[(String, String)],
-) -> Result<usize, DbError> {
-    let mut written = 0;
-    for chunk in entries.chunks(1000) {
-        written += safelist_chunk(conn, chunk).await?;
-    }
-    Ok(written)
-}
-
-async fn safelist_chunk(
-    conn: &mut AsyncPgConnection,
-    entries: &[(String, String)],
-) -> Result<usize, DbError> {
-    let rows: Vec<_> = entries
-        .iter()
-        .map(|(hash, document)| {
-            (
-                persisted_queries::hash.eq(hash),
-                persisted_queries::document.eq(document),
-                persisted_queries::safelisted.eq(true),
-            )
-        })
-        .collect();
-    Ok(diesel::insert_into(persisted_queries::table)
-        .values(rows)
-        .on_conflict(persisted_queries::hash)
-        .do_update()
-        .set(persisted_queries::safelisted.eq(excluded(persisted_queries::safelisted)))
-        .execute(conn)
-        .await?)
+    max_rows: i64,
+    ttl_secs: f64,
+) -> Result<bool, DbError> {
+    let written = diesel::sql_query(
+        "WITH expired AS (\
+             DELETE FROM persisted_queries \
+             WHERE created_at <= now() - make_interval(secs => $4)) \
+         INSERT INTO persisted_queries (hash, document) \
+         SELECT $1, $2 WHERE (SELECT count(*) FROM persisted_queries) < $3 \
+         ON CONFLICT (hash) DO NOTHING",
+    )
+    .bind::<Text, _>(hash)
+    .bind::<Text, _>(document)
+    .bind::<BigInt, _>(max_rows)
+    .bind::<Double, _>(ttl_secs)
+    .execute(&mut conn)
+    .await?;
+    Ok(written == 1)
 }

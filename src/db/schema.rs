@@ -60,7 +60,6 @@ diesel::table! {
     persisted_queries (hash) {
         hash -> Text,
         document -> Text,
-        safelisted -> Bool,
         created_at -> Timestamptz,
     }
 }

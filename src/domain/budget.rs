@@ -32,8 +32,26 @@ use crate::metrics::{Limit, Metrics};
 pub enum Spender {
     /// A signed-in user (all their sessions share one budget).
     User(i64),
-    /// An anonymous caller, by address.
+    /// An anonymous caller, by address; see [`Spender::anonymous`].
     Ip(IpAddr),
+}
+
+impl Spender {
+    /// The spender for an anonymous caller at `ip`: an IPv4 address, or the /64 network
+    /// of an IPv6 one (one host commonly holds a whole /64, and could otherwise take a
+    /// fresh budget with each address).
+    pub fn anonymous(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(_) => Self::Ip(ip),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self::Ip(IpAddr::V4(v4)),
+                None => {
+                    let network = u128::from(v6) & !((1u128 << 64) - 1);
+                    Self::Ip(IpAddr::V6(network.into()))
+                }
+            },
+        }
+    }
 }
 
 /// What one operation spent, reported in `extensions.cost`.
@@ -159,5 +177,14 @@ mod tests {
             Ok(99)
         );
         assert_eq!(budget.spend(ip, 101).unwrap_err().retry_after_secs, 60);
+    }
+
+    #[test]
+    fn an_ipv6_network_is_one_anonymous_spender() {
+        let at = |ip: &str| Spender::anonymous(ip.parse().unwrap());
+        assert_eq!(at("2001:db8:1:2::1"), at("2001:db8:1:2:ffff::9"));
+        assert_ne!(at("2001:db8:1:2::1"), at("2001:db8:1:3::1"));
+        assert_eq!(at("::ffff:10.0.0.1"), at("10.0.0.1"));
+        assert_ne!(at("10.0.0.1"), at("10.0.0.2"));
     }
 }

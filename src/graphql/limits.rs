@@ -27,10 +27,10 @@ use std::{
 };
 
 use async_graphql::{
-    Request, Response, ServerError, ServerResult, Value, Variables,
+    Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-        NextRequest,
+        NextRequest, NextValidation,
     },
     parser::types::{DocumentOperations, ExecutableDocument, Field, Selection, SelectionSet},
     value,
@@ -88,6 +88,7 @@ impl ExtensionFactory for Limits {
             limits: self.limits,
             budget: self.budget.clone(),
             operation_name: Mutex::default(),
+            cost: Mutex::default(),
             charge: Mutex::default(),
         })
     }
@@ -103,6 +104,8 @@ struct LimitsExtension {
     budget: Option<Arc<CostBudget>>,
     /// The operation the request selects (from `prepare_request`).
     operation_name: Mutex<Option<String>>,
+    /// The selected operation's complexity (from `parse_query`).
+    cost: Mutex<Option<usize>>,
     /// What the operation spent, reported in the response.
     charge: Mutex<Option<Charge>>,
 }
@@ -155,7 +158,7 @@ impl Extension for LimitsExtension {
             ));
         }
         let document = next.run(ctx, query, variables).await?;
-        if super::input_text::has_nul(&document, variables) {
+        if query.contains('\0') || super::input_text::has_nul(&document, variables) {
             return Err(refuse(
                 ErrorCode::BadUserInput,
                 "Text may not contain the NUL character (U+0000).".to_owned(),
@@ -163,18 +166,33 @@ impl Extension for LimitsExtension {
         }
         let name = lock(&self.operation_name).clone();
         let cost = check(&document, variables, &limits, name.as_deref())?;
-        if let Some(budget) = &self.budget {
+        *lock(&self.cost) = Some(cost);
+        Ok(document)
+    }
+
+    /// The budget is spent once the document has validated: what cannot run costs
+    /// nothing, and nothing runs before this.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let cost = *lock(&self.cost);
+        if let (Some(budget), Some(cost)) = (&self.budget, cost) {
             let spender = match (ctx.data_opt::<Viewer>(), ctx.data_opt::<ClientIp>()) {
                 (Some(viewer), _) => Some(Spender::User(viewer.user_id)),
-                (None, Some(ClientIp(ip))) => Some(Spender::Ip(*ip)),
+                (None, Some(ClientIp(ip))) => Some(Spender::anonymous(*ip)),
                 (None, None) => None,
             };
             if let Some(spender) = spender {
-                let charge = budget.spend(spender, cost).map_err(over_budget)?;
+                let charge = budget
+                    .spend(spender, cost)
+                    .map_err(|refusal| vec![over_budget(refusal)])?;
                 *lock(&self.charge) = Some(charge);
             }
         }
-        Ok(document)
+        Ok(result)
     }
 }
 
@@ -218,7 +236,6 @@ fn check(
     limits: &QueryLimits,
     operation_name: Option<&str>,
 ) -> ServerResult<usize> {
-    let walker = Walker::new(document, variables);
     let mut aliases = 0;
     let mut selected = None;
     let mut highest = 0;
@@ -233,10 +250,18 @@ fn check(
                 ),
             ));
         }
+        // Variables the request leaves out take their defaults, as at execution.
+        let mut effective = variables.clone();
+        for definition in &operation.node.variable_definitions {
+            let name = &definition.node.name.node;
+            if let (None, Some(default)) = (effective.get(name), &definition.node.default_value) {
+                effective.insert(name.clone(), default.node.clone());
+            }
+        }
         let Measure {
             depth,
             cost: complexity,
-        } = walker.measure(set, &mut Vec::new());
+        } = Walker::new(document, &effective).measure(set, &mut Vec::new());
         if depth > limits.depth {
             return Err(refuse(
                 ErrorCode::DepthLimitExceeded,
@@ -389,7 +414,7 @@ impl<'a> Walker<'a> {
     }
 
     /// How many times what `field` selects may be resolved.
-    fn multiplier(&self, field: &Field) -> usize {
+    fn multiplier(&self, field: &'a Field) -> usize {
         let argument = |name: &str| {
             field
                 .arguments
@@ -417,15 +442,36 @@ impl<'a> Walker<'a> {
         if let Some(Value::List(ids)) = argument("ids") {
             return ids.len().max(1);
         }
-        let selects = |name: &str| {
-            field.selection_set.node.items.iter().any(
-                |s| matches!(&s.node, Selection::Field(f) if f.node.name.node.as_str() == name),
-            )
-        };
-        if selects("edges") || selects("nodes") {
+        let set = &field.selection_set.node;
+        if self.selects(set, "edges", &mut Vec::new())
+            || self.selects(set, "nodes", &mut Vec::new())
+        {
             return DEFAULT_PAGE;
         }
         1
+    }
+}
+
+impl<'a> Walker<'a> {
+    /// True when `set` selects a field `name`, directly or through fragments.
+    fn selects(&self, set: &'a SelectionSet, name: &str, seen: &mut Vec<&'a str>) -> bool {
+        set.items.iter().any(|selection| match &selection.node {
+            Selection::Field(field) => field.node.name.node.as_str() == name,
+            Selection::InlineFragment(fragment) => {
+                self.selects(&fragment.node.selection_set.node, name, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let fragment_name = spread.node.fragment_name.node.as_str();
+                if seen.contains(&fragment_name) {
+                    return false;
+                }
+                seen.push(fragment_name);
+                self.document
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|f| self.selects(&f.node.selection_set.node, name, seen))
+            }
+        })
     }
 }
 
@@ -546,6 +592,28 @@ mod tests {
         assert_eq!(
             check(&document, &Variables::default(), &LIMITS, None).unwrap(),
             11
+        );
+    }
+
+    #[test]
+    fn defaults_and_fragments_count_as_at_execution() {
+        let cost = |query: &str| {
+            let document = parse_query(query).unwrap();
+            check(&document, &Variables::default(), &LIMITS, None).unwrap()
+        };
+        // The default of a variable left out applies: 1 + 100 × (1 + 1).
+        assert_eq!(
+            cost("query($n: Int = 100) { articles(first: $n) { nodes { slug } } }"),
+            201
+        );
+        // A connection read through fragments is still a page of 20.
+        assert_eq!(
+            cost("{ articles { ...F } } fragment F on ArticleConnection { nodes { slug } }"),
+            41
+        );
+        assert_eq!(
+            cost("{ articles { ... on ArticleConnection { nodes { slug } } } }"),
+            41
         );
     }
 

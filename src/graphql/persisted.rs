@@ -1,5 +1,5 @@
 //! Persisted queries: Apollo's automatic persisted queries (APQ) protocol, and a safelist
-//! mode in which only documents loaded from a build's manifest run.
+//! mode in which only documents of the build's manifest run.
 //!
 //! A client sends `extensions.persistedQuery = {"version": 1, "sha256Hash": "<hex>"}`:
 //! - without `query`: the stored document runs, or the request fails with
@@ -8,20 +8,30 @@
 //! - with `query`: the hash must be the text's SHA-256 (else `BAD_REQUEST`); once the
 //!   operation has run without failing validation, the document is stored.
 //!
-//! Documents live in PostgreSQL (`persisted_queries`), so every instance serves what any
-//! instance registered, behind an in-memory LRU cache. The document limits
-//! ([`super::limits`]) apply to a persisted document as to any other, since it runs
-//! through the same executor.
+//! Registered documents live in PostgreSQL (`persisted_queries`), so every instance serves
+//! what any instance registered, behind an in-memory LRU cache. The table is bounded, as
+//! anyone may register: at most [`MAX_STORED`] documents, each kept [`STORED_FOR`] after
+//! registration (clients register again on `PERSISTED_QUERY_NOT_FOUND`); when it is full,
+//! documents still run but are not stored. Lookups and registration use the request's
+//! own read connection. The document limits ([`super::limits`]) and the cost budget apply
+//! to a persisted document as to any other, since it runs through the same executor.
 //!
-//! Modes (`PERSISTED_QUERIES`): `automatic` (default) as above; `safelist`, where only
-//! documents of the manifest run (by hash, or by text whose hash is on the list; anything
-//! else is `PERSISTED_QUERY_NOT_IN_LIST`) and clients cannot register more; `off`, where
-//! a hash without text is `PERSISTED_QUERY_NOT_SUPPORTED`. The manifest
+//! Modes (`PERSISTED_QUERIES`): `automatic` (default) as above; `safelist`, where only the
+//! documents of the instance's manifest run (by hash, or by text whose hash is listed;
+//! anything else is `PERSISTED_QUERY_NOT_IN_LIST`), held in memory so that each instance
+//! runs exactly its own build's list, and nothing is registered; `off`, where a hash
+//! without text is `PERSISTED_QUERY_NOT_SUPPORTED`. The manifest
 //! (`PERSISTED_QUERIES_MANIFEST`) is GraphQL Code Generator's `persisted-documents.json`
 //! (client preset, `persistedDocuments: true`): a JSON object from SHA-256 hash to
-//! document, loaded into the table at start.
+//! document, read at start.
 
-use std::{collections::HashMap, num::NonZeroUsize, path::Path, sync::Mutex};
+use std::{
+    collections::HashMap,
+    num::NonZeroUsize,
+    path::Path,
+    sync::{Mutex, RwLock},
+    time::Duration,
+};
 
 use async_graphql::{Extensions, ServerError, Value};
 use lru::LruCache;
@@ -29,7 +39,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::coded_error;
 use crate::{
-    db::{self, PgPool, persisted_queries},
+    db::{RequestDb, persisted_queries},
     error::{AppError, ErrorCode},
 };
 
@@ -57,8 +67,12 @@ impl std::str::FromStr for PersistedMode {
     }
 }
 
-/// Documents kept in memory per instance.
-const CACHE_ENTRIES: usize = 4096;
+/// Registered documents kept in memory per instance.
+const CACHE_ENTRIES: usize = 1024;
+/// Most registered documents stored (shared by all instances).
+pub const MAX_STORED: i64 = 5_000;
+/// How long a registered document is kept.
+pub const STORED_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The document a request runs, once its persisted-query extension is resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,28 +84,32 @@ pub struct Resolved {
     pub register: Option<String>,
 }
 
-/// The instance's persisted queries: the mode, the pool and the cache.
+/// The instance's persisted queries: the mode, the cache of registered documents and
+/// the safelist.
 pub struct PersistedQueries {
     mode: PersistedMode,
-    pool: PgPool,
-    /// Hash to (document, safelisted).
-    cache: Mutex<LruCache<String, (String, bool)>>,
+    /// Registered documents by hash.
+    cache: Mutex<LruCache<String, String>>,
+    /// The manifest's documents by hash (safelist mode).
+    safelist: RwLock<HashMap<String, String>>,
 }
 
 impl PersistedQueries {
-    /// Persisted queries in `mode`, stored through `pool`.
-    pub fn new(mode: PersistedMode, pool: PgPool) -> Self {
+    /// Persisted queries in `mode`, with an empty safelist.
+    pub fn new(mode: PersistedMode) -> Self {
         let size = NonZeroUsize::new(CACHE_ENTRIES).expect("non-zero");
         Self {
             mode,
-            pool,
             cache: Mutex::new(LruCache::new(size)),
+            safelist: RwLock::default(),
         }
     }
 
-    /// The document a request with `query` and `extensions` runs, or why it cannot run.
+    /// The document a request with `query` and `extensions` runs, or why it cannot run;
+    /// looks registered documents up through `db`, the request's read connection.
     pub async fn resolve(
         &self,
+        db: &RequestDb,
         query: Option<String>,
         extensions: Option<&Extensions>,
     ) -> Result<Resolved, ServerError> {
@@ -118,8 +136,7 @@ impl PersistedQueries {
                 register: None,
             }),
             (PersistedMode::Safelist, None, Some(query)) => {
-                let hash = sha256_hex(&query);
-                self.safelisted(&hash).await?;
+                self.listed(&sha256_hex(&query))?;
                 Ok(Resolved {
                     query,
                     register: None,
@@ -133,45 +150,58 @@ impl PersistedQueries {
                     ));
                 }
                 if mode == PersistedMode::Safelist {
-                    self.safelisted(&hash).await?;
+                    self.listed(&hash)?;
                     return Ok(Resolved {
                         query,
                         register: None,
                     });
                 }
-                let stored = self.lookup(&hash).await?.is_some();
+                let stored = self.lookup(db, &hash).await?.is_some();
                 Ok(Resolved {
                     query,
                     register: (!stored).then_some(hash),
                 })
             }
-            (mode, Some(hash), None) => match self.lookup(&hash).await? {
-                Some((document, safelisted)) if mode == PersistedMode::Automatic || safelisted => {
-                    Ok(Resolved {
+            (mode, Some(hash), None) => {
+                let found = match mode {
+                    PersistedMode::Safelist => self.listed_document(&hash),
+                    _ => self.lookup(db, &hash).await?,
+                };
+                match found {
+                    Some(document) => Ok(Resolved {
                         query: document,
                         register: None,
-                    })
+                    }),
+                    None => Err(coded_error(
+                        ErrorCode::PersistedQueryNotFound,
+                        "PersistedQueryNotFound",
+                    )),
                 }
-                _ => Err(coded_error(
-                    ErrorCode::PersistedQueryNotFound,
-                    "PersistedQueryNotFound",
-                )),
-            },
+            }
         }
     }
 
-    /// Stores `query` under `hash` (see [`Resolved::register`]).
-    pub async fn register(&self, hash: String, query: String) -> Result<(), AppError> {
-        let mut conn = db::connect(&self.pool).await?;
-        persisted_queries::register(&mut conn, &hash, &query).await?;
-        self.remember(hash, query, false);
+    /// Stores `query` under `hash` (see [`Resolved::register`]) through `db`, the
+    /// request's read connection, unless the table is full.
+    pub async fn register(
+        &self,
+        db: &RequestDb,
+        hash: String,
+        query: String,
+    ) -> Result<(), AppError> {
+        let conn = db.conn().await?;
+        let ttl = STORED_FOR.as_secs_f64();
+        if !persisted_queries::register(&conn, &hash, &query, MAX_STORED, ttl).await? {
+            tracing::debug!(%hash, "persisted query not stored (already there, or the table is full)");
+        }
+        self.remember(hash, query);
         Ok(())
     }
 
-    /// Loads a GraphQL Code Generator persisted-documents manifest as the safelist;
-    /// returns how many documents it holds. Refuses a manifest whose hashes are not the
-    /// SHA-256 of their documents.
-    pub async fn load_manifest(&self, path: &Path) -> anyhow::Result<usize> {
+    /// Reads a GraphQL Code Generator persisted-documents manifest as this instance's
+    /// safelist; returns how many documents it holds. Refuses a manifest whose hashes are
+    /// not the SHA-256 of their documents.
+    pub fn load_manifest(&self, path: &Path) -> anyhow::Result<usize> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         let manifest: HashMap<String, String> = serde_json::from_str(&text).map_err(|e| {
@@ -180,7 +210,7 @@ impl PersistedQueries {
                 path.display()
             )
         })?;
-        let mut entries = Vec::with_capacity(manifest.len());
+        let mut list = HashMap::with_capacity(manifest.len());
         for (hash, document) in manifest {
             let hash = hash.to_ascii_lowercase();
             anyhow::ensure!(
@@ -189,31 +219,36 @@ impl PersistedQueries {
                  Generator's persistedDocuments with hashAlgorithm sha256)",
                 path.display()
             );
-            entries.push((hash, document));
+            list.insert(hash, document);
         }
-        let mut conn = db::connect(&self.pool).await?;
-        persisted_queries::safelist(&mut conn, &entries).await?;
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        for (hash, _) in &entries {
-            cache.pop(hash);
-        }
-        Ok(entries.len())
+        let count = list.len();
+        *self.safelist.write().unwrap_or_else(|e| e.into_inner()) = list;
+        Ok(count)
     }
 
-    /// Passes when `hash` is safelisted.
-    async fn safelisted(&self, hash: &str) -> Result<(), ServerError> {
-        match self.lookup(hash).await? {
-            Some((_, true)) => Ok(()),
-            _ => Err(coded_error(
+    /// Passes when `hash` is on the safelist.
+    fn listed(&self, hash: &str) -> Result<(), ServerError> {
+        match self.listed_document(hash) {
+            Some(_) => Ok(()),
+            None => Err(coded_error(
                 ErrorCode::PersistedQueryNotInList,
                 "This server runs only the operations of its safelist; this one is not on it.",
             )),
         }
     }
 
-    /// The document stored under `hash` and whether it is safelisted: from the cache,
-    /// else from the database (and then cached).
-    async fn lookup(&self, hash: &str) -> Result<Option<(String, bool)>, ServerError> {
+    /// The safelisted document under `hash`.
+    fn listed_document(&self, hash: &str) -> Option<String> {
+        self.safelist
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+            .cloned()
+    }
+
+    /// The registered document under `hash`: from the cache, else from the database (and
+    /// then cached).
+    async fn lookup(&self, db: &RequestDb, hash: &str) -> Result<Option<String>, ServerError> {
         let cached = self
             .cache
             .lock()
@@ -224,8 +259,8 @@ impl PersistedQueries {
             return Ok(cached);
         }
         let found = async {
-            let mut conn = db::connect(&self.pool).await?;
-            Ok::<_, AppError>(persisted_queries::find(&mut conn, hash).await?)
+            let conn = db.conn().await?;
+            Ok::<_, AppError>(persisted_queries::find(&conn, hash).await?)
         }
         .await
         .map_err(|err| {
@@ -234,17 +269,17 @@ impl PersistedQueries {
             server_error.extensions = error.extensions;
             server_error
         })?;
-        Ok(found.map(|row| {
-            self.remember(hash.to_owned(), row.document.clone(), row.safelisted);
-            (row.document, row.safelisted)
-        }))
+        if let Some(document) = &found {
+            self.remember(hash.to_owned(), document.clone());
+        }
+        Ok(found)
     }
 
-    fn remember(&self, hash: String, document: String, safelisted: bool) {
+    fn remember(&self, hash: String, document: String) {
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .put(hash, (document, safelisted));
+            .put(hash, document);
     }
 }
 

@@ -374,7 +374,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
         let resolved = self
             .state
             .persisted
-            .resolve(params.query.clone(), params.extensions.as_ref())
+            .resolve(db, params.query.clone(), params.extensions.as_ref())
             .await;
         let Resolved { query, register } = match resolved {
             Ok(resolved) => resolved,
@@ -427,7 +427,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
             return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
         }
         if let Some(hash) = register
-            && let Err(err) = self.state.persisted.register(hash, query).await
+            && let Err(err) = self.state.persisted.register(db, hash, query).await
         {
             // The operation ran; the client will send the text again next time.
             tracing::warn!(error = ?err, "could not store a persisted query");
@@ -516,6 +516,15 @@ fn render_single(media: ResponseMedia, outcome: Outcome) -> Response {
             {
                 reply::errors(media, StatusCode::OK, &errors)
             }
+            // The database failed while the request was being prepared (a persisted
+            // query's lookup): 503, as when authentication meets the same failure.
+            None if media == ResponseMedia::GraphqlResponseJson
+                && errors
+                    .iter()
+                    .any(|e| has_code(e, ErrorCode::ServiceUnavailable)) =>
+            {
+                reply::errors(media, StatusCode::SERVICE_UNAVAILABLE, &errors)
+            }
             None => reply::errors(media, media.request_error_status(), &errors),
         },
         Outcome::Malformed(error) => reply::errors(media, StatusCode::BAD_REQUEST, &[error]),
@@ -555,6 +564,15 @@ fn retry_after(error: &ServerError) -> Option<u64> {
 }
 
 fn render_batch(media: ResponseMedia, outcomes: Vec<Outcome>) -> Response {
+    // A batch answers 200 whatever its items did; an item over the cost budget still
+    // gives the whole reply a Retry-After.
+    let retry = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Outcome::Rejected(errors) => errors.iter().find_map(retry_after),
+            _ => None,
+        })
+        .max();
     let items: Vec<serde_json::Value> = outcomes
         .into_iter()
         .map(|outcome| match outcome {
@@ -575,7 +593,13 @@ fn render_batch(media: ResponseMedia, outcomes: Vec<Outcome>) -> Response {
         .collect::<Result<_, _>>()
         .expect("responses serialize");
     let body = serde_json::to_vec(&items).expect("responses serialize");
-    reply::json(media, StatusCode::OK, body)
+    let mut reply = reply::json(media, StatusCode::OK, body);
+    if let Some(seconds) = retry {
+        reply
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    reply
 }
 
 /// Reads the body, refusing more than `limit` bytes.

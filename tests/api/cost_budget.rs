@@ -79,6 +79,21 @@ async fn anonymous_callers_spend_per_ip_until_refused_then_others_still_run() {
         .json();
     assert_eq!(first["data"]["articles"]["nodes"], json!([]), "{first}");
     assert_cost(&first, 61, 89);
+    // What fails validation runs nothing and costs nothing.
+    let invalid = post_from(
+        &app,
+        "10.0.0.1",
+        "{ articles { nodes { notAField } } }",
+        None,
+        json,
+    )
+    .await
+    .json();
+    assert_eq!(
+        error_code(&invalid),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{invalid}"
+    );
     let second = post_from(&app, "10.0.0.1", ARTICLES, None, json)
         .await
         .json();
@@ -182,7 +197,9 @@ async fn each_operation_of_a_batch_is_charged() {
     request
         .extensions_mut()
         .insert(ConnectInfo("10.0.0.3:1".parse::<SocketAddr>().unwrap()));
-    let items = app.send(request).await.json();
+    let response = app.send(request).await;
+    assert!(response.header("retry-after").is_some());
+    let items = response.json();
     assert_cost(&items[0], 61, 89);
     assert_cost(&items[1], 61, 28);
     assert_eq!(error_code(&items[2]), "RATE_LIMITED", "{items}");

@@ -447,10 +447,11 @@ impl<E: Executor> Connection<E> {
         // A persisted query's hash stands for its text here as over HTTP; in safelist
         // mode nothing else runs.
         let text = (!payload.query.is_empty()).then(|| std::mem::take(&mut payload.query));
+        let db = RequestDb::new(&self.state().pool);
         match self
             .state()
             .persisted
-            .resolve(text, payload.extensions.as_ref())
+            .resolve(&db, text, payload.extensions.as_ref())
             .await
         {
             Ok(resolved) => payload.query = resolved.query,

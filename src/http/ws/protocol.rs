@@ -157,7 +157,9 @@ pub enum ClientMessage {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscribePayload {
-    /// The document.
+    /// The document; may be left out only when a persisted query's hash stands for it
+    /// (then it is empty here).
+    #[serde(default)]
     pub query: String,
     /// The operation to run.
     #[serde(default)]
@@ -228,7 +230,17 @@ impl ClientMessage {
 
 fn subscribe_payload(payload: Option<Value>) -> Result<SubscribePayload, String> {
     let payload = payload.ok_or("Invalid message received: `subscribe` needs a payload")?;
-    serde_json::from_value(payload).map_err(|e| format!("Invalid message received: {e}"))
+    let has_query = payload.get("query").is_some();
+    let payload: SubscribePayload =
+        serde_json::from_value(payload).map_err(|e| format!("Invalid message received: {e}"))?;
+    let persisted = payload
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.contains_key("persistedQuery"));
+    if !has_query && !persisted {
+        return Err("Invalid message received: missing field `query`".to_owned());
+    }
+    Ok(payload)
 }
 
 #[cfg(test)]
