@@ -292,3 +292,39 @@ async fn with_persisted_queries_off_a_hash_alone_is_not_supported() {
     // The text runs as usual.
     assert_tags(&post(&app, Some(TAGS), &hash).await);
 }
+
+#[tokio::test]
+async fn the_store_is_bounded_and_expires_registrations() {
+    let app = TestApp::spawn().await;
+    let db = crate::helpers::connect(&app.database_url()).await;
+    // An expired registration, and the table otherwise full (5000 rows).
+    let old = sha256_hex("{ __typename }");
+    db.execute(
+        "INSERT INTO persisted_queries (hash, document, created_at) \
+         VALUES ($1, '{ __typename }', now() - interval '25 hours')",
+        &[&old],
+    )
+    .await
+    .unwrap();
+    db.batch_execute(
+        "INSERT INTO persisted_queries (hash, document) \
+         SELECT md5(i::text) || md5((i + 1)::text), '{ __typename }' \
+         FROM generate_series(1, 4999) AS i",
+    )
+    .await
+    .unwrap();
+    // Full: the document runs, and is not stored; the expired row goes.
+    let hash = sha256_hex(TAGS);
+    assert_tags(&post(&app, Some(TAGS), &hash).await);
+    let count = |sql: &'static str| {
+        let db = &db;
+        async move { db.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    assert_eq!(count("SELECT count(*) FROM persisted_queries").await, 4999);
+    let fresh = TestApp::sharing(&app, &[]);
+    assert_not_found(&post(&fresh, None, &hash).await);
+    // With room again, it is stored.
+    assert_tags(&post(&fresh, Some(TAGS), &hash).await);
+    assert_tags(&post(&TestApp::sharing(&app, &[]), None, &hash).await);
+    assert_eq!(count("SELECT count(*) FROM persisted_queries").await, 5000);
+}
