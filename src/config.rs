@@ -40,6 +40,7 @@
 //! | `WS_QUEUE_CAPACITY` | `256` | messages waiting for one WebSocket before it is closed as too slow (1013) |
 //! | `METRICS_TOKEN` | unset | when set, `GET /metrics` requires `Authorization: Bearer <token>` (else 401); unset, it is open |
 //! | `METRICS_OPERATION_NAMES` | `200` | most distinct GraphQL operation names used as metric labels; others are `other` (see `crate::metrics`) |
+//! | `BENCH_HELLO` | `false` | serve `/hello`, a fixed GraphQL-shaped JSON answer behind the same middleware: the benchmark's floor for `{ __typename }` (never in production) |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -196,6 +197,8 @@ pub struct Config {
     pub query_limits: crate::graphql::limits::QueryLimits,
     /// The `/metrics` endpoint.
     pub metrics: MetricsConfig,
+    /// Serve the benchmark's `/hello` endpoint (`BENCH_HELLO`).
+    pub bench_hello: bool,
     /// Log line format.
     pub log_format: LogFormat,
 }
@@ -361,6 +364,7 @@ impl Config {
                     crate::metrics::DEFAULT_OPERATION_NAMES,
                 )?,
             },
+            bench_hello: parse(&get, "BENCH_HELLO", false)?,
             log_format,
         })
     }

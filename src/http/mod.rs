@@ -16,6 +16,17 @@ use axum::{Router, routing::get};
 
 use crate::state::AppState;
 
+/// The benchmark's floor (`BENCH_HELLO`): what `{ __typename }` answers, without GraphQL.
+pub const HELLO_PATH: &str = "/hello";
+
+/// `/hello`: a fixed JSON body, behind the same middleware as `/graphql`.
+async fn hello() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        r#"{"data":{"__typename":"Query"}}"#,
+    )
+}
+
 /// The router: `/graphql` served by `executor`, the probes, `/metrics`, and (when enabled)
 /// Playground.
 ///
@@ -42,6 +53,9 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
         );
     if config.graphiql {
         router = router.route("/playground", get(ide::playground));
+    }
+    if config.bench_hello {
+        router = router.route(HELLO_PATH, get(hello).post(hello));
     }
     middleware::apply(router, config, Arc::clone(&state.metrics))
 }

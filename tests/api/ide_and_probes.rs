@@ -89,3 +89,23 @@ async fn readyz_is_503_while_the_database_is_unreachable_but_healthz_answers() {
         .await;
     assert_eq!(health.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_benchmark_hello_endpoint_exists_only_when_asked_for() {
+    fn hello() -> axum::http::Request<axum::body::Body> {
+        axum::http::Request::get("/hello")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    }
+    let plain = TestApp::spawn().await;
+    assert_eq!(plain.send(hello()).await.status, 404);
+    let bench = TestApp::with_config(&[("BENCH_HELLO", "true")]).await;
+    let response = bench.send(hello()).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.json(),
+        serde_json::json!({"data": {"__typename": "Query"}})
+    );
+    // Behind the same middleware as /graphql.
+    assert!(response.header("x-request-id").is_some());
+}
