@@ -2,6 +2,10 @@
 
 use std::{process::ExitCode, time::Instant};
 
+/// mimalloc instead of glibc malloc: allocation was a fifth of the CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use conduit::{
     AppState,
