@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -317,6 +318,12 @@ def main():
             token = login(urls["conduit"], fixtures["email"]) if signed_in else None
             label = f"{workload}{' signed in' if signed_in else ''}"
             statements = check(urls, workload, fixtures, token)
+            script = None
+            if workload == "W2" and signed_in:
+                script = capture_statements(conduit, db_url, bodies_for("conduit", "W2", fixtures)[0],
+                                            token)
+                if script:
+                    log(f"   W2 signed in: Conduit's {len(script)} statements, replayed by pgbench")
             targets = list(servers)
             if workload == "W0":
                 targets.append("hello")
@@ -340,6 +347,11 @@ def main():
                                                      plan["duration"]))
                 medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                            for name, runs in results.items()}
+                if script:
+                    ceiling = statistics.median(
+                        pgbench(database, script, concurrency, plan["duration"])
+                        for _ in range(plan["runs"]))
+                    medians["pgbench"] = dict(rps=ceiling, p50=0, p99=0, cpu_us=0, rss=0)
                 rows.append((label, concurrency, medians, statements))
                 log(line(label, concurrency, medians, statements))
         report = table(rows, idle, plan, args.smoke, time.time() - started)
@@ -354,6 +366,65 @@ def main():
         if args.smoke:
             subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force",
                             database], check=False)
+
+
+PG_LOG = os.environ.get("BENCH_PG_LOG", "/var/log/postgresql/postgresql-15-main.log")
+PARAMETER = re.compile(r"\$(\d+) = ('(?:[^']|'')*'|NULL)")
+
+
+def capture_statements(conduit, db_url, body, token):
+    """The SQL statements Conduit sends for one request, with their parameters as
+    literals: a second instance logs every statement (`log_statement=all` on its
+    connections), read back from the PostgreSQL server's log."""
+    if not os.access(PG_LOG, os.R_OK):
+        return None
+    url = db_url + "?options=-c%20log_statement%3Dall"
+    server = Server("capture", [conduit], {
+        "DATABASE_URL": url, "PORT": "18084", "DEMO_DATA": "false", "DATABASE_POOL_SIZE": "1",
+        "COST_BUDGET_PER_MINUTE": "0", "RUST_LOG": "warn",
+    })
+    try:
+        wait_http("http://127.0.0.1:18084/graphql", server.proc, "capture instance")
+        offset = os.path.getsize(PG_LOG)
+        body = json.loads(body)
+        ok("http://127.0.0.1:18084/graphql", body["query"], body["variables"], token)
+        time.sleep(0.5)
+        with open(PG_LOG, errors="replace") as f:
+            f.seek(offset)
+            text = f.read()
+    finally:
+        server.stop()
+    statements = []
+    for entry in re.split(r"\n(?=\d{4}-\d\d-\d\d )", text):
+        found = re.search(r"LOG:  (?:execute [^:]*|statement): (.*)", entry, re.S)
+        if found and not found.group(1).startswith("SET "):
+            statements.append([found.group(1).strip(), {}])
+        detail = re.search(r"DETAIL:  parameters: (.*)", entry, re.S)
+        if detail and statements:
+            statements[-1][1] = dict(PARAMETER.findall(detail.group(1)))
+    script = []
+    for sql, parameters in statements:
+        for n in sorted(parameters, key=int, reverse=True):
+            sql = sql.replace(f"${n}", parameters[n])
+        script.append(" ".join(sql.split()) + ";")
+    return script
+
+
+def pgbench(database, script, concurrency, seconds):
+    """Requests per second pgbench reaches replaying `script` (one request's statements
+    per transaction) at `concurrency`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write("\n".join(script) + "\n")
+        path = f.name
+    out = subprocess.run(
+        ["pgbench", "-n", "-M", "prepared", "-f", path, "-c", str(concurrency),
+         "-j", str(min(2, concurrency)), "-T", str(seconds), "-h", "127.0.0.1", "-U", "postgres",
+         database], capture_output=True, text=True)
+    os.unlink(path)
+    tps = re.search(r"tps = ([\d.]+)", out.stdout)
+    if out.returncode != 0 or not tps:
+        sys.exit(f"pgbench failed: {out.stdout}\n{out.stderr}")
+    return float(tps.group(1))
 
 
 def login(url, email):
@@ -400,6 +471,9 @@ def check(urls, workload, fixtures, token):
 def line(label, concurrency, medians, statements):
     parts = [f"{label:<14} c={concurrency:<3}"]
     for name, m in medians.items():
+        if name == "pgbench":
+            parts.append(f"pgbench ceiling: {m['rps']:8.0f} req/s")
+            continue
         parts.append(f"{name}: {m['rps']:8.0f} req/s p50 {m['p50']:6.2f} p99 {m['p99']:6.2f} ms "
                      f"cpu {m['cpu_us']:6.0f} µs rss {m['rss']:5.0f} MB")
     return " | ".join(parts) + f" | conduit SQL/req {statements}"
@@ -429,6 +503,9 @@ def table(rows, idle, plan, smoke, elapsed):
         extra = ""
         if "hello" in m:
             extra = f" (hello {m['hello']['rps']:.0f}: {ratio(c['rps'], m['hello']['rps'])})"
+        if "pgbench" in m:
+            extra = (f" (pgbench ceiling {m['pgbench']['rps']:.0f}: "
+                     f"{ratio(c['rps'], m['pgbench']['rps'])})")
         out.append(
             f"| {label} | {concurrency} | {c['rps']:.0f}{extra} | {ratio(c['rps'], pg['rps'])} "
             f"| {ratio(c['rps'], ap['rps'])} | {c['p99']:.1f} / {pg['p99']:.1f} / {ap['p99']:.1f} "
