@@ -53,8 +53,9 @@ PLAN = [
     ("W2", True, [1, 16, 64]),
     ("W3", True, [16]),
     ("W4", True, [16]),
-    ("W5", True, [16]),
     ("W6", False, [16]),
+    # Last: the writes change the data the reads see.
+    ("W5", True, [16]),
 ]
 SMOKE_CONCURRENCY = [1, 4]
 
@@ -81,7 +82,10 @@ def post(url, query, variables=None, token=None):
 
 
 def ok(url, query, variables=None, token=None):
-    payload = post(url, query, variables, token)
+    try:
+        payload = post(url, query, variables, token)
+    except OSError as err:
+        sys.exit(f"{url}: no answer for {query[:80]!r}: {err}")
     if payload.get("errors") or "data" not in payload:
         sys.exit(f"{url}: errors for {query[:80]!r}: {json.dumps(payload)[:500]}")
     return payload
@@ -354,7 +358,13 @@ def main():
                     medians["pgbench"] = dict(rps=ceiling, p50=0, p99=0, cpu_us=0, rss=0)
                 rows.append((label, concurrency, medians, statements))
                 log(line(label, concurrency, medians, statements))
-        report = table(rows, idle, plan, args.smoke, time.time() - started)
+        instructions = None
+        if not only or "W2" in only:
+            log("== callgrind: instructions per W2 request (signed in)")
+            instructions = callgrind(conduit, db_url, bodies_for("conduit", "W2", fixtures)[0],
+                                     login(urls["conduit"], fixtures["email"]),
+                                     20 if args.smoke else 100)
+        report = table(rows, idle, plan, args.smoke, time.time() - started, instructions)
         print()
         print(report)
         if args.results:
@@ -427,6 +437,45 @@ def pgbench(database, script, concurrency, seconds):
     return float(tps.group(1))
 
 
+def callgrind(conduit, db_url, body, token, requests):
+    """Instructions per W2 request, counted by callgrind (repeatable whatever else the
+    machine does): Conduit runs under valgrind with instrumentation off; after a warm-up,
+    instrumentation is turned on for `requests` requests and the counts are dumped."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        return None
+    directory = tempfile.mkdtemp(prefix="bench-callgrind-")
+    out = os.path.join(directory, "callgrind.out")
+    url = "http://127.0.0.1:18085/graphql"
+    server = Server("callgrind", ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                                  f"--callgrind-out-file={out}", conduit], {
+        "DATABASE_URL": db_url, "PORT": "18085", "DEMO_DATA": "false", "RUST_LOG": "warn",
+        "COST_BUDGET_PER_MINUTE": "0", "GRAPHIQL_ENABLED": "false",
+        "INTROSPECTION_ENABLED": "false", "REPORT_SQL_STATEMENTS": "true",
+    })
+    body = json.loads(body)
+    try:
+        wait_http(url, server.proc, "the callgrind instance", timeout=600)
+        for _ in range(5):
+            ok(url, body["query"], body["variables"], token)
+        pid = str(server.proc.pid)
+        subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+        for _ in range(requests):
+            ok(url, body["query"], body["variables"], token)
+        subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+        time.sleep(1)
+    finally:
+        server.stop()
+    total = 0
+    for name in os.listdir(directory):
+        with open(os.path.join(directory, name), errors="replace") as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total = max(total, int(line.split()[1]))
+    shutil.rmtree(directory, ignore_errors=True)
+    return total / requests if total else None
+
+
 def login(url, email):
     payload = ok(url, "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) "
                       "{ accessToken } }", {"e": email, "p": PASSWORD})
@@ -483,7 +532,7 @@ def ratio(a, b):
     return f"{a / b:.2f}×" if b else "—"
 
 
-def table(rows, idle, plan, smoke, elapsed):
+def table(rows, idle, plan, smoke, elapsed, instructions=None):
     machine = f"{platform.node()}, {os.cpu_count()} cores, {platform.machine()}"
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"## {'Smoke run' if smoke else 'Run'} {when}",
@@ -513,6 +562,9 @@ def table(rows, idle, plan, smoke, elapsed):
             f"| {c['rss']:.0f} / {pg['rss']:.0f} / {ap['rss']:.0f} | {statements} |")
     out.append("")
     out.append("Idle RSS before load (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in idle.items()) + ".")
+    if instructions:
+        out.append(f"Instructions per W2 request (signed in, callgrind, Conduit only): "
+                   f"{instructions / 1e6:.2f} M.")
     return "\n".join(out)
 
 
