@@ -137,19 +137,15 @@ pub fn selected_operation(
     document: &ExecutableDocument,
     requested: Option<&str>,
 ) -> (Option<String>, Option<OperationType>) {
-    match (&document.operations, requested) {
-        (DocumentOperations::Single(operation), None) => (None, Some(operation.node.ty)),
-        (DocumentOperations::Multiple(operations), Some(name)) => (
-            Some(name.to_owned()),
-            operations.get(name).map(|operation| operation.node.ty),
-        ),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-            .iter()
-            .next()
-            .map(|(name, operation)| (Some(name.to_string()), Some(operation.node.ty)))
-            .unwrap_or_default(),
-        (_, requested) => (requested.map(str::to_owned), None),
-    }
+    let ty = super::response_order::operation(document, requested).map(|op| op.ty);
+    let name = match (&document.operations, requested) {
+        (_, Some(name)) => Some(name.to_owned()),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.keys().next().map(ToString::to_string)
+        }
+        _ => None,
+    };
+    (name, ty)
 }
 
 #[cfg(test)]

@@ -44,7 +44,9 @@ pub fn operation<'a>(
     name: Option<&str>,
 ) -> Option<&'a OperationDefinition> {
     match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Single(op), None) => Some(&op.node),
+        // The executor refuses a name for an unnamed operation.
+        (DocumentOperations::Single(_), Some(_)) => None,
         (DocumentOperations::Multiple(ops), Some(name)) => ops
             .iter()
             .find(|(n, _)| n.as_str() == name)
