@@ -63,6 +63,8 @@ SERVERS = {
     "conduit": dict(port=18081, workloads="conduit", processes=1),
     "postgraphile": dict(port=18082, workloads="postgraphile", processes=2),
     "apollo": dict(port=18083, workloads="conduit", processes=2),
+    # Another build of Conduit (--baseline), to measure a change side by side.
+    "baseline": dict(port=18086, workloads="conduit", processes=1),
 }
 
 
@@ -256,6 +258,12 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="small data, short runs")
     parser.add_argument("--results", help="append the table to this markdown file")
     parser.add_argument("--only", help="comma-separated workloads to run (e.g. W0,W2)")
+    parser.add_argument("--keep-callgrind", metavar="FILE",
+                        help="keep callgrind's profile of the W2 requests in FILE "
+                             "(read it with callgrind_annotate)")
+    parser.add_argument("--baseline", metavar="BINARY",
+                        help="also run this Conduit binary (another build) beside the "
+                             "current one, for a side-by-side ratio of a change")
     parser.add_argument("--peers", default="postgraphile,apollo",
                         help="comma-separated peers to run beside Conduit (default: both)")
     args = parser.parse_args()
@@ -292,13 +300,18 @@ def main():
     db_url = f"{PG}/{database}"
     servers = {}
     try:
-        servers["conduit"] = Server("conduit", [conduit], {
-            "DATABASE_URL": db_url, "PORT": str(SERVERS["conduit"]["port"]),
-            "DEMO_DATA": "false", "GRAPHIQL_ENABLED": "false", "INTROSPECTION_ENABLED": "false",
-            "REPORT_SQL_STATEMENTS": "true", "COST_BUDGET_PER_MINUTE": "0",
-            "AUTH_ATTEMPTS_PER_ACCOUNT": "1000000", "AUTH_ATTEMPTS_PER_IP": "1000000",
-            "BENCH_HELLO": "true", "RUST_LOG": "warn", "LOG_FORMAT": "json",
-        })
+        conduit_env = {
+            "DATABASE_URL": db_url, "DEMO_DATA": "false", "GRAPHIQL_ENABLED": "false",
+            "INTROSPECTION_ENABLED": "false", "REPORT_SQL_STATEMENTS": "true",
+            "COST_BUDGET_PER_MINUTE": "0", "AUTH_ATTEMPTS_PER_ACCOUNT": "1000000",
+            "AUTH_ATTEMPTS_PER_IP": "1000000", "BENCH_HELLO": "true", "RUST_LOG": "warn",
+            "LOG_FORMAT": "json",
+        }
+        servers["conduit"] = Server("conduit", [conduit], dict(
+            conduit_env, PORT=str(SERVERS["conduit"]["port"])))
+        if args.baseline:
+            servers["baseline"] = Server("baseline", [os.path.abspath(args.baseline)], dict(
+                conduit_env, PORT=str(SERVERS["baseline"]["port"])))
         for peer in peers:
             servers[peer] = Server(peer, ["node", "server.js"], {
                 "DATABASE_URL": db_url, "PORT": str(SERVERS[peer]["port"]),
@@ -363,7 +376,7 @@ def main():
             log("== callgrind: instructions per W2 request (signed in)")
             instructions = callgrind(conduit, db_url, bodies_for("conduit", "W2", fixtures)[0],
                                      login(urls["conduit"], fixtures["email"]),
-                                     20 if args.smoke else 100)
+                                     20 if args.smoke else 100, args.keep_callgrind)
         report = table(rows, idle, plan, args.smoke, time.time() - started, instructions)
         print()
         print(report)
@@ -437,10 +450,11 @@ def pgbench(database, script, concurrency, seconds):
     return float(tps.group(1))
 
 
-def callgrind(conduit, db_url, body, token, requests):
+def callgrind(conduit, db_url, body, token, requests, keep=None):
     """Instructions per W2 request, counted by callgrind (repeatable whatever else the
     machine does): Conduit runs under valgrind with instrumentation off; after a warm-up,
-    instrumentation is turned on for `requests` requests and the counts are dumped."""
+    instrumentation is turned on for `requests` requests and the counts are dumped. With
+    `keep`, the profile of those requests is copied there."""
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         return None
     directory = tempfile.mkdtemp(prefix="bench-callgrind-")
@@ -471,7 +485,12 @@ def callgrind(conduit, db_url, body, token, requests):
         with open(os.path.join(directory, name), errors="replace") as f:
             for line in f:
                 if line.startswith("summary:") or line.startswith("totals:"):
-                    total = max(total, int(line.split()[1]))
+                    if int(line.split()[1]) > total:
+                        total = int(line.split()[1])
+                        profile = os.path.join(directory, name)
+    if keep and total:
+        shutil.copyfile(profile, keep)
+        log(f"callgrind profile kept in {keep}")
     shutil.rmtree(directory, ignore_errors=True)
     return total / requests if total else None
 
@@ -533,6 +552,7 @@ def ratio(a, b):
 
 
 def table(rows, idle, plan, smoke, elapsed, instructions=None):
+    baseline = any("baseline" in m for _, _, m, _ in rows)
     machine = f"{platform.node()}, {os.cpu_count()} cores, {platform.machine()}"
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"## {'Smoke run' if smoke else 'Run'} {when}",
@@ -544,8 +564,9 @@ def table(rows, idle, plan, smoke, elapsed, instructions=None):
              f"Whole run: {elapsed / 60:.1f} min.",
            "",
            "| workload | c | Conduit req/s | vs PostGraphile | vs Apollo | p99 ms C / PG / A "
-           "| CPU µs/req C / PG / A | peak RSS MB C / PG / A | Conduit SQL/req |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "| CPU µs/req C / PG / A | peak RSS MB C / PG / A | Conduit SQL/req |"
+           + (" vs baseline |" if baseline else ""),
+           "|---|---|---|---|---|---|---|---|---|" + ("---|" if baseline else "")]
     none = dict(rps=0, p99=0, cpu_us=0, rss=0)
     for label, concurrency, m, statements in rows:
         c, pg, ap = m["conduit"], m.get("postgraphile", none), m.get("apollo", none)
@@ -559,7 +580,8 @@ def table(rows, idle, plan, smoke, elapsed, instructions=None):
             f"| {label} | {concurrency} | {c['rps']:.0f}{extra} | {ratio(c['rps'], pg['rps'])} "
             f"| {ratio(c['rps'], ap['rps'])} | {c['p99']:.1f} / {pg['p99']:.1f} / {ap['p99']:.1f} "
             f"| {c['cpu_us']:.0f} / {pg['cpu_us']:.0f} / {ap['cpu_us']:.0f} "
-            f"| {c['rss']:.0f} / {pg['rss']:.0f} / {ap['rss']:.0f} | {statements} |")
+            f"| {c['rss']:.0f} / {pg['rss']:.0f} / {ap['rss']:.0f} | {statements} |"
+            + (f" {ratio(c['rps'], m['baseline']['rps'])} |" if baseline else ""))
     out.append("")
     out.append("Idle RSS before load (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in idle.items()) + ".")
     if instructions:

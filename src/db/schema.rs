@@ -1,6 +1,13 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    article_total (id) {
+        id -> Bool,
+        articles -> Int8,
+    }
+}
+
+diesel::table! {
     articles (id) {
         id -> Int8,
         author_id -> Int8,
@@ -120,6 +127,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(used_refresh_tokens -> sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    article_total,
     articles,
     comments,
     favorites,

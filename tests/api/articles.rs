@@ -697,3 +697,79 @@ async fn the_authors_email_stays_guarded_through_articles() {
         }
     }
 }
+
+/// `articles { totalCount }` unfiltered and by tag, with the rows counted directly in the
+/// database, which the maintained counters must always agree with.
+async fn totals(app: &TestApp) -> (Value, Value) {
+    let body = app
+        .gql(
+            "{ all: articles { totalCount } rust: articles(tag: \"RUST \") { totalCount } \
+               go: articles(tag: \"go\") { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let db = crate::helpers::connect(&app.database_url()).await;
+    let row = db
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE 'rust' = ANY(tags)), \
+                    count(*) FILTER (WHERE 'go' = ANY(tags)) FROM articles",
+            &[],
+        )
+        .await
+        .unwrap();
+    let counted: [i64; 3] = [row.get(0), row.get(1), row.get(2)];
+    let served = ["all", "rust", "go"].map(|list| body["data"][list]["totalCount"].clone());
+    (json!(served), json!(counted))
+}
+
+#[tokio::test]
+async fn total_counts_follow_creates_retags_deletes_and_bulk_writes() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+    let check = async |expected: Value| {
+        let (served, counted) = totals(&app).await;
+        assert_eq!(served, expected, "served");
+        assert_eq!(counted, expected, "counted in the database");
+    };
+    check(json!([0, 0, 0])).await;
+    create(&app, &jane.access, "One", &["rust"]).await;
+    create(&app, &jane.access, "Two", &["rust", "go"]).await;
+    create(&app, &jane.access, "Three", &[]).await;
+    check(json!([3, 2, 1])).await;
+
+    let retag = app
+        .gql(
+            &update_mutation(),
+            json!({"slug": "two", "input": {"tags": ["go"]}}),
+            Some(&jane.access),
+        )
+        .await;
+    assert!(retag.get("errors").is_none(), "{retag}");
+    check(json!([3, 1, 1])).await;
+
+    let deleted = app
+        .gql(DELETE, json!({"slug": "one"}), Some(&jane.access))
+        .await;
+    assert!(deleted.get("errors").is_none(), "{deleted}");
+    check(json!([2, 0, 1])).await;
+
+    // Writers outside the API keep the total too: bulk inserts and deletes, a truncate.
+    let db = crate::helpers::connect(&app.database_url()).await;
+    db.batch_execute(
+        "INSERT INTO articles (slug, title, description, body, author_id) \
+         SELECT 'bulk-' || i, 'Bulk', 'd', 'b', (SELECT id FROM users) \
+         FROM generate_series(1, 5) AS i",
+    )
+    .await
+    .unwrap();
+    check(json!([7, 0, 1])).await;
+    db.batch_execute("DELETE FROM articles WHERE slug IN ('bulk-1', 'bulk-2', 'nothing')")
+        .await
+        .unwrap();
+    check(json!([5, 0, 1])).await;
+    db.batch_execute("TRUNCATE articles CASCADE").await.unwrap();
+    let (served, _) = totals(&app).await;
+    assert_eq!(served[0], 0, "a truncate resets the total: {served}");
+}
