@@ -1,9 +1,9 @@
 //! Prometheus metrics: what the instance counts, and the text `GET /metrics` serves.
 //!
 //! One [`Metrics`] per instance, in [`crate::AppState`] (so each test app has its own).
-//! It is handed to what records: the GraphQL extension
-//! ([`crate::graphql::metrics::RecordMetrics`]), the HTTP middleware, the loaders (for
-//! batch sizes) and the sign-in throttle.
+//! It is handed to what records: the gate every GraphQL operation passes
+//! ([`crate::graphql::admission`]), the HTTP middleware, the loaders (for batch sizes)
+//! and the sign-in throttle.
 //!
 //! | metric | type | labels |
 //! |---|---|---|

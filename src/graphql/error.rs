@@ -1,55 +1,18 @@
 //! The one conversion point from [`AppError`] to GraphQL errors with `extensions.code`.
 
-use std::sync::Arc;
-
-use async_graphql::{
-    ErrorExtensionValues, Response, ServerError, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe},
-    futures_util::stream::{BoxStream, StreamExt},
-};
+use async_graphql::{ErrorExtensionValues, ServerError, Value};
 
 use crate::error::{AppError, ErrorCode};
-
-/// The extension that gives every execution error an `extensions.code`: async-graphql
-/// raises a few itself, without one. An argument value it cannot coerce (an Int outside
-/// 32 bits, which its validation lets through) is `BAD_USER_INPUT`; anything else
-/// uncoded is a bug, logged and masked as `INTERNAL_SERVER_ERROR`. Request errors (no
-/// path) are coded by the transports.
-pub struct CodeEveryError;
-
-impl ExtensionFactory for CodeEveryError {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CodeEveryError)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for CodeEveryError {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        code_errors(&mut response.errors);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                code_errors(&mut response.errors);
-                response
-            })
-            .boxed()
-    }
-}
 
 /// How async-graphql words a failed argument coercion.
 const COERCION_FAILURE: &str = "Failed to parse";
 
-fn code_errors(errors: &mut [ServerError]) {
+/// Gives every execution error an `extensions.code` (see [`super::admission`], which calls
+/// this on every response): async-graphql raises a few itself, without one. An argument
+/// value it cannot coerce (an Int outside 32 bits, which its validation lets through) is
+/// `BAD_USER_INPUT`; anything else uncoded is a bug, logged and masked as
+/// `INTERNAL_SERVER_ERROR`. Request errors (no path) are coded by the transports.
+pub fn code_errors(errors: &mut [ServerError]) {
     for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
         if error
             .extensions

@@ -1,45 +1,24 @@
 //! With introspection off, async-graphql answers `__schema` and `__type` with a silent
-//! null. This extension refuses such documents before execution with a clear error, so a
-//! client (or a code generator pointed at production) learns why.
-
-use std::sync::Arc;
+//! null. [`super::admission`] refuses such documents before execution with a clear error
+//! instead, so a client (or a code generator pointed at production) learns why.
 
 use async_graphql::{
-    ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    ServerError,
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
 use super::error::with_code;
 use crate::error::ErrorCode;
 
-/// Refuses documents that select `__schema` or `__type`.
-pub struct RefuseIntrospection;
-
-impl ExtensionFactory for RefuseIntrospection {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RefuseIntrospection)
+/// Refuses `document` if it selects `__schema` or `__type` anywhere.
+pub fn refuse(document: &ExecutableDocument) -> Result<(), ServerError> {
+    if selects_introspection(document) {
+        return Err(with_code(
+            ServerError::new("Introspection is disabled on this server.", None),
+            ErrorCode::GraphqlValidationFailed,
+        ));
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RefuseIntrospection {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if selects_introspection(&document) {
-            return Err(with_code(
-                ServerError::new("Introspection is disabled on this server.", None),
-                ErrorCode::GraphqlValidationFailed,
-            ));
-        }
-        Ok(document)
-    }
+    Ok(())
 }
 
 fn selects_introspection(document: &ExecutableDocument) -> bool {

@@ -1,5 +1,5 @@
-//! Query limits, in one schema extension so that every way in (HTTP, WebSocket, and
-//! persisted queries) passes through them before anything runs.
+//! Query limits, checked by [`super::admission`] on every operation before anything runs,
+//! whichever way it came in (HTTP, WebSocket, persisted queries).
 //!
 //! Each limit has its own `extensions.code` and setting:
 //!
@@ -20,29 +20,17 @@
 //! under 3,000. Size and tokens are checked on the raw text before parsing; the others on
 //! every operation of the document, fragments expanded.
 
-use std::{
-    cell::RefCell,
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::{cell::RefCell, collections::HashMap};
 
 use async_graphql::{
-    Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-        NextRequest, NextValidation,
-    },
+    ServerError, ServerResult, Value, Variables,
     parser::types::{DocumentOperations, ExecutableDocument, Field, Selection, SelectionSet},
     value,
 };
 
 use super::error::with_code;
 use crate::{
-    domain::{
-        budget::{Charge, CostBudget, Refusal, Spender},
-        policy::Viewer,
-        throttle::ClientIp,
-    },
+    domain::budget::Refusal,
     error::{AppError, ErrorCode},
 };
 
@@ -68,142 +56,48 @@ const DEFAULT_PAGE: usize = 20;
 /// The largest page the server serves, and so the largest multiplier.
 const MAX_PAGE: usize = 100;
 
-/// The extension enforcing [`QueryLimits`] and, when one is given, spending each
-/// operation's complexity from the caller's [`CostBudget`].
-pub struct Limits {
-    limits: QueryLimits,
-    budget: Option<Arc<CostBudget>>,
-}
-
-impl Limits {
-    /// Enforces `limits`; charges `budget` when given.
-    pub fn new(limits: QueryLimits, budget: Option<Arc<CostBudget>>) -> Self {
-        Self { limits, budget }
-    }
-}
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension {
-            limits: self.limits,
-            budget: self.budget.clone(),
-            operation_name: Mutex::default(),
-            cost: Mutex::default(),
-            charge: Mutex::default(),
-        })
-    }
-}
-
 /// The response extension reporting what an operation cost and what the caller's budget
 /// has left: `{"requested", "limit", "remaining"}`.
 pub const COST_KEY: &str = "cost";
 
-/// One request's instance of [`Limits`].
-struct LimitsExtension {
-    limits: QueryLimits,
-    budget: Option<Arc<CostBudget>>,
-    /// The operation the request selects (from `prepare_request`).
-    operation_name: Mutex<Option<String>>,
-    /// The selected operation's complexity (from `parse_query`).
-    cost: Mutex<Option<usize>>,
-    /// What the operation spent, reported in the response.
-    charge: Mutex<Option<Charge>>,
+/// Checks the raw text's size and tokens, before it is parsed.
+pub fn check_text(query: &str, limits: &QueryLimits) -> ServerResult<()> {
+    if query.len() > limits.bytes {
+        return Err(refuse(
+            ErrorCode::DocumentTooLarge,
+            format!("The document is larger than {} bytes.", limits.bytes),
+        ));
+    }
+    if count_tokens(query, limits.tokens + 1) > limits.tokens {
+        return Err(refuse(
+            ErrorCode::TokenLimitExceeded,
+            format!("The document has more than {} tokens.", limits.tokens),
+        ));
+    }
+    Ok(())
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        if let Some(charge) = *lock(&self.charge) {
-            response.extensions.insert(
-                COST_KEY.to_owned(),
-                value!({
-                    "requested": charge.cost,
-                    "limit": charge.limit,
-                    "remaining": charge.remaining,
-                }),
-            );
-        }
-        response
+/// Checks the parsed document: no NUL character in its text or variables, then depth,
+/// aliases, root fields and complexity. Returns the complexity of the operation
+/// `operation_name` selects: what it costs.
+pub fn check_document(
+    query: &str,
+    document: &ExecutableDocument,
+    variables: &Variables,
+    limits: &QueryLimits,
+    operation_name: Option<&str>,
+) -> ServerResult<usize> {
+    if query.contains('\0') || super::input_text::has_nul(document, variables) {
+        return Err(refuse(
+            ErrorCode::BadUserInput,
+            "Text may not contain the NUL character (U+0000).".to_owned(),
+        ));
     }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        lock(&self.operation_name).clone_from(&request.operation_name);
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let limits = self.limits;
-        if query.len() > limits.bytes {
-            return Err(refuse(
-                ErrorCode::DocumentTooLarge,
-                format!("The document is larger than {} bytes.", limits.bytes),
-            ));
-        }
-        if count_tokens(query, limits.tokens + 1) > limits.tokens {
-            return Err(refuse(
-                ErrorCode::TokenLimitExceeded,
-                format!("The document has more than {} tokens.", limits.tokens),
-            ));
-        }
-        let document = next.run(ctx, query, variables).await?;
-        if query.contains('\0') || super::input_text::has_nul(&document, variables) {
-            return Err(refuse(
-                ErrorCode::BadUserInput,
-                "Text may not contain the NUL character (U+0000).".to_owned(),
-            ));
-        }
-        let name = lock(&self.operation_name).clone();
-        let cost = check(&document, variables, &limits, name.as_deref())?;
-        *lock(&self.cost) = Some(cost);
-        Ok(document)
-    }
-
-    /// The budget is spent once the document has validated: what cannot run costs
-    /// nothing, and nothing runs before this.
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let cost = *lock(&self.cost);
-        if let (Some(budget), Some(cost)) = (&self.budget, cost) {
-            let spender = match (ctx.data_opt::<Viewer>(), ctx.data_opt::<ClientIp>()) {
-                (Some(viewer), _) => Some(Spender::User(viewer.user_id)),
-                (None, Some(ClientIp(ip))) => Some(Spender::anonymous(*ip)),
-                (None, None) => None,
-            };
-            if let Some(spender) = spender {
-                let charge = budget
-                    .spend(spender, cost)
-                    .map_err(|refusal| vec![over_budget(refusal)])?;
-                *lock(&self.charge) = Some(charge);
-            }
-        }
-        Ok(result)
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    check(document, variables, limits, operation_name)
 }
 
 /// RATE_LIMITED, with `retryAfter` and the refused cost in `extensions`.
-fn over_budget(refusal: Refusal) -> ServerError {
+pub fn over_budget(refusal: Refusal) -> ServerError {
     let Refusal {
         cost,
         limit,

@@ -35,7 +35,6 @@ use std::{
 use async_graphql::{
     Context,
     dataloader::{DataLoader, Loader},
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
 };
 use futures_util::{
     StreamExt,
@@ -522,35 +521,6 @@ impl Loaders {
     }
 }
 
-/// Hands the request's read connection back to the pool before each root mutation field:
-/// the field's transaction takes a connection of its own, and a request must never hold
-/// one connection while waiting for another (with every pooled connection held that way,
-/// nothing would move until the pool wait ran out).
-pub struct ReleaseBeforeWrites;
-
-impl ExtensionFactory for ReleaseBeforeWrites {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ReleaseBeforeWrites)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ReleaseBeforeWrites {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
-        if info.parent_type == "Mutation"
-            && let Some(loaders) = ctx.data_opt::<Arc<Loaders>>()
-        {
-            loaders.db.release().await;
-        }
-        next.run(ctx, info).await
-    }
-}
-
 fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
     found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
 }
@@ -569,6 +539,16 @@ fn queued<T: Send + Sync + 'static>(
 /// subscription.
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Arc<Loaders>>()
+}
+
+/// Hands the request's read connection back to the pool; every mutation resolver calls
+/// this first. Its transaction takes a connection of its own, and a request must never
+/// hold one connection while waiting for another (with every pooled connection held that
+/// way, nothing would move until the pool wait ran out).
+pub async fn release_reads(ctx: &Context<'_>) {
+    if let Some(loaders) = ctx.data_opt::<Arc<Loaders>>() {
+        loaders.db.release().await;
+    }
 }
 
 /// [`loaders`], to keep beyond the resolver (in a subscription's stream).

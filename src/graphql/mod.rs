@@ -1,6 +1,7 @@
 //! The GraphQL schema: root types, entity types and the error conversion.
 //! Resolvers stay thin: they parse arguments, call `domain`/`db`, and map errors.
 
+pub mod admission;
 pub mod error;
 pub mod guards;
 pub mod input_text;
@@ -17,8 +18,6 @@ pub mod response_order;
 pub mod scalars;
 pub mod subscription;
 pub mod types;
-
-use std::sync::Arc;
 
 use async_graphql::{Context, Schema, SchemaBuilder};
 
@@ -41,31 +40,18 @@ pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
 }
 
-/// The schema as served: state attached, introspection and suggestions per configuration,
-/// every query and mutation recorded in the metrics.
+/// The schema as served: state attached, introspection and suggestions per configuration.
+/// No extension is registered: what runs once per operation runs in [`admission`], called
+/// by the transports (an extension would slow every field down).
 pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = schema_builder();
     if !state.config.introspection {
-        builder = builder
-            .disable_introspection()
-            .extension(introspection::RefuseIntrospection);
+        builder = builder.disable_introspection();
     }
     if !state.config.is_development() {
         builder = builder.disable_suggestions();
     }
-    builder
-        .extension(error::CodeEveryError)
-        .extension(limits::Limits::new(
-            state.config.query_limits,
-            state.budget.clone(),
-        ))
-        .extension(loaders::ReleaseBeforeWrites)
-        // Last: its `parse_query` hook must see the document before the checks above
-        // (which may refuse it) do; its `request` hook times everything the request does
-        // (the other `request` hooks only touch the response).
-        .extension(metrics::RecordMetrics(Arc::clone(&state.metrics)))
-        .data(state)
-        .finish()
+    builder.data(state).finish()
 }
 
 /// The schema in SDL, exactly as committed in `schema.graphql`.

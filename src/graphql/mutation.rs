@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     guards,
+    loaders::release_reads,
     node::{self, NodeKind, global_id},
     state,
     types::{
@@ -15,14 +16,24 @@ use super::{
         user::User,
     },
 };
-use crate::domain::{
-    accounts::{self, Registration},
-    articles, comments, notifications, sessions, social,
+use crate::{
+    domain::{
+        accounts::{self, Registration},
+        articles, comments, notifications, sessions, social,
+    },
+    state::AppState,
 };
 
 /// Every write.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Mutation;
+
+/// The application state for a write, once the request's read connection is back in the
+/// pool ([`release_reads`]): each resolver here hands its state to `domain` through this.
+async fn writer<'a>(ctx: &Context<'a>) -> &'a AppState {
+    release_reads(ctx).await;
+    state(ctx)
+}
 
 /// Every write.
 #[Object]
@@ -41,7 +52,9 @@ impl Mutation {
             email: input.email,
             password: input.password,
         };
-        Ok(accounts::register(state(ctx), registration).await?.into())
+        Ok(accounts::register(writer(ctx).await, registration)
+            .await?
+            .into())
     }
 
     /// Signs in. Wrong email and wrong password give the same error (UNAUTHENTICATED).
@@ -53,9 +66,11 @@ impl Mutation {
         state(ctx)
             .throttle
             .attempt(guards::client_ip(ctx), Some(&input.email))?;
-        Ok(sessions::login(state(ctx), &input.email, input.password)
-            .await?
-            .into())
+        Ok(
+            sessions::login(writer(ctx).await, &input.email, input.password)
+                .await?
+                .into(),
+        )
     }
 
     /// Rotates the refresh token. Reusing an old one revokes the whole session.
@@ -65,13 +80,15 @@ impl Mutation {
         #[graphql(desc = "The refresh token from the latest AuthPayload.")] refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
         state(ctx).throttle.attempt(guards::client_ip(ctx), None)?;
-        Ok(sessions::refresh(state(ctx), &refresh_token).await?.into())
+        Ok(sessions::refresh(writer(ctx).await, &refresh_token)
+            .await?
+            .into())
     }
 
     /// Revokes the current session at once, on HTTP and on open subscriptions.
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let viewer = guards::require_viewer(ctx)?;
-        sessions::logout(state(ctx), &viewer).await?;
+        sessions::logout(writer(ctx).await, &viewer).await?;
         Ok(true)
     }
 
@@ -82,7 +99,7 @@ impl Mutation {
         #[graphql(desc = "The fields to change.")] input: UpdateViewerInput,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = accounts::update_profile(state(ctx), &viewer, input.into()).await?;
+        let row = accounts::update_profile(writer(ctx).await, &viewer, input.into()).await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -100,7 +117,8 @@ impl Mutation {
             .throttle
             .attempt(guards::client_ip(ctx), Some(&account))?;
         let session =
-            sessions::change_password(state(ctx), &viewer, current_password, new_password).await?;
+            sessions::change_password(writer(ctx).await, &viewer, current_password, new_password)
+                .await?;
         Ok(session.into())
     }
 
@@ -112,7 +130,7 @@ impl Mutation {
         #[graphql(desc = "The username to follow, in any case.")] username: String,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = social::follow(state(ctx), &viewer, &username).await?;
+        let row = social::follow(writer(ctx).await, &viewer, &username).await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -123,7 +141,7 @@ impl Mutation {
         #[graphql(desc = "The username to unfollow, in any case.")] username: String,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = social::unfollow(state(ctx), &viewer, &username).await?;
+        let row = social::unfollow(writer(ctx).await, &viewer, &username).await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -134,7 +152,7 @@ impl Mutation {
         #[graphql(desc = "The new article.")] input: CreateArticleInput,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::create(state(ctx), &viewer, input.into()).await?;
+        let row = articles::create(writer(ctx).await, &viewer, input.into()).await?;
         Ok(row.into())
     }
 
@@ -146,7 +164,7 @@ impl Mutation {
         #[graphql(desc = "The fields to change.")] input: UpdateArticleInput,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::update(state(ctx), &viewer, &slug, input.into()).await?;
+        let row = articles::update(writer(ctx).await, &viewer, &slug, input.into()).await?;
         Ok(row.into())
     }
 
@@ -158,7 +176,7 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<ID> {
         let viewer = guards::require_viewer(ctx)?;
-        let id = articles::delete(state(ctx), &viewer, &slug).await?;
+        let id = articles::delete(writer(ctx).await, &viewer, &slug).await?;
         Ok(global_id(NodeKind::Article, id))
     }
 
@@ -169,7 +187,7 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::favorite(state(ctx), &viewer, &slug).await?;
+        let row = articles::favorite(writer(ctx).await, &viewer, &slug).await?;
         Ok(row.into())
     }
 
@@ -180,7 +198,7 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::unfavorite(state(ctx), &viewer, &slug).await?;
+        let row = articles::unfavorite(writer(ctx).await, &viewer, &slug).await?;
         Ok(row.into())
     }
 
@@ -192,7 +210,7 @@ impl Mutation {
         #[graphql(desc = "The comment: 1–10000 characters.")] body: String,
     ) -> async_graphql::Result<Comment> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = comments::add(state(ctx), &viewer, &article_slug, &body).await?;
+        let row = comments::add(writer(ctx).await, &viewer, &article_slug, &body).await?;
         Ok(row.into())
     }
 
@@ -204,7 +222,7 @@ impl Mutation {
     ) -> async_graphql::Result<ID> {
         let viewer = guards::require_viewer(ctx)?;
         let comment_id = node::decode_as(&id, NodeKind::Comment, "id")?;
-        comments::delete(state(ctx), &viewer, comment_id).await?;
+        comments::delete(writer(ctx).await, &viewer, comment_id).await?;
         Ok(id)
     }
 
@@ -224,7 +242,7 @@ impl Mutation {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
-        let changed = notifications::mark_read(state(ctx), &viewer, ids).await?;
+        let changed = notifications::mark_read(writer(ctx).await, &viewer, ids).await?;
         Ok(i32::try_from(changed).unwrap_or(i32::MAX))
     }
 }

@@ -4,19 +4,9 @@
 //! only, bounded bodies and batches, a deadline per request, and status codes that depend
 //! on the negotiated media type (see [`ResponseMedia`]).
 
-use std::{
-    net::SocketAddr,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use async_graphql::{
-    Executor, Extensions, ServerError, Variables,
-    parser::{
-        parse_query,
-        types::{ExecutableDocument, OperationType},
-    },
-};
+use async_graphql::{Executor, Extensions, ServerError, Variables, parser::types::OperationType};
 use axum::{
     Extension,
     body::{Body, Bytes},
@@ -38,8 +28,12 @@ use crate::{
     db::RequestDb,
     domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
-    graphql::{loaders::Loaders, persisted::Resolved, response_order},
-    metrics::GraphqlOutcome,
+    graphql::{
+        admission::{self, Caller, Ticket},
+        loaders::Loaders,
+        persisted::Resolved,
+        response_order,
+    },
     state::AppState,
 };
 
@@ -126,15 +120,6 @@ struct GetParams {
 enum Payload {
     Single(Params),
     Batch(Vec<Params>),
-}
-
-/// Who sends an operation: the signed-in viewer, and the client's address when known.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Caller {
-    /// The viewer named by the credentials, if any.
-    pub(super) viewer: Option<Viewer>,
-    /// The client's IP (for throttling).
-    pub(super) ip: Option<ClientIp>,
 }
 
 /// The client IP axum's connect info gives (absent when called in process).
@@ -342,8 +327,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
         }
     }
 
-    /// Parses, checks and executes one operation. What is refused here, before the
-    /// executor, is recorded in the metrics here (the executor records the rest).
+    /// Parses, checks and executes one operation, through [`admission`] from start to end.
     pub(super) async fn execute(
         &self,
         params: Params,
@@ -351,68 +335,58 @@ impl<E: Executor> GraphqlEndpoint<E> {
         caller: Caller,
         db: &Arc<RequestDb>,
     ) -> Outcome {
-        let started = Instant::now();
-        let refused = |ty: Option<OperationType>| {
-            self.state.metrics.graphql_request(
-                params.operation_name.as_deref(),
-                ty,
-                GraphqlOutcome::Rejected,
-                started.elapsed(),
-            );
-        };
+        let state = &self.state;
+        let mut ticket = Ticket::new(params.operation_name.as_deref());
         let persisted = params
             .extensions
             .as_ref()
             .is_some_and(|e| e.contains_key("persistedQuery"));
         if params.query.is_none() && !persisted {
-            refused(None);
-            return Outcome::Malformed(reply::coded_error(
+            let error = reply::coded_error(
                 ErrorCode::BadRequest,
                 "The request has no `query` parameter.",
-            ));
+            );
+            admission::refused(state, ticket, &[]);
+            return Outcome::Malformed(error);
         }
-        let resolved = self
-            .state
+        let resolved = state
             .persisted
             .resolve(db, params.query.clone(), params.extensions.as_ref())
             .await;
         let Resolved { query, register } = match resolved {
             Ok(resolved) => resolved,
-            Err(error) => {
-                refused(None);
-                return Outcome::Rejected(vec![error]);
-            }
+            Err(error) => return refuse(state, ticket, error),
         };
-        let document = match parse_query(&query) {
+        let document = match admission::parse(state, &mut ticket, &query) {
             Ok(document) => document,
-            Err(err) => {
-                refused(None);
-                return Outcome::Rejected(vec![reply::with_code(
-                    ServerError::from(err),
-                    ErrorCode::GraphqlParseFailed,
-                )]);
-            }
+            Err(error) => return refuse(state, ticket, error),
         };
-        match operation_type(&document, params.operation_name.as_deref()) {
+        match ticket.operation_type() {
             Some(OperationType::Mutation) if is_get => {
-                refused(Some(OperationType::Mutation));
+                admission::refused(state, ticket, &[]);
                 return Outcome::MutationOverGet;
             }
             Some(OperationType::Subscription) => {
-                refused(Some(OperationType::Subscription));
-                return Outcome::Rejected(vec![reply::coded_error(
+                let error = reply::coded_error(
                     ErrorCode::BadRequest,
                     "Subscriptions are served over WebSocket (graphql-transport-ws) on this URL.",
-                )]);
+                );
+                return refuse(state, ticket, error);
             }
             _ => {}
+        }
+        let variables = params.variables.unwrap_or_default();
+        if let Err(error) =
+            admission::admit(state, &mut ticket, &query, &document, &variables, caller)
+        {
+            return refuse(state, ticket, error);
         }
         let mut request = async_graphql::Request::new(query.clone());
         request.set_parsed_query(document.clone());
         request.operation_name = params.operation_name.clone();
-        request.variables = params.variables.unwrap_or_default();
+        request.variables = variables;
         request.extensions = params.extensions.unwrap_or_default();
-        let loaders = Arc::new(Loaders::new(Arc::clone(db), &self.state.metrics));
+        let loaders = Arc::new(Loaders::new(Arc::clone(db), &state.metrics));
         let queue = Arc::clone(&loaders.queue);
         request.data.insert(loaders);
         if let Some(viewer) = caller.viewer {
@@ -423,11 +397,12 @@ impl<E: Executor> GraphqlEndpoint<E> {
         }
 
         let mut response = queue.drive(self.executor.execute(request)).await;
+        admission::finish(state, ticket, &mut response);
         if failed_before_execution(&response) {
             return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
         }
         if let Some(hash) = register
-            && let Err(err) = self.state.persisted.register(db, hash, query).await
+            && let Err(err) = state.persisted.register(db, hash, query).await
         {
             // The operation ran; the client will send the text again next time.
             tracing::warn!(error = ?err, "could not store a persisted query");
@@ -440,6 +415,12 @@ impl<E: Executor> GraphqlEndpoint<E> {
         );
         Outcome::Executed(response)
     }
+}
+
+/// An operation refused before the executor, recorded as such.
+fn refuse(state: &AppState, ticket: Ticket, error: ServerError) -> Outcome {
+    admission::refused(state, ticket, std::slice::from_ref(&error));
+    Outcome::Rejected(vec![error])
 }
 
 impl GetParams {
@@ -460,11 +441,6 @@ impl GetParams {
             extensions: json("extensions", self.extensions)?,
         })
     }
-}
-
-/// The type of the operation that `operation_name` selects, if it can be told.
-fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    response_order::operation(document, name).map(|op| op.ty)
 }
 
 /// async-graphql reports validation failures (and errors raised while preparing the
@@ -715,25 +691,5 @@ mod tests {
         };
         assert_eq!(code, ErrorCode::BatchLimitExceeded);
         assert!(parse_payload(b"[]", 2).is_err());
-    }
-
-    #[test]
-    fn finds_the_selected_operation_type() {
-        let doc = parse_query("query A { a } mutation B { b }").unwrap();
-        assert_eq!(
-            operation_type(&doc, Some("B")),
-            Some(OperationType::Mutation)
-        );
-        assert_eq!(operation_type(&doc, Some("A")), Some(OperationType::Query));
-        assert_eq!(operation_type(&doc, None), None);
-        let doc = parse_query("mutation { b }").unwrap();
-        assert_eq!(operation_type(&doc, None), Some(OperationType::Mutation));
-        let doc = parse_query("mutation Named { b }").unwrap();
-        assert_eq!(operation_type(&doc, None), Some(OperationType::Mutation));
-        let doc = parse_query("subscription Named { b }").unwrap();
-        assert_eq!(
-            operation_type(&doc, None),
-            Some(OperationType::Subscription)
-        );
     }
 }

@@ -19,7 +19,6 @@ use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc, time::Durati
 
 use async_graphql::{
     Executor, ServerError,
-    parser::parse_query,
     parser::types::{ExecutableDocument, OperationType, SelectionSet},
 };
 use axum::{
@@ -38,14 +37,17 @@ use tokio::{
 };
 
 use self::protocol::{ClientMessage, Protocol, SubscribePayload, close};
-use super::graphql::{Caller, GraphqlEndpoint, Outcome, Params};
+use super::graphql::{GraphqlEndpoint, Outcome, Params};
 use crate::{
     db::RequestDb,
     domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
     events::hub::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
-    graphql::{error::coded_error, limits, response_order},
-    metrics::GraphqlOutcome,
+    graphql::{
+        admission::{self, Caller, Ticket},
+        error::{code_errors, coded_error},
+        limits, response_order,
+    },
     state::AppState,
 };
 
@@ -457,22 +459,11 @@ impl<E: Executor> Connection<E> {
             Ok(resolved) => payload.query = resolved.query,
             Err(error) => return self.send_text(protocol.error(&id, &[error])).await,
         }
-        let started = std::time::Instant::now();
-        let document = match parse_query(&payload.query) {
+        let mut ticket = Ticket::new(payload.operation_name.as_deref());
+        let document = match admission::parse(self.state(), &mut ticket, &payload.query) {
             Ok(document) => document,
-            Err(err) => {
-                // Queries and mutations are counted by the executor; this one never gets
-                // there (it may have been any kind of operation).
-                self.state().metrics.graphql_request(
-                    payload.operation_name.as_deref(),
-                    None,
-                    GraphqlOutcome::Rejected,
-                    started.elapsed(),
-                );
-                let error = crate::graphql::error::with_code(
-                    ServerError::from(err),
-                    ErrorCode::GraphqlParseFailed,
-                );
+            Err(error) => {
+                admission::refused(self.state(), ticket, std::slice::from_ref(&error));
                 return self.send_text(protocol.error(&id, &[error])).await;
             }
         };
@@ -504,11 +495,27 @@ impl<E: Executor> Connection<E> {
             let error = coded_error(ErrorCode::GraphqlValidationFailed, problem);
             return self.send_text(protocol.error(&id, &[error])).await;
         }
+        let variables = payload.variables.unwrap_or_default();
+        let caller = Caller {
+            viewer: session.viewer,
+            ip: self.ip,
+        };
+        if let Err(error) = admission::admit(
+            self.state(),
+            &mut ticket,
+            &payload.query,
+            &document,
+            &variables,
+            caller,
+        ) {
+            admission::refused(self.state(), ticket, std::slice::from_ref(&error));
+            return self.send_text(protocol.error(&id, &[error])).await;
+        }
         let inbox = Arc::new(Inbox::default());
         let mut request = async_graphql::Request::new(payload.query);
         request.set_parsed_query(document.clone());
         request.operation_name = payload.operation_name.clone();
-        request.variables = payload.variables.unwrap_or_default();
+        request.variables = variables;
         request.extensions = payload.extensions.unwrap_or_default();
         request.data.insert(self.hub.loaders());
         request.data.insert(Arc::clone(&inbox));
@@ -518,7 +525,15 @@ impl<E: Executor> Connection<E> {
         if let Some(ip) = self.ip {
             request.data.insert(ip);
         }
-        let stream = self.endpoint.executor().execute_stream(request, None);
+        let stream = self
+            .endpoint
+            .executor()
+            .execute_stream(request, None)
+            .map(|mut response| {
+                code_errors(&mut response.errors);
+                response
+            })
+            .boxed();
         self.ids.insert(id.clone(), op);
         self.ops.insert(
             op,

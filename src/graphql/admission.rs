@@ -1,0 +1,186 @@
+//! The gate every operation passes, whichever way it comes in (HTTP GET or POST, a query,
+//! mutation or subscription over WebSocket, a persisted query's text): before the
+//! executor, the query limits ([`super::limits`]), introspection when it is off, and the
+//! cost budget; after it, a code on every error, the cost report and the metrics.
+//!
+//! The transports are the executor's only callers, and each calls [`parse`], then
+//! [`admit`], then [`finish`] (or [`refused`] when it stops early). These are not
+//! async-graphql schema extensions on purpose: with any extension registered,
+//! async-graphql 7 leaves its fast path for *every field it resolves* (it builds a
+//! `ResolveInfo`, looks the field's type up by name in the registry, and runs a chain of
+//! boxed futures, one per extension). On list pages that chain was about a fifth of
+//! Conduit's CPU (bench/RESULTS.md), to run hooks that only need to run once per request.
+//!
+//! An operation's complexity is spent from the caller's budget once the document has
+//! passed the limits, before validation: a document that fails validation is charged too
+//! (it was parsed, measured and validated all the same).
+
+use std::time::Instant;
+
+use async_graphql::{
+    Response, ServerError, Variables,
+    parser::{
+        parse_query,
+        types::{ExecutableDocument, OperationType},
+    },
+    value,
+};
+
+use super::{
+    error::{code_errors, with_code},
+    introspection, limits,
+    metrics::selected_operation,
+};
+use crate::{
+    domain::{
+        budget::{Charge, Spender},
+        policy::Viewer,
+        throttle::ClientIp,
+    },
+    error::ErrorCode,
+    events::hub::is_request_error,
+    metrics::GraphqlOutcome,
+    state::AppState,
+};
+
+/// One operation on its way through the gate: what the metrics and the cost report need
+/// once it is over.
+#[derive(Debug)]
+pub struct Ticket {
+    started: Instant,
+    /// The operation's name: the one the client sent, or the document's only one.
+    name: Option<String>,
+    /// The selected operation's type, once the document is parsed (`None` when the name
+    /// selects nothing).
+    ty: Option<OperationType>,
+    /// What it spent from the caller's budget.
+    charge: Option<Charge>,
+}
+
+impl Ticket {
+    /// Starts timing the operation the client calls `operation_name`.
+    pub fn new(operation_name: Option<&str>) -> Self {
+        Self {
+            started: Instant::now(),
+            name: operation_name.map(str::to_owned),
+            ty: None,
+            charge: None,
+        }
+    }
+
+    /// The selected operation's type, once [`parse`] has read the document.
+    pub fn operation_type(&self) -> Option<OperationType> {
+        self.ty
+    }
+}
+
+/// Checks the text's size and tokens, then parses it and notes which operation it
+/// selects. Each refusal is a request error with its code.
+pub fn parse(
+    state: &AppState,
+    ticket: &mut Ticket,
+    query: &str,
+) -> Result<ExecutableDocument, ServerError> {
+    limits::check_text(query, &state.config.query_limits)?;
+    let document = parse_query(query)
+        .map_err(|err| with_code(ServerError::from(err), ErrorCode::GraphqlParseFailed))?;
+    let (name, ty) = selected_operation(&document, ticket.name.as_deref());
+    ticket.name = name;
+    ticket.ty = ty;
+    Ok(document)
+}
+
+/// Who an operation is for: the signed-in viewer, and the client's address.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Caller {
+    /// The viewer named by the credentials, if any.
+    pub viewer: Option<Viewer>,
+    /// The client's IP, when known (budgets and throttles of anonymous callers).
+    pub ip: Option<ClientIp>,
+}
+
+/// Checks the parsed document (NUL characters, the limits, introspection when it is off),
+/// then spends its complexity from the caller's budget: the viewer's, or the client IP's
+/// when anonymous.
+pub fn admit(
+    state: &AppState,
+    ticket: &mut Ticket,
+    query: &str,
+    document: &ExecutableDocument,
+    variables: &Variables,
+    caller: Caller,
+) -> Result<(), ServerError> {
+    let cost = limits::check_document(
+        query,
+        document,
+        variables,
+        &state.config.query_limits,
+        ticket.name.as_deref(),
+    )?;
+    if !state.config.introspection {
+        introspection::refuse(document)?;
+    }
+    let Some(budget) = &state.budget else {
+        return Ok(());
+    };
+    let spender = match (caller.viewer, caller.ip) {
+        (Some(viewer), _) => Spender::User(viewer.user_id),
+        (None, Some(ClientIp(ip))) => Spender::anonymous(ip),
+        (None, None) => return Ok(()),
+    };
+    ticket.charge = Some(budget.spend(spender, cost).map_err(limits::over_budget)?);
+    Ok(())
+}
+
+/// After the executor: codes every execution error, reports the cost in
+/// `extensions.cost` (`{"requested", "limit", "remaining"}`) and records the operation
+/// in the metrics (as rejected when it failed validation).
+pub fn finish(state: &AppState, ticket: Ticket, response: &mut Response) {
+    code_errors(&mut response.errors);
+    if is_request_error(response) {
+        return refused(state, ticket, &response.errors);
+    }
+    if let Some(charge) = ticket.charge {
+        response.extensions.insert(
+            limits::COST_KEY.to_owned(),
+            value!({
+                "requested": charge.cost,
+                "limit": charge.limit,
+                "remaining": charge.remaining,
+            }),
+        );
+    }
+    let outcome = if response.errors.is_empty() {
+        GraphqlOutcome::Ok
+    } else {
+        GraphqlOutcome::Error
+    };
+    state.metrics.graphql_request(
+        ticket.name.as_deref(),
+        ticket.ty,
+        outcome,
+        ticket.started.elapsed(),
+    );
+}
+
+/// Records an operation refused before it ran, with `errors` saying why: a query limit's
+/// code is counted in `conduit_query_limit_rejections_total`, and a query or mutation in
+/// the request metrics (subscriptions are not requests that end, and are not counted
+/// there).
+pub fn refused(state: &AppState, ticket: Ticket, errors: &[ServerError]) {
+    if ticket.ty != Some(OperationType::Subscription) {
+        state.metrics.graphql_request(
+            ticket.name.as_deref(),
+            ticket.ty,
+            GraphqlOutcome::Rejected,
+            ticket.started.elapsed(),
+        );
+    }
+    for error in errors {
+        if let Some(async_graphql::Value::String(code)) =
+            error.extensions.as_ref().and_then(|e| e.get("code"))
+        {
+            state.metrics.query_limit_rejected(code);
+        }
+    }
+}
