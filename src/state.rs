@@ -9,7 +9,7 @@ use crate::{
     db,
     domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
     events::hub::Hub,
-    graphql::persisted::PersistedQueries,
+    graphql::{documents::Documents, persisted::PersistedQueries},
     metrics::Metrics,
 };
 
@@ -30,6 +30,8 @@ pub struct AppState {
     pub throttle: Arc<AuthThrottle>,
     /// Persisted documents (APQ and the safelist).
     pub persisted: Arc<PersistedQueries>,
+    /// Recently parsed documents, by their text.
+    pub documents: Arc<Documents>,
     /// Each user's and anonymous IP's cost budget (`None`: off).
     pub budget: Option<Arc<CostBudget>>,
     /// The instance's Prometheus metrics, served on `/metrics`.
@@ -99,6 +101,7 @@ impl AppState {
         Ok(Self {
             throttle: Arc::new(AuthThrottle::new(config.throttle, Arc::clone(&metrics))),
             persisted: Arc::new(persisted),
+            documents: Arc::default(),
             budget: config
                 .cost_budget
                 .map(|n| Arc::new(CostBudget::new(n, Arc::clone(&metrics)))),

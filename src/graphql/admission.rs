@@ -15,14 +15,11 @@
 //! passed the limits, before validation: a document that fails validation is charged too
 //! (it was parsed, measured and validated all the same).
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use async_graphql::{
     Response, ServerError, Variables,
-    parser::{
-        parse_query,
-        types::{ExecutableDocument, OperationType},
-    },
+    parser::types::{ExecutableDocument, OperationType},
     value,
 };
 
@@ -74,15 +71,17 @@ impl Ticket {
     }
 }
 
-/// Checks the text's size and tokens, then parses it and notes which operation it
-/// selects. Each refusal is a request error with its code.
+/// Checks the text's size and tokens, then parses it (or finds it parsed before) and
+/// notes which operation it selects. Each refusal is a request error with its code.
 pub fn parse(
     state: &AppState,
     ticket: &mut Ticket,
     query: &str,
-) -> Result<ExecutableDocument, ServerError> {
+) -> Result<Arc<ExecutableDocument>, ServerError> {
     limits::check_text(query, &state.config.query_limits)?;
-    let document = parse_query(query)
+    let document = state
+        .documents
+        .parse(query)
         .map_err(|err| with_code(ServerError::from(err), ErrorCode::GraphqlParseFailed))?;
     let (name, ty) = selected_operation(&document, ticket.name.as_deref());
     ticket.name = name;

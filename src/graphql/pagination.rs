@@ -5,6 +5,8 @@
 //! cursor from another list (another type, another filter, another user's list) is
 //! refused instead of silently paging somewhere else.
 
+use std::sync::{Arc, OnceLock};
+
 use async_graphql::{Context, Object, OutputType};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::DateTime;
@@ -134,9 +136,12 @@ impl PageArgs {
                 Some("pages with last; use after with first".into()),
             );
         }
-        let tag = list.tag();
+        // The tag is a digest: worked out only when there is a cursor to check.
+        let tag = (self.after.is_some() || self.before.is_some()).then(|| list.tag());
         let mut cursor = |name: &str, raw: &Option<String>| {
-            let position = raw.as_deref().map(|raw| decode_cursor(raw, &tag));
+            let position = raw
+                .as_deref()
+                .map(|raw| decode_cursor(raw, tag.as_deref().unwrap_or_default()));
             match position {
                 Some(None) => {
                     errors.check(name, Some("is not a cursor of this list".into()));
@@ -192,12 +197,25 @@ fn decode_cursor(cursor: &str, tag: &str) -> Option<Position> {
     })
 }
 
+/// A list, and the tag of its cursors once one is asked for: most pages are read without
+/// cursors, and the tag is a digest.
+struct Tagged {
+    list: List,
+    tag: OnceLock<String>,
+}
+
+impl Tagged {
+    fn cursor(&self, position: Position) -> String {
+        encode_cursor(self.tag.get_or_init(|| self.list.tag()), position)
+    }
+}
+
 /// A page of a list, with cursors to read on.
 pub struct Connection<T> {
     edges: Vec<Edge<T>>,
     has_next: bool,
     has_previous: bool,
-    list: List,
+    list: Arc<Tagged>,
     /// The list's size when it is known without counting (from a counter column).
     known_total: Option<i64>,
 }
@@ -210,7 +228,10 @@ impl<T> Connection<T> {
         position: impl Fn(&R) -> Position,
         node: impl Fn(R) -> T,
     ) -> Self {
-        let tag = request.list.tag();
+        let list = Arc::new(Tagged {
+            list: request.list,
+            tag: OnceLock::new(),
+        });
         let (has_next, has_previous) = match request.query.direction {
             Direction::Forward => (page.has_more, request.query.from.is_some()),
             Direction::Backward => (request.query.from.is_some(), page.has_more),
@@ -219,15 +240,16 @@ impl<T> Connection<T> {
             .rows
             .into_iter()
             .map(|row| Edge {
-                cursor: encode_cursor(&tag, position(&row)),
+                position: position(&row),
                 node: node(row),
+                list: Arc::clone(&list),
             })
             .collect();
         Self {
             edges,
             has_next,
             has_previous,
-            list: request.list,
+            list,
             known_total: None,
         }
     }
@@ -268,8 +290,8 @@ where
         PageInfo {
             has_next_page: self.has_next,
             has_previous_page: self.has_previous,
-            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
-            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+            start_cursor: self.edges.first().map(Edge::encoded_cursor),
+            end_cursor: self.edges.last().map(Edge::encoded_cursor),
         }
     }
 
@@ -278,14 +300,21 @@ where
         if let Some(total) = self.known_total {
             return Ok(total);
         }
-        Ok(self.list.count(ctx).await?)
+        Ok(self.list.list.count(ctx).await?)
     }
 }
 
 /// One item of a page and its cursor.
 pub struct Edge<T> {
-    cursor: String,
+    position: Position,
     node: T,
+    list: Arc<Tagged>,
+}
+
+impl<T> Edge<T> {
+    fn encoded_cursor(&self) -> String {
+        self.list.cursor(self.position)
+    }
 }
 
 /// One item of a page and its cursor.
@@ -300,8 +329,8 @@ pub struct Edge<T> {
 )]
 impl<T: OutputType + Clone> Edge<T> {
     /// Pass as `after` (or `before`) to read on from this item.
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self) -> String {
+        self.encoded_cursor()
     }
 
     /// The item.

@@ -7,6 +7,8 @@
 //! field lands after a fast one selected below it. Executors aside, the order is only a
 //! matter of the document, so it is restored here from the document, after execution.
 
+use std::cell::OnceCell;
+
 use async_graphql::{
     Name, PathSegment, ServerError, Value,
     parser::types::{
@@ -69,27 +71,72 @@ pub fn restore(document: &ExecutableDocument, name: Option<&str>, data: &mut Val
 }
 
 fn order(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
-    match value {
-        Value::List(items) => {
-            for item in items {
-                order(item, sets, document);
-            }
+    Plan::new(sets, document).apply(value, document);
+}
+
+/// The key order of the objects that one field's selection sets produce, worked out once
+/// and applied to every object of a list (the plans below it too, once each).
+struct Plan<'a> {
+    /// Each response key in selection order, with the selection sets below it and, once
+    /// needed, their plan.
+    keys: Vec<(Name, Vec<&'a SelectionSet>, OnceCell<Plan<'a>>)>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(sets: &[&'a SelectionSet], document: &'a ExecutableDocument) -> Self {
+        let mut keys = Vec::new();
+        for set in sets {
+            collect(set, document, &mut keys);
         }
-        Value::Object(map) => {
-            let mut keys = Vec::new();
-            for set in sets {
-                collect(set, document, &mut keys);
-            }
-            let mut unordered = std::mem::take(map);
-            for (key, subsets) in keys {
-                if let Some(mut value) = unordered.swap_remove(&key) {
-                    order(&mut value, &subsets, document);
-                    map.insert(key, value);
+        Self {
+            keys: keys
+                .into_iter()
+                .map(|(key, subsets)| (key, subsets, OnceCell::new()))
+                .collect(),
+        }
+    }
+
+    /// Where `key` goes; a key the selection does not name goes last.
+    fn position(&self, key: &Name) -> usize {
+        self.keys
+            .iter()
+            .position(|(k, ..)| k == key)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// Orders `value` (an object, or a list of them at any depth), then what lies below.
+    /// Fields usually complete in order, so an object is only sorted when it is not; no
+    /// key is hashed.
+    fn apply(&self, value: &mut Value, document: &'a ExecutableDocument) {
+        match value {
+            Value::List(items) => {
+                for item in items {
+                    self.apply(item, document);
                 }
             }
-            map.extend(unordered);
+            Value::Object(map) => {
+                let mut last = 0;
+                let sorted = map.keys().all(|key| {
+                    let at = self.position(key);
+                    let in_order = at >= last;
+                    last = at;
+                    in_order
+                });
+                if !sorted {
+                    map.sort_by_cached_key(|key, _| self.position(key));
+                }
+                for (key, value) in map.iter_mut() {
+                    if !matches!(value, Value::List(_) | Value::Object(_)) {
+                        continue;
+                    }
+                    if let Some((_, subsets, plan)) = self.keys.iter().find(|(k, ..)| k == key) {
+                        plan.get_or_init(|| Plan::new(subsets, document))
+                            .apply(value, document);
+                    }
+                }
+            }
+            _ => {}
         }
-        _ => {}
     }
 }
 
@@ -159,12 +206,12 @@ mod tests {
         .unwrap();
         let mut data = value!({
             "a": {"y": 1, "z": 2},
-            "b": {"list": [{"p": 1, "q": 2}], "m": 3, "n": 4},
+            "b": {"list": [{"p": 1, "q": 2}, {"q": 3, "p": 4}, {"p": 5}], "m": 3, "n": 4},
         });
         restore(&document, Some("Q"), &mut data);
         assert_eq!(
             serde_json::to_string(&data).unwrap(),
-            r#"{"b":{"n":4,"m":3,"list":[{"q":2,"p":1}]},"a":{"z":2,"y":1}}"#
+            r#"{"b":{"n":4,"m":3,"list":[{"q":2,"p":1},{"q":3,"p":4},{"p":5}]},"a":{"z":2,"y":1}}"#
         );
     }
 }

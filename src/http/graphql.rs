@@ -6,7 +6,10 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use async_graphql::{Executor, Extensions, ServerError, Variables, parser::types::OperationType};
+use async_graphql::{
+    Executor, Extensions, ServerError, Variables,
+    parser::types::{ExecutableDocument, OperationType},
+};
 use axum::{
     Extension,
     body::{Body, Bytes},
@@ -382,7 +385,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
             return refuse(state, ticket, error);
         }
         let mut request = async_graphql::Request::new(query.clone());
-        request.set_parsed_query(document.clone());
+        request.set_parsed_query(ExecutableDocument::clone(&document));
         request.operation_name = params.operation_name.clone();
         request.variables = variables;
         request.extensions = params.extensions.unwrap_or_default();

@@ -117,7 +117,7 @@ enum OpKind {
     Query(AbortHandle),
     /// A subscription in the hub, with its document (to put results in selection order).
     Subscription {
-        document: ExecutableDocument,
+        document: Arc<ExecutableDocument>,
         operation_name: Option<String>,
     },
 }
@@ -513,7 +513,7 @@ impl<E: Executor> Connection<E> {
         }
         let inbox = Arc::new(Inbox::default());
         let mut request = async_graphql::Request::new(payload.query);
-        request.set_parsed_query(document.clone());
+        request.set_parsed_query(ExecutableDocument::clone(&document));
         request.operation_name = payload.operation_name.clone();
         request.variables = variables;
         request.extensions = payload.extensions.unwrap_or_default();
