@@ -96,12 +96,16 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// Where `key` goes; a key the selection does not name goes last.
-    fn position(&self, key: &Name) -> usize {
-        self.keys
-            .iter()
-            .position(|(k, ..)| k == key)
-            .unwrap_or(usize::MAX)
+    /// Where `key` goes, looked for at `hint` first; a key the selection does not name
+    /// goes last. Response keys are clones of the document's names, so most compare
+    /// equal by address.
+    fn position(&self, key: &Name, hint: usize) -> usize {
+        let same =
+            |(k, ..): &(Name, _, _)| k.as_str().as_ptr() == key.as_str().as_ptr() || k == key;
+        if self.keys.get(hint).is_some_and(same) {
+            return hint;
+        }
+        self.keys.iter().position(same).unwrap_or(usize::MAX)
     }
 
     /// Orders `value` (an object, or a list of them at any depth), then what lies below.
@@ -115,21 +119,21 @@ impl<'a> Plan<'a> {
                 }
             }
             Value::Object(map) => {
-                let mut last = 0;
+                let mut next = 0;
                 let sorted = map.keys().all(|key| {
-                    let at = self.position(key);
-                    let in_order = at >= last;
-                    last = at;
+                    let at = self.position(key, next);
+                    let in_order = at >= next;
+                    next = at.saturating_add(1);
                     in_order
                 });
                 if !sorted {
-                    map.sort_by_cached_key(|key, _| self.position(key));
+                    map.sort_by_cached_key(|key, _| self.position(key, 0));
                 }
-                for (key, value) in map.iter_mut() {
+                for (i, (key, value)) in map.iter_mut().enumerate() {
                     if !matches!(value, Value::List(_) | Value::Object(_)) {
                         continue;
                     }
-                    if let Some((_, subsets, plan)) = self.keys.iter().find(|(k, ..)| k == key) {
+                    if let Some((_, subsets, plan)) = self.keys.get(self.position(key, i)) {
                         plan.get_or_init(|| Plan::new(subsets, document))
                             .apply(value, document);
                     }
