@@ -1,11 +1,14 @@
 //! The connection pool: deadpool over diesel-async, with bounded waits and per-connection
 //! settings.
 
+use std::ops::{Deref, DerefMut};
+
 use deadpool::Runtime;
 use diesel_async::{
     AsyncPgConnection, SimpleAsyncConnection,
     pooled_connection::{
-        AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, RecyclingMethod,
+        AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, PoolableConnection,
+        RecyclingMethod,
         deadpool::{Hook, HookError, Object, Pool, PoolError},
     },
 };
@@ -15,8 +18,39 @@ use crate::{config::DatabaseConfig, error::AppError};
 /// The pool every request borrows connections from.
 pub type PgPool = Pool<AsyncPgConnection>;
 
-/// A pooled connection, returned to the pool when dropped.
-pub type DbConn = Object<AsyncPgConnection>;
+/// A pooled connection, returned to the pool when dropped, unless it is dropped inside a
+/// transaction: then it is closed, which rolls the transaction back and releases its locks
+/// at once. That happens when a request's future is dropped in the middle of a write (the
+/// client went away, or the request timed out). Returned to the pool, the connection
+/// would keep its transaction open, rows locked, until its next checkout, and a quiet
+/// instance may not check it out for a long time: every other writer of those rows
+/// waits meanwhile.
+pub struct DbConn(Option<Object<AsyncPgConnection>>);
+
+impl Deref for DbConn {
+    type Target = AsyncPgConnection;
+
+    fn deref(&self) -> &AsyncPgConnection {
+        self.0.as_ref().expect("a connection until dropped")
+    }
+}
+
+impl DerefMut for DbConn {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        self.0.as_mut().expect("a connection until dropped")
+    }
+}
+
+impl Drop for DbConn {
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.0.take()
+            && conn.is_broken()
+        {
+            // Open transaction, failed transaction, or lost connection: out of the pool.
+            drop(Object::take(conn));
+        }
+    }
+}
 
 /// `application_name` of Conduit's connections, as seen in `pg_stat_activity`.
 pub const APPLICATION_NAME: &str = "conduit";
@@ -133,7 +167,7 @@ pub fn build_pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
 
 /// Borrows a connection, waiting at most the pool's bounded wait.
 pub async fn connect(pool: &PgPool) -> Result<DbConn, DbError> {
-    Ok(pool.get().await?)
+    Ok(DbConn(Some(pool.get().await?)))
 }
 
 /// Checks that the database answers a trivial statement.

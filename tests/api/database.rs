@@ -111,3 +111,44 @@ async fn a_signed_in_mutation_needs_only_one_pooled_connection_at_a_time() {
         }})
     );
 }
+
+#[tokio::test]
+async fn a_connection_dropped_inside_a_transaction_is_closed_and_its_locks_released() {
+    use diesel_async::AsyncConnection;
+
+    let app = TestApp::with_config(&[("DATABASE_POOL_SIZE", "1")]).await;
+    app.register("jane").await;
+    {
+        let mut conn = conduit::db::connect(&app.state.pool).await.unwrap();
+        // What a cancelled request leaves: a transaction holding a row lock, never ended.
+        let unfinished = conn.transaction::<(), diesel::result::Error, _>(async |tx| {
+            diesel::sql_query("SELECT 1 FROM users FOR UPDATE")
+                .execute(tx)
+                .await?;
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        tokio::time::timeout(std::time::Duration::from_millis(500), unfinished)
+            .await
+            .expect_err("never finishes");
+    }
+    // The row is free again right away, not when the pool next hands the connection out.
+    let other = connect(&app.database_url()).await;
+    other
+        .batch_execute("SET lock_timeout = '3s'; BEGIN; SELECT 1 FROM users FOR UPDATE; COMMIT")
+        .await
+        .expect("the abandoned transaction's lock is released");
+    // The pool (of one) still serves, outside any transaction.
+    let body = app.query("{ user(username: \"jane\") { username } }").await;
+    assert_eq!(body["data"]["user"]["username"], "jane", "{body}");
+    let idle_in_transaction: i64 = other
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND state LIKE 'idle in transaction%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(idle_in_transaction, 0);
+}
