@@ -11,9 +11,12 @@ use std::{
 use async_graphql::parser::{Error as ParseError, parse_query, types::ExecutableDocument};
 use lru::LruCache;
 
-/// How many distinct documents are kept. Each is at most `QUERY_MAX_BYTES` of text (32 KiB
-/// by default) plus its tree.
-const CAPACITY: NonZeroUsize = NonZeroUsize::new(512).expect("non-zero");
+/// How many distinct documents are kept.
+const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).expect("non-zero");
+/// The longest text kept, in bytes: an application's documents are shorter, and the bound
+/// keeps what a client sending many large distinct documents can make the cache hold to
+/// a few tens of megabytes (text and tree).
+const LONGEST: usize = 8 * 1024;
 
 /// The most recently used parsed documents, shared by every request of an instance.
 pub struct Documents {
@@ -30,9 +33,12 @@ impl Default for Documents {
 
 impl Documents {
     /// `query` parsed: from the cache when it was parsed before, else parsed now and kept
-    /// if it parses. The text is used as it is (no normalising: another spelling is
-    /// another entry).
+    /// if it parses and is at most [`LONGEST`] bytes. The text is used as it is (no
+    /// normalising: another spelling is another entry).
     pub fn parse(&self, query: &str) -> Result<Arc<ExecutableDocument>, ParseError> {
+        if query.len() > LONGEST {
+            return parse_query(query).map(Arc::new);
+        }
         if let Some(document) = self.lock().get(query) {
             return Ok(Arc::clone(document));
         }
@@ -67,5 +73,11 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &documents.parse("{ a  }").unwrap()));
         assert!(documents.parse("{ a").is_err());
         assert!(documents.parse("{ a").is_err());
+        let long = format!("{{ a{} }}", " ".repeat(LONGEST));
+        assert!(!Arc::ptr_eq(
+            &documents.parse(&long).unwrap(),
+            &documents.parse(&long).unwrap()
+        ));
+        assert_eq!(documents.lock().len(), 2);
     }
 }
