@@ -19,14 +19,13 @@ use std::{sync::Arc, time::Instant};
 
 use async_graphql::{
     Response, ServerError, Variables,
-    parser::types::{ExecutableDocument, OperationType},
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
     value,
 };
 
 use super::{
     error::{code_errors, with_code},
-    introspection, limits,
-    metrics::selected_operation,
+    introspection, limits, response_order,
 };
 use crate::{
     domain::{
@@ -133,11 +132,14 @@ pub fn admit(
 
 /// After the executor: codes every execution error, reports the cost in
 /// `extensions.cost` (`{"requested", "limit", "remaining"}`) and records the operation
-/// in the metrics (as rejected when it failed validation).
-pub fn finish(state: &AppState, ticket: Ticket, response: &mut Response) {
+/// in the metrics. Returns `true` when it failed before execution (validation: no data,
+/// errors without a path), recorded as rejected.
+#[must_use]
+pub fn finish(state: &AppState, ticket: Ticket, response: &mut Response) -> bool {
     code_errors(&mut response.errors);
     if is_request_error(response) {
-        return refused(state, ticket, &response.errors);
+        refused(state, ticket, &response.errors);
+        return true;
     }
     if let Some(charge) = ticket.charge {
         response.extensions.insert(
@@ -160,6 +162,7 @@ pub fn finish(state: &AppState, ticket: Ticket, response: &mut Response) {
         outcome,
         ticket.started.elapsed(),
     );
+    false
 }
 
 /// Records an operation refused before it ran, with `errors` saying why: a query limit's
@@ -181,5 +184,52 @@ pub fn refused(state: &AppState, ticket: Ticket, errors: &[ServerError]) {
         {
             state.metrics.query_limit_rejected(code);
         }
+    }
+}
+
+/// The name and type of the operation `requested` selects in `document`, as the executor
+/// will choose it: the named one, or the only one. An unknown name keeps the name, with
+/// no type.
+fn selected_operation(
+    document: &ExecutableDocument,
+    requested: Option<&str>,
+) -> (Option<String>, Option<OperationType>) {
+    let ty = response_order::operation(document, requested).map(|op| op.ty);
+    let name = match (&document.operations, requested) {
+        (_, Some(name)) => Some(name.to_owned()),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.keys().next().map(ToString::to_string)
+        }
+        _ => None,
+    };
+    (name, ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    #[test]
+    fn selects_the_operation_the_executor_would() {
+        let select = |query: &str, name: Option<&str>| {
+            selected_operation(&parse_query(query).unwrap(), name)
+        };
+        assert_eq!(select("{ a }", None), (None, Some(OperationType::Query)));
+        assert_eq!(
+            select("mutation M { a }", None),
+            (Some("M".into()), Some(OperationType::Mutation))
+        );
+        assert_eq!(
+            select("query A { a } mutation B { b }", Some("B")),
+            (Some("B".into()), Some(OperationType::Mutation))
+        );
+        assert_eq!(
+            select("query A { a } mutation B { b }", Some("C")),
+            (Some("C".into()), None)
+        );
+        assert_eq!(select("query A { a } query B { b }", None), (None, None));
+        assert_eq!(select("{ a }", Some("X")), (Some("X".into()), None));
     }
 }

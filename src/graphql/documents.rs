@@ -52,14 +52,6 @@ impl Documents {
     }
 }
 
-impl std::fmt::Debug for Documents {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Documents")
-            .field("len", &self.lock().len())
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,6 @@ pub mod input_text;
 pub mod introspection;
 pub mod limits;
 pub mod loaders;
-pub mod metrics;
 pub mod mutation;
 pub mod node;
 pub mod pagination;

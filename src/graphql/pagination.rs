@@ -5,7 +5,10 @@
 //! cursor from another list (another type, another filter, another user's list) is
 //! refused instead of silently paging somewhere else.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    cell::OnceCell,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::{Context, Object, OutputType};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -137,11 +140,11 @@ impl PageArgs {
             );
         }
         // The tag is a digest: worked out only when there is a cursor to check.
-        let tag = (self.after.is_some() || self.before.is_some()).then(|| list.tag());
+        let tag = OnceCell::new();
         let mut cursor = |name: &str, raw: &Option<String>| {
             let position = raw
                 .as_deref()
-                .map(|raw| decode_cursor(raw, tag.as_deref().unwrap_or_default()));
+                .map(|raw| decode_cursor(raw, tag.get_or_init(|| list.tag())));
             match position {
                 Some(None) => {
                     errors.check(name, Some("is not a cursor of this list".into()));

@@ -66,12 +66,8 @@ pub fn operation<'a>(
 /// The document must have passed validation (so fragments do not cycle).
 pub fn restore(document: &ExecutableDocument, name: Option<&str>, data: &mut Value) {
     if let Some(op) = operation(document, name) {
-        order(data, &[&op.selection_set.node], document);
+        Plan::new(&[&op.selection_set.node], document).apply(data, document);
     }
-}
-
-fn order(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
-    Plan::new(sets, document).apply(value, document);
 }
 
 /// The key order of the objects that one field's selection sets produce, worked out once

@@ -400,8 +400,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
         }
 
         let mut response = queue.drive(self.executor.execute(request)).await;
-        admission::finish(state, ticket, &mut response);
-        if failed_before_execution(&response) {
+        if admission::finish(state, ticket, &mut response) {
             return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
         }
         if let Some(hash) = register
@@ -444,12 +443,6 @@ impl GetParams {
             extensions: json("extensions", self.extensions)?,
         })
     }
-}
-
-/// async-graphql reports validation failures (and errors raised while preparing the
-/// request) with no data and no path; a resolver error always has a path.
-pub(super) fn failed_before_execution(response: &async_graphql::Response) -> bool {
-    crate::events::hub::is_request_error(response)
 }
 
 /// Errors that failed a request before execution, each with a code
