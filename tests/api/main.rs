@@ -14,6 +14,7 @@ mod helpers;
 mod http_audit;
 mod ide_and_probes;
 mod js_clients;
+mod layering;
 mod live;
 mod metrics;
 mod notifications;
