@@ -90,45 +90,55 @@ fn candidates(wanted: u32) -> u64 {
 
 /// Anyone favorites popular articles, some time after both existed.
 pub(super) fn seed_favorites_sql(users: u64, articles: u64, favorites: u32) -> String {
-    let since = "greatest(a.created_at, u.created_at)";
+    let draw = format!(
+        "1 + {} AS ln, {} AS rn",
+        pick("g", 72, users),
+        popular_article("g", 71, articles)
+    );
     format!(
-        "INSERT INTO seed_favorites (user_id, article_id, created_at) \
-         SELECT user_id, article_id, created_at FROM ( \
-             SELECT DISTINCT ON (u.id, a.id) c.g, u.id AS user_id, a.id AS article_id, \
-                 {at} AS created_at \
-             FROM (SELECT g, {article} AS an, 1 + {user} AS un \
-                   FROM generate_series(1::bigint, {candidates}) AS g) AS c \
-             JOIN seed_articles AS a ON a.n = c.an \
-             JOIN seed_users AS u ON u.n = c.un \
-             ORDER BY u.id, a.id, c.g) AS d \
-         ORDER BY g LIMIT {favorites}",
-        at = after(since, "c.g", 70, 2),
-        article = popular_article("g", 71, articles),
-        user = pick("g", 72, users),
-        candidates = candidates(favorites),
+        "INSERT INTO seed_favorites (user_id, article_id, created_at) {}",
+        distinct_pairs(
+            &draw,
+            "JOIN seed_users AS l ON l.n = c.ln JOIN seed_articles AS r ON r.n = c.rn",
+            &after("greatest(l.created_at, r.created_at)", "c.g", 70, 2),
+            favorites,
+        )
     )
 }
 
 /// Followers are anyone; followees are skewed towards the earliest users.
 pub(super) fn seed_follows_sql(users: u64, follows: u32) -> String {
-    let since = "greatest(r.created_at, e.created_at)";
+    let draw = format!(
+        "1 + {} AS ln, 1 + floor({users} * power({}, 2))::bigint AS rn",
+        pick("g", 81, users),
+        unit("g", 82)
+    );
     format!(
-        "INSERT INTO seed_follows (follower_id, followee_id, created_at) \
-         SELECT follower_id, followee_id, created_at FROM ( \
-             SELECT DISTINCT ON (r.id, e.id) c.g, r.id AS follower_id, e.id AS followee_id, \
+        "INSERT INTO seed_follows (follower_id, followee_id, created_at) {}",
+        distinct_pairs(
+            &draw,
+            "JOIN seed_users AS l ON l.n = c.ln JOIN seed_users AS r ON r.n = c.rn \
+             WHERE c.ln <> c.rn",
+            &after("greatest(l.created_at, r.created_at)", "c.g", 80, 1),
+            follows,
+        )
+    )
+}
+
+/// Up to `wanted` distinct pairs `(l.id, r.id, at)`, in candidate order, out of
+/// [`candidates`]: `draw` gives each candidate `g` the ordinals `ln` and `rn` of its ends,
+/// and `ends` joins them to their rows `l` and `r` (and may leave some out).
+fn distinct_pairs(draw: &str, ends: &str, at: &str, wanted: u32) -> String {
+    format!(
+        "SELECT l_id, r_id, created_at FROM ( \
+             SELECT DISTINCT ON (l.id, r.id) c.g, l.id AS l_id, r.id AS r_id, \
                  {at} AS created_at \
-             FROM (SELECT g, 1 + {follower} AS rn, \
-                       1 + floor({users} * power({popular}, 2))::bigint AS en \
+             FROM (SELECT g, {draw} \
                    FROM generate_series(1::bigint, {candidates}) AS g) AS c \
-             JOIN seed_users AS r ON r.n = c.rn \
-             JOIN seed_users AS e ON e.n = c.en \
-             WHERE c.rn <> c.en \
-             ORDER BY r.id, e.id, c.g) AS d \
-         ORDER BY g LIMIT {follows}",
-        at = after(since, "c.g", 80, 1),
-        follower = pick("g", 81, users),
-        popular = unit("g", 82),
-        candidates = candidates(follows),
+             {ends} \
+             ORDER BY l.id, r.id, c.g) AS d \
+         ORDER BY g LIMIT {wanted}",
+        candidates = candidates(wanted),
     )
 }
 

@@ -50,20 +50,8 @@ pub(super) fn users_sql() -> String {
 
 /// The articles, with titles, slugs, bodies, tags and their favorite and comment counters.
 pub(super) fn articles_sql() -> String {
-    let title = format!(
-        "{} || ' ' || {} || ' ' || {} || {}",
-        choose(TITLE_OPENERS, "a.n", 20),
-        choose(ADJECTIVES, "a.n", 21),
-        choose(NOUNS, "a.n", 22),
-        choose(TITLE_ENDINGS, "a.n", 23),
-    );
-    let description = format!(
-        "{} || ' ' || {} || ' ' || {} || {}",
-        choose(DESCRIPTION_LEADS, "a.n", 24),
-        choose(ADJECTIVES, "a.n", 25),
-        choose(NOUNS, "a.n", 26),
-        choose(DESCRIPTION_ENDINGS, "a.n", 27),
-    );
+    let title = phrase(TITLE_OPENERS, TITLE_ENDINGS, 20);
+    let description = phrase(DESCRIPTION_LEADS, DESCRIPTION_ENDINGS, 24);
     // 3–6 paragraphs of 2–4 sentences; every other one after the first under a heading.
     let key = "a.n * 8 + j";
     let body = format!(
@@ -112,6 +100,18 @@ pub(super) fn articles_sql() -> String {
          ORDER BY a.n",
         edited = pick("a.n", 40, 5),
         edited_at = after("a.created_at", "a.n", 41, 3),
+    )
+}
+
+/// An article's `lead adjective noun ending`, each word chosen by the article's ordinal with
+/// its own salt, from `salt` on.
+fn phrase(leads: &[&str], endings: &[&str], salt: u32) -> String {
+    format!(
+        "{} || ' ' || {} || ' ' || {} || {}",
+        choose(leads, "a.n", salt),
+        choose(ADJECTIVES, "a.n", salt + 1),
+        choose(NOUNS, "a.n", salt + 2),
+        choose(endings, "a.n", salt + 3),
     )
 }
 

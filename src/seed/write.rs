@@ -125,9 +125,23 @@ pub(super) async fn write(
 
     // The counters were written from the temporary tables; set them again from the real
     // rows (changing nothing unless something is off).
-    run(tx, "user counters", USER_COUNTERS_SQL).await?;
+    let follows = [
+        ("followers_count", "follows", "followee_id"),
+        ("following_count", "follows", "follower_id"),
+    ];
+    run(
+        tx,
+        "user counters",
+        &recount_sql("users", "seed_users", follows),
+    )
+    .await?;
     if articles > 0 {
-        run(tx, "article counters", ARTICLE_COUNTERS_SQL).await?;
+        let counted = [
+            ("favorites_count", "favorites", "article_id"),
+            ("comments_count", "comments", "article_id"),
+        ];
+        let sql = recount_sql("articles", "seed_articles", counted);
+        run(tx, "article counters", &sql).await?;
         report.tags = run(tx, "tags", TAGS_SQL).await?;
     }
 
@@ -170,35 +184,30 @@ const ADD_FOREIGN_KEYS_SQL: &str = "\
         END LOOP; \
     END $$";
 
-/// The seeded users' follow counters, from the follows.
-const USER_COUNTERS_SQL: &str = "\
-    UPDATE users AS u \
-    SET followers_count = c.followers, following_count = c.following \
-    FROM (SELECT s.id, coalesce(fr.n, 0) AS followers, coalesce(fg.n, 0) AS following \
-          FROM seed_users AS s \
-          LEFT JOIN (SELECT f.followee_id AS id, count(*)::int AS n FROM follows AS f \
-                     WHERE f.followee_id IN (SELECT id FROM seed_users) \
-                     GROUP BY f.followee_id) AS fr ON fr.id = s.id \
-          LEFT JOIN (SELECT f.follower_id AS id, count(*)::int AS n FROM follows AS f \
-                     WHERE f.follower_id IN (SELECT id FROM seed_users) \
-                     GROUP BY f.follower_id) AS fg ON fg.id = s.id) AS c \
-    WHERE u.id = c.id \
-      AND (u.followers_count, u.following_count) IS DISTINCT FROM (c.followers, c.following)";
-
-/// The seeded articles' favorite and comment counters, from the favorites and comments.
-const ARTICLE_COUNTERS_SQL: &str = "\
-    UPDATE articles AS a \
-    SET favorites_count = c.favorites, comments_count = c.comments \
-    FROM (SELECT s.id, coalesce(fav.n, 0) AS favorites, coalesce(com.n, 0) AS comments \
-          FROM seed_articles AS s \
-          LEFT JOIN (SELECT f.article_id AS id, count(*)::int AS n FROM favorites AS f \
-                     WHERE f.article_id IN (SELECT id FROM seed_articles) \
-                     GROUP BY f.article_id) AS fav ON fav.id = s.id \
-          LEFT JOIN (SELECT m.article_id AS id, count(*)::int AS n FROM comments AS m \
-                     WHERE m.article_id IN (SELECT id FROM seed_articles) \
-                     GROUP BY m.article_id) AS com ON com.id = s.id) AS c \
-    WHERE a.id = c.id \
-      AND (a.favorites_count, a.comments_count) IS DISTINCT FROM (c.favorites, c.comments)";
+/// Sets `table`'s two counters of the rows listed in `seeded` again from the rows they
+/// count, where they differ: each counter is (column, counted table, its key column).
+fn recount_sql(table: &str, seeded: &str, counters: [(&str, &str, &str); 2]) -> String {
+    let [(first, ..), (second, ..)] = counters;
+    let joins: Vec<String> = counters
+        .iter()
+        .enumerate()
+        .map(|(i, (_, counted, key))| {
+            format!(
+                "LEFT JOIN (SELECT r.{key} AS id, count(*)::int AS n FROM {counted} AS r \
+                            WHERE r.{key} IN (SELECT id FROM {seeded}) \
+                            GROUP BY r.{key}) AS n{i} ON n{i}.id = s.id"
+            )
+        })
+        .collect();
+    format!(
+        "UPDATE {table} AS t \
+         SET {first} = c.n0, {second} = c.n1 \
+         FROM (SELECT s.id, coalesce(n0.n, 0) AS n0, coalesce(n1.n, 0) AS n1 \
+               FROM {seeded} AS s {joins}) AS c \
+         WHERE t.id = c.id AND (t.{first}, t.{second}) IS DISTINCT FROM (c.n0, c.n1)",
+        joins = joins.join(" "),
+    )
+}
 
 /// The seeded articles' tags, added to `tags.articles_count` in name order (the order the
 /// article writes lock them in). Returns the number of distinct tags.
