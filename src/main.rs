@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 use conduit::{
     AppState,
     config::Config,
-    db::seed::{DEMO_PASSWORD, MAX_ROWS, SeedPlan},
     domain::{accounts, policy::Role},
+    seed::{self, DEMO_PASSWORD, MAX_ROWS, SeedPlan},
     server, telemetry,
 };
 
@@ -112,7 +112,7 @@ fn main() -> ExitCode {
             Command::User(UserCommand::SetRole { username, role }) => {
                 set_role(config, &username, role).await
             }
-            Command::Serve | Command::ExportSchema => server::run(config).await,
+            Command::Serve | Command::ExportSchema => server::run(config, seed_demo).await,
         }
     });
     match result {
@@ -124,6 +124,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// The demo data a development server starts with (`DEMO_DATA`).
+async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    seed::demo(&state.pool, &state.passwords).await
+}
+
+/// `conduit seed`: creates and migrates the database, then adds the rows `args` asks for.
 async fn seed(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let plan = SeedPlan {
@@ -133,7 +139,8 @@ async fn seed(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
         favorites: args.favorites,
         follows: args.follows,
     };
-    let report = server::seed(config, &plan).await?;
+    server::migrate(config).await?;
+    let report = seed::run(&config.database.url, &plan).await?;
     println!(
         "Seeded in {:.1} s: {} users, {} articles, {} comments, {} favorites, {} follows, \
          {} notifications ({} tags on the new articles).",

@@ -1,30 +1,21 @@
-//! Running the server: database bootstrap (and demo data), listening, graceful shutdown
-//! with a deadline; and `conduit seed`.
+//! Running the server: database bootstrap (and demo data, through the hook `main` passes),
+//! listening, graceful shutdown with a deadline.
 
-use std::{
-    future::Future,
-    net::SocketAddr,
-    time::{Duration, Instant},
-};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use axum::Router;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use tokio::net::TcpListener;
 
-use crate::{
-    config::Config,
-    db::{
-        self,
-        seed::{DEMO_PASSWORD, SeedPlan, SeedReport},
-    },
-    domain::password::Passwords,
-    state::AppState,
-};
+use crate::{config::Config, db, state::AppState};
 
-/// Prepares the database (with demo data when `DEMO_DATA` is on and there are no users
-/// yet), then serves until SIGTERM or SIGINT.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// Prepares the database, runs `seed_demo` when `DEMO_DATA` is on (`main` passes the
+/// seed's demo set, which adds data only when there are no users yet), then serves until
+/// SIGTERM or SIGINT.
+pub async fn run(
+    config: Config,
+    seed_demo: impl AsyncFnOnce(&AppState) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     migrate(&config).await?;
     let addr = SocketAddr::new(config.host, config.port);
     let shutdown_timeout = config.shutdown_timeout;
@@ -59,45 +50,6 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
         tracing::info!(?applied, "applied migrations");
     }
     Ok(())
-}
-
-/// Seeds [`SeedPlan::DEMO`] when the `users` table is empty, logging one line that says so.
-async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
-    let started = Instant::now();
-    if db::seed::has_users(&mut *db::connect(&state.pool).await?).await? {
-        return Ok(());
-    }
-    // No pooled connection is held while hashing.
-    let hash = state.passwords.hash(DEMO_PASSWORD.to_owned()).await?;
-    let mut conn = db::connect(&state.pool).await?;
-    let Some(report) = db::seed::seed_if_empty(&mut conn, &SeedPlan::DEMO, &hash).await? else {
-        return Ok(());
-    };
-    let email = report.example_email.as_deref().unwrap_or_default();
-    tracing::info!(
-        users = report.users,
-        articles = report.articles,
-        comments = report.comments,
-        favorites = report.favorites,
-        follows = report.follows,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "seeded demo data into the empty database (DEMO_DATA=true): sign in as {email} \
-         (or any seeded user) with the password {DEMO_PASSWORD}"
-    );
-    Ok(())
-}
-
-/// `conduit seed`: creates and migrates the database like [`migrate`], then adds `plan`'s
-/// rows to it. Every seeded user's password is [`DEMO_PASSWORD`], hashed once.
-pub async fn seed(config: &Config, plan: &SeedPlan) -> anyhow::Result<SeedReport> {
-    migrate(config).await?;
-    let hash = Passwords::new(1).hash(DEMO_PASSWORD.to_owned()).await?;
-    let mut conn = AsyncPgConnection::establish(&config.database.url)
-        .await
-        .context("connecting to the database")?;
-    db::seed::seed(&mut conn, plan, &hash)
-        .await
-        .context("seeding")
 }
 
 /// Serves `app` on `listener` until `signal` completes, then closes WebSockets (1001) and

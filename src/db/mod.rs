@@ -11,7 +11,6 @@ pub mod notifications;
 pub mod persisted_queries;
 pub mod pool;
 pub mod request;
-pub mod seed;
 pub mod sessions;
 pub mod tags;
 pub mod users;

@@ -259,3 +259,9 @@ pub async fn taken(
     }
     Ok(taken)
 }
+
+/// True when `users` has at least one row.
+pub async fn any(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
+    let exists = diesel::dsl::exists(users::table.select(users::id));
+    Ok(diesel::select(exists).get_result(conn).await?)
+}

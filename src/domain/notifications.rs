@@ -1,5 +1,6 @@
 //! Notifications: who hears of what. Each is written in the transaction of its cause,
 //! never for the actor's own actions, and never deleted by an undo (unfollow, unfavorite).
+//! [`notice`] is the rule for a follow, favorite or comment, pure, so the seed reuses it.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
@@ -20,21 +21,98 @@ use crate::{
 /// Most ids `markNotificationsRead` takes at once.
 pub const MARK_READ_MAX: usize = 100;
 
+/// What happened, as far as a single notification is concerned: the parties of a follow, a
+/// favorite or a comment. `T` stands for a row: an id here; the seed, which writes
+/// notifications in bulk by the same rule, passes SQL columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause<T> {
+    /// A follow.
+    Follow {
+        /// Who followed.
+        follower: T,
+        /// Who was followed.
+        followee: T,
+    },
+    /// A favorite.
+    Favorite {
+        /// Who favorited.
+        user: T,
+        /// The article favorited.
+        article: T,
+        /// The article's author.
+        author: T,
+    },
+    /// A comment added to an article.
+    Comment {
+        /// The comment.
+        comment: T,
+        /// Who wrote the comment.
+        commenter: T,
+        /// The article commented on.
+        article: T,
+        /// The article's author.
+        author: T,
+    },
+}
+
+/// The notification a [`Cause`] creates. It is written only when `recipient` is not
+/// `actor`: nobody hears of their own actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice<T> {
+    /// Who hears of it.
+    pub recipient: T,
+    /// One of the `db::notifications::kind` values.
+    pub kind: &'static str,
+    /// Whose action it was.
+    pub actor: T,
+    /// The article concerned, if any.
+    pub article: Option<T>,
+    /// The comment concerned, if any.
+    pub comment: Option<T>,
+}
+
+/// Who hears of `cause`, as which kind: a follow tells the followee; a favorite and a
+/// comment tell the article's author.
+pub fn notice<T>(cause: Cause<T>) -> Notice<T> {
+    let (recipient, kind, actor, article, comment) = match cause {
+        Cause::Follow { follower, followee } => {
+            (followee, kind::NEW_FOLLOWER, follower, None, None)
+        }
+        Cause::Favorite {
+            user,
+            article,
+            author,
+        } => (author, kind::ARTICLE_FAVORITED, user, Some(article), None),
+        Cause::Comment {
+            comment,
+            commenter,
+            article,
+            author,
+        } => (
+            author,
+            kind::COMMENT_ADDED,
+            commenter,
+            Some(article),
+            Some(comment),
+        ),
+    };
+    Notice {
+        recipient,
+        kind,
+        actor,
+        article,
+        comment,
+    }
+}
+
 /// `viewer` followed `followee`.
 pub async fn new_follower(
     tx: &mut AsyncPgConnection,
     viewer: &Viewer,
     followee: &UserRow,
 ) -> Result<(), AppError> {
-    notify(
-        tx,
-        followee.id,
-        kind::NEW_FOLLOWER,
-        viewer.user_id,
-        None,
-        None,
-    )
-    .await
+    let (follower, followee) = (viewer.user_id, followee.id);
+    notify(tx, notice(Cause::Follow { follower, followee })).await
 }
 
 /// `viewer` favorited `article`.
@@ -43,16 +121,12 @@ pub async fn article_favorited(
     viewer: &Viewer,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
-    let article_id = Some(article.id);
-    notify(
-        tx,
-        article.author_id,
-        kind::ARTICLE_FAVORITED,
-        viewer.user_id,
-        article_id,
-        None,
-    )
-    .await
+    let cause = Cause::Favorite {
+        user: viewer.user_id,
+        article: article.id,
+        author: article.author_id,
+    };
+    notify(tx, notice(cause)).await
 }
 
 /// `comment` was added to `article`.
@@ -61,16 +135,13 @@ pub async fn comment_added(
     article: &ArticleRow,
     comment: &CommentRow,
 ) -> Result<(), AppError> {
-    let (article_id, comment_id) = (Some(article.id), Some(comment.id));
-    notify(
-        tx,
-        article.author_id,
-        kind::COMMENT_ADDED,
-        comment.author_id,
-        article_id,
-        comment_id,
-    )
-    .await
+    let cause = Cause::Comment {
+        comment: comment.id,
+        commenter: comment.author_id,
+        article: article.id,
+        author: article.author_id,
+    };
+    notify(tx, notice(cause)).await
 }
 
 /// `article` was published: every follower of its author hears of it, in one statement.
@@ -88,14 +159,14 @@ pub async fn article_published(
     Ok(())
 }
 
-async fn notify(
-    tx: &mut AsyncPgConnection,
-    recipient_id: i64,
-    kind: &str,
-    actor_id: i64,
-    article_id: Option<i64>,
-    comment_id: Option<i64>,
-) -> Result<(), AppError> {
+async fn notify(tx: &mut AsyncPgConnection, notice: Notice<i64>) -> Result<(), AppError> {
+    let Notice {
+        recipient: recipient_id,
+        kind,
+        actor: actor_id,
+        article: article_id,
+        comment: comment_id,
+    } = notice;
     if recipient_id == actor_id {
         return Ok(());
     }

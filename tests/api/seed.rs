@@ -3,8 +3,8 @@
 //! counter equals what it counts, and that seeded users can sign in.
 
 use conduit::{
-    db::seed::{self, DEMO_PASSWORD, SeedPlan},
     domain::validation,
+    seed::{self, DEMO_PASSWORD, SeedPlan},
 };
 use serde_json::{Value, json};
 
