@@ -186,7 +186,7 @@ pub struct Config {
     /// WebSocket limits and timers.
     pub websocket: WebSocketConfig,
     /// Attempts allowed on the credential paths.
-    pub throttle: crate::domain::throttle::ThrottleConfig,
+    pub throttle: crate::ratelimit::throttle::ThrottleConfig,
     /// Complexity each spender may use per minute (`None`: no budget).
     pub cost_budget: Option<std::num::NonZeroU32>,
     /// How persisted queries are served.
@@ -329,7 +329,7 @@ impl Config {
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
             report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
             demo_data: parse(&get, "DEMO_DATA", dev)?,
-            throttle: crate::domain::throttle::ThrottleConfig {
+            throttle: crate::ratelimit::throttle::ThrottleConfig {
                 per_account: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT", 10)?,
                 per_ip: per_minute(&get, "AUTH_ATTEMPTS_PER_IP", 60)?,
             },

@@ -7,10 +7,11 @@ use tokio::sync::watch;
 use crate::{
     config::Config,
     db,
-    domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
+    domain::password::Passwords,
     events::hub::Hub,
     graphql::{documents::Documents, persisted::PersistedQueries},
     metrics::Metrics,
+    ratelimit::{budget::CostBudget, throttle::AuthThrottle},
 };
 
 /// Shared application state.
