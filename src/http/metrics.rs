@@ -29,12 +29,25 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 .into_response();
         }
     }
-    let text = state.metrics.render(&LiveCounts::of(&state));
+    let text = state.metrics.render(&live_counts(&state));
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
         text,
     )
         .into_response()
+}
+
+/// The scrape-time gauges of `state`'s instance, now.
+fn live_counts(state: &AppState) -> LiveCounts {
+    let pool = state.pool.status();
+    LiveCounts {
+        pool_max_size: pool.max_size,
+        pool_size: pool.size,
+        pool_available: pool.available,
+        pool_waiting: pool.waiting,
+        open_websockets: state.lifecycle.open_sockets(),
+        subscriptions: state.hub.subscriptions(),
+    }
 }
 
 /// The credentials of a `Bearer` authorization (the scheme in any case).
@@ -43,4 +56,35 @@ fn bearer(value: &str) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| credentials.trim())
+}
+
+/// The secret `/metrics` requires; never printed (its `Debug` is redacted).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// A token (surrounding whitespace removed).
+    pub fn new(token: &str) -> Self {
+        Self(token.trim().to_owned())
+    }
+
+    /// True when `presented` is this token. Their SHA-256 digests are compared in time
+    /// independent of where they differ, so timing tells neither the token's content
+    /// nor its length.
+    pub fn matches(&self, presented: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let expected = Sha256::digest(self.0.as_bytes());
+        let presented = Sha256::digest(presented.as_bytes());
+        expected
+            .iter()
+            .zip(presented.iter())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
 }

@@ -10,7 +10,7 @@ use std::{
 use axum::{
     Router,
     body::Body,
-    extract::State,
+    extract::{MatchedPath, State},
     http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
     middleware::Next,
     response::Response,
@@ -24,19 +24,27 @@ use tower_http::{
 };
 use tracing::{Level, Span};
 
-use super::{negotiate::ResponseMedia, reply};
+use super::{HELLO_PATH, negotiate::ResponseMedia, reply};
 use crate::{
-    config::{Config, CorsOrigins},
     error::{ErrorCode, INTERNAL_MESSAGE},
     metrics::Metrics,
 };
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Any `http(s)://localhost[:port]` or `http(s)://127.0.0.1[:port]` origin.
+    Localhost,
+    /// Exactly these origins (possibly none).
+    List(Vec<String>),
+}
 
 /// The request id header: accepted from the client or generated, and always returned.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps `router` in the middleware stack (outermost first): metrics, request id, tracing
-/// span, request id on the response, CORS, panic recovery.
-pub fn apply(router: Router, config: &Config, metrics: Arc<Metrics>) -> Router {
+/// span, request id on the response, CORS (allowing `cors_origins`), panic recovery.
+pub fn apply(router: Router, cors_origins: &CorsOrigins, metrics: Arc<Metrics>) -> Router {
     router.layer(
         ServiceBuilder::new()
             .layer(axum::middleware::from_fn_with_state(metrics, record))
@@ -47,13 +55,14 @@ pub fn apply(router: Router, config: &Config, metrics: Arc<Metrics>) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(cors(&config.cors_origins))
+            .layer(cors(cors_origins))
             .layer(CatchPanicLayer::custom(panic_response)),
     )
 }
 
-/// Counts and times every request, whatever the route (unknown paths as `other`): until
-/// the response head, so a WebSocket counts its upgrade only.
+/// Counts and times every request by the route it matched (none, and the benchmark's
+/// [`HELLO_PATH`], as `other`): until the response head, so a WebSocket counts its
+/// upgrade only.
 async fn record(
     State(metrics): State<Arc<Metrics>>,
     request: Request<Body>,
@@ -61,9 +70,18 @@ async fn record(
 ) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = crate::metrics::path_label(request.uri().path());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .filter(|route| route.as_str() != HELLO_PATH)
+        .cloned();
     let response = next.run(request).await;
-    metrics.http_request(&method, path, response.status(), started.elapsed());
+    metrics.http_request(
+        &method,
+        route.as_ref(),
+        response.status(),
+        started.elapsed(),
+    );
     response
 }
 
