@@ -1,5 +1,5 @@
 //! The connection pool: deadpool over diesel-async, with bounded waits and per-connection
-//! settings.
+//! settings, and those settings' type ([`DatabaseConfig`], which `config` fills in).
 
 use std::{
     ops::{Deref, DerefMut},

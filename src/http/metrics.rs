@@ -1,5 +1,8 @@
-//! `GET /metrics`: the instance's metrics in the Prometheus text format, behind a bearer
-//! token when `METRICS_TOKEN` is set.
+//! `GET /metrics`: the instance's metrics in the Prometheus text format, the gauges read
+//! from the instance at scrape time, behind a bearer token ([`MetricsToken`], which
+//! `config` fills in) when `METRICS_TOKEN` is set.
+
+use std::sync::Arc;
 
 use axum::{
     extract::State,
@@ -7,15 +10,23 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{
-    metrics::{CONTENT_TYPE, LiveCounts},
-    state::AppState,
-};
+use crate::metrics::{CONTENT_TYPE, LiveCounts, Metrics};
+
+/// What `/metrics` serves, handed over by the composition root.
+#[derive(Clone)]
+pub struct MetricsEndpoint {
+    /// The instance's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The token a scrape must present (`METRICS_TOKEN`; `None`: open).
+    pub token: Option<MetricsToken>,
+    /// Reads the scrape-time gauges from the running instance.
+    pub live: Arc<dyn Fn() -> LiveCounts + Send + Sync>,
+}
 
 /// `GET /metrics`: every metric, the gauges read now. With `METRICS_TOKEN` set, a request
 /// without `Authorization: Bearer <that token>` gets 401.
-pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.config.metrics.token {
+pub async fn metrics(State(endpoint): State<MetricsEndpoint>, headers: HeaderMap) -> Response {
+    if let Some(token) = &endpoint.token {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -29,25 +40,12 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 .into_response();
         }
     }
-    let text = state.metrics.render(&live_counts(&state));
+    let text = endpoint.metrics.render(&(endpoint.live)());
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
         text,
     )
         .into_response()
-}
-
-/// The scrape-time gauges of `state`'s instance, now.
-fn live_counts(state: &AppState) -> LiveCounts {
-    let pool = state.pool.status();
-    LiveCounts {
-        pool_max_size: pool.max_size,
-        pool_size: pool.size,
-        pool_available: pool.available,
-        pool_waiting: pool.waiting,
-        open_websockets: state.lifecycle.open_sockets(),
-        subscriptions: state.hub.subscriptions(),
-    }
 }
 
 /// The credentials of a `Bearer` authorization (the scheme in any case).

@@ -1,5 +1,6 @@
-//! The middleware around every route: metrics, request ids, tracing, CORS and panic
-//! recovery.
+//! The middleware around every route: metrics (by the route matched), request ids,
+//! tracing, CORS and panic recovery; and the CORS setting's type ([`CorsOrigins`], which
+//! `config` fills in).
 
 use std::{
     any::Any,
@@ -162,7 +163,41 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::is_localhost_origin;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn requests_are_labelled_by_the_route_they_matched() {
+        let metrics = Arc::new(Metrics::default());
+        let routes = Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route(HELLO_PATH, get(|| async { "hello" }));
+        let app = apply(routes, &CorsOrigins::List(Vec::new()), Arc::clone(&metrics));
+        for path in ["/healthz", "/healthz", HELLO_PATH, "/nowhere", "/healthz/x"] {
+            let request = Request::get(path).body(Body::empty()).unwrap();
+            app.clone().oneshot(request).await.unwrap();
+        }
+        let text = metrics.render(&Default::default());
+        let count = |path: &str, status: u16| {
+            let line = format!(
+                "conduit_http_requests_total{{method=\"GET\",path=\"{path}\",status=\"{status}\"}} "
+            );
+            text.lines()
+                .find_map(|l| l.strip_prefix(&line))
+                .unwrap_or_else(|| panic!("{line} in\n{text}"))
+                .to_owned()
+        };
+        assert_eq!(count("/healthz", 200), "2");
+        // The benchmark's floor is not a label of its own.
+        assert_eq!(count("other", 200), "1");
+        assert_eq!(count("other", 404), "2");
+        assert!(
+            !text.contains("/hello") && !text.contains("/nowhere"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn recognises_localhost_origins() {

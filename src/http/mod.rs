@@ -49,7 +49,7 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
         .merge(
             Router::new()
                 .route("/metrics", get(metrics::metrics))
-                .with_state(state.clone()),
+                .with_state(state.metrics_endpoint()),
         );
     if config.graphiql {
         router = router.route("/playground", get(ide::playground));
