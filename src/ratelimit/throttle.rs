@@ -25,6 +25,7 @@ pub struct ThrottleConfig {
 }
 
 /// The instance's counters.
+#[derive(Debug)]
 pub struct AuthThrottle {
     accounts: KeyedLimiter<String>,
     ips: KeyedLimiter<IpAddr>,
@@ -63,14 +64,9 @@ impl AuthThrottle {
     }
 }
 
+/// The error a refused attempt fails with.
 fn limited(RetryAfter(retry_after_secs): RetryAfter) -> AppError {
     AppError::RateLimited { retry_after_secs }
-}
-
-impl std::fmt::Debug for AuthThrottle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthThrottle").finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]
