@@ -7,10 +7,12 @@ use tokio::sync::watch;
 use crate::{
     config::Config,
     db,
-    domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
+    domain::password::Passwords,
     events::hub::Hub,
     graphql::{documents::Documents, persisted::PersistedQueries},
-    metrics::Metrics,
+    http::metrics::MetricsEndpoint,
+    metrics::{LiveCounts, Metrics},
+    ratelimit::{budget::CostBudget, throttle::AuthThrottle},
 };
 
 /// Shared application state.
@@ -112,5 +114,26 @@ impl AppState {
             pool,
             passwords: Passwords::new(cores),
         })
+    }
+
+    /// What `/metrics` serves: the metrics, the token, and the gauges read from this
+    /// instance at scrape time.
+    pub fn metrics_endpoint(&self) -> MetricsEndpoint {
+        let (pool, lifecycle, hub) = (self.pool.clone(), self.lifecycle.clone(), self.hub.clone());
+        MetricsEndpoint {
+            metrics: Arc::clone(&self.metrics),
+            token: self.config.metrics.token.clone(),
+            live: Arc::new(move || {
+                let status = pool.status();
+                LiveCounts {
+                    pool_max_size: status.max_size,
+                    pool_size: status.size,
+                    pool_available: status.available,
+                    pool_waiting: status.waiting,
+                    open_websockets: lifecycle.open_sockets(),
+                    subscriptions: hub.subscriptions(),
+                }
+            }),
+        }
     }
 }

@@ -28,14 +28,14 @@ use super::{
     introspection, limits, response_order,
 };
 use crate::{
-    domain::{
-        budget::{Charge, Spender},
-        policy::Viewer,
-        throttle::ClientIp,
-    },
+    domain::policy::Viewer,
     error::ErrorCode,
     events::hub::is_request_error,
     metrics::GraphqlOutcome,
+    ratelimit::{
+        ClientIp,
+        budget::{Charge, Spender},
+    },
     state::AppState,
 };
 

@@ -29,7 +29,7 @@ use super::{
 };
 use crate::{
     db::RequestDb,
-    domain::{policy::Viewer, sessions, throttle::ClientIp},
+    domain::{policy::Viewer, sessions},
     error::{AppError, ErrorCode},
     graphql::{
         admission::{self, Caller, Ticket},
@@ -37,6 +37,7 @@ use crate::{
         persisted::Resolved,
         response_order,
     },
+    ratelimit::ClientIp,
     state::AppState,
 };
 

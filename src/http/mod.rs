@@ -49,7 +49,7 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
         .merge(
             Router::new()
                 .route("/metrics", get(metrics::metrics))
-                .with_state(state.clone()),
+                .with_state(state.metrics_endpoint()),
         );
     if config.graphiql {
         router = router.route("/playground", get(ide::playground));
@@ -57,5 +57,5 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
     if config.bench_hello {
         router = router.route(HELLO_PATH, get(hello).post(hello));
     }
-    middleware::apply(router, config, Arc::clone(&state.metrics))
+    middleware::apply(router, &config.cors_origins, Arc::clone(&state.metrics))
 }

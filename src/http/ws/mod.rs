@@ -40,7 +40,7 @@ use self::protocol::{ClientMessage, Protocol, SubscribePayload, close};
 use super::graphql::{GraphqlEndpoint, Outcome, Params};
 use crate::{
     db::RequestDb,
-    domain::{policy::Viewer, sessions, throttle::ClientIp},
+    domain::{policy::Viewer, sessions},
     error::{AppError, ErrorCode},
     events::hub::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
     graphql::{
@@ -48,6 +48,7 @@ use crate::{
         error::{code_errors, coded_error},
         limits, response_order,
     },
+    ratelimit::ClientIp,
     state::AppState,
 };
 
