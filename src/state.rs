@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use crate::{
     config::Config,
     db,
-    domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
+    domain::{budget::CostBudget, events::Events, password::Passwords, throttle::AuthThrottle},
     events::hub::Hub,
     graphql::{documents::Documents, persisted::PersistedQueries},
     metrics::Metrics,
@@ -22,6 +22,8 @@ pub struct AppState {
     pub pool: db::PgPool,
     /// Password hashing, bounded in concurrency.
     pub passwords: Passwords,
+    /// How writes announce events to every instance's live subscriptions.
+    pub events: Events,
     /// The instance's live subscriptions (running once [`crate::events::start`] is called).
     pub hub: Hub,
     /// Shutdown signalling and the count of open WebSockets.
@@ -111,6 +113,7 @@ impl AppState {
             lifecycle: Lifecycle::default(),
             pool,
             passwords: Passwords::new(cores),
+            events: Events,
         })
     }
 }

@@ -1,20 +1,25 @@
 //! Notifications: who hears of what. Each is written in the transaction of its cause,
 //! never for the actor's own actions, and never deleted by an undo (unfollow, unfavorite).
+//! Each announces itself ([`Event::NotificationAdded`], [`Event::ArticlePublished`]).
+//!
+//! May call: `db`.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use super::{policy::Viewer, validation::FieldErrors};
+use super::{
+    events::{Event, Events},
+    policy::Viewer,
+    validation::FieldErrors,
+};
 use crate::{
     db::{
-        self,
+        self, PgPool,
         articles::ArticleRow,
         comments::CommentRow,
         notifications::{NewNotification, kind},
         users::UserRow,
     },
     error::AppError,
-    events::Event,
-    state::AppState,
 };
 
 /// Most ids `markNotificationsRead` takes at once.
@@ -23,11 +28,13 @@ pub const MARK_READ_MAX: usize = 100;
 /// `viewer` followed `followee`.
 pub async fn new_follower(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     viewer: &Viewer,
     followee: &UserRow,
 ) -> Result<(), AppError> {
     notify(
         tx,
+        events,
         followee.id,
         kind::NEW_FOLLOWER,
         viewer.user_id,
@@ -40,12 +47,14 @@ pub async fn new_follower(
 /// `viewer` favorited `article`.
 pub async fn article_favorited(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     viewer: &Viewer,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
     let article_id = Some(article.id);
     notify(
         tx,
+        events,
         article.author_id,
         kind::ARTICLE_FAVORITED,
         viewer.user_id,
@@ -58,12 +67,14 @@ pub async fn article_favorited(
 /// `comment` was added to `article`.
 pub async fn comment_added(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     article: &ArticleRow,
     comment: &CommentRow,
 ) -> Result<(), AppError> {
     let (article_id, comment_id) = (Some(article.id), Some(comment.id));
     notify(
         tx,
+        events,
         article.author_id,
         kind::COMMENT_ADDED,
         comment.author_id,
@@ -76,6 +87,7 @@ pub async fn comment_added(
 /// `article` was published: every follower of its author hears of it, in one statement.
 pub async fn article_published(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
     let followers = db::notifications::fan_out_published(tx, article.author_id, article.id).await?;
@@ -83,13 +95,14 @@ pub async fn article_published(
         let event = Event::ArticlePublished {
             article: article.id,
         };
-        db::events::publish(tx, &event).await?;
+        events.publish(tx, &event).await?;
     }
     Ok(())
 }
 
 async fn notify(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     recipient_id: i64,
     kind: &str,
     actor_id: i64,
@@ -111,13 +124,13 @@ async fn notify(
         recipient: recipient_id,
         notification,
     };
-    Ok(db::events::publish(tx, &event).await?)
+    Ok(events.publish(tx, &event).await?)
 }
 
 /// Marks `viewer`'s notifications `ids` (all when `None`) read; returns how many changed.
 /// Ids of other users' notifications change nothing.
 pub async fn mark_read(
-    state: &AppState,
+    pool: &PgPool,
     viewer: &Viewer,
     ids: Option<Vec<i64>>,
 ) -> Result<usize, AppError> {
@@ -126,7 +139,7 @@ pub async fn mark_read(
         errors.check("ids", Some(format!("at most {MARK_READ_MAX} IDs")));
         errors.into_result()?;
     }
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         Ok(db::notifications::mark_read(tx, viewer.user_id, ids.as_deref()).await?)
     })

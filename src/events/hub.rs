@@ -43,9 +43,9 @@ use futures_util::{
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::{Event, Heard};
 use crate::{
-    db::{self, PgPool, RequestDb},
+    db::{self, PgPool, RequestDb, listen::Heard},
+    domain::events::Event,
     domain::policy::Viewer,
     graphql::loaders::Loaders,
     metrics::Metrics,
@@ -338,7 +338,14 @@ impl Hub {
                 }
                 event = events.recv() => {
                     match event {
-                        Some(Heard::Event(event)) => fanout.dispatch(event).await,
+                        Some(Heard::Payload(payload)) => match Event::parse(&payload) {
+                            Ok(event) => fanout.dispatch(event).await,
+                            Err(err) => tracing::warn!(
+                                error = %err,
+                                payload,
+                                "ignoring an unreadable event"
+                            ),
+                        },
                         Some(Heard::Reconnected) => fanout.recover_gap().await,
                         None => break,
                     }

@@ -2,21 +2,9 @@
 //! every instance hears them on one LISTEN connection ([`listener`]), and the instance's
 //! [`hub`] runs each event through the subscriptions it concerns.
 
-pub mod event;
 pub mod hub;
-pub mod listener;
 
-pub use event::{CHANNEL, Event};
-
-/// What the listener tells the hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Heard {
-    /// A committed event.
-    Event(Event),
-    /// The listener reconnected after losing its connection: events committed meanwhile
-    /// were not heard.
-    Reconnected,
-}
+pub use crate::domain::events::{CHANNEL, Event};
 
 use std::time::Duration;
 
@@ -48,8 +36,9 @@ pub async fn start(state: &AppState) -> Running {
     let (listening, ready) = oneshot::channel();
     let config = &state.config;
     let timeout = config.database.connect_timeout;
-    let listener = tokio::spawn(listener::run(
+    let listener = tokio::spawn(crate::db::listen::run(
         config.database.url.clone(),
+        CHANNEL,
         timeout,
         events,
         listening,
