@@ -19,6 +19,7 @@ use crate::{
         seed::{DEMO_PASSWORD, SeedPlan, SeedReport},
     },
     domain::password::Passwords,
+    graphql::subscription::Running,
     state::AppState,
 };
 
@@ -46,9 +47,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if graphiql {
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
-    let _events = crate::events::start(&state).await;
+    let _live = live_updates(&state).await;
     let app = crate::app(state.clone());
     serve(listener, app, &state, signal, shutdown_timeout).await
+}
+
+/// Starts the instance's live updates (its LISTEN connection and subscription hub); they
+/// stop when the returned value is dropped.
+pub async fn live_updates(state: &AppState) -> Running {
+    let database = &state.config.database;
+    let (url, timeout) = (database.url.clone(), database.connect_timeout);
+    state
+        .hub
+        .start(url, timeout, state.config.request_timeout)
+        .await
 }
 
 /// Creates the database if it is missing and applies pending migrations.

@@ -8,8 +8,7 @@ use crate::{
     config::Config,
     db,
     domain::{budget::CostBudget, events::Events, password::Passwords, throttle::AuthThrottle},
-    events::hub::Hub,
-    graphql::{documents::Documents, persisted::PersistedQueries},
+    graphql::{documents::Documents, persisted::PersistedQueries, subscription::Hub},
     metrics::Metrics,
 };
 
@@ -24,7 +23,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// How writes announce events to every instance's live subscriptions.
     pub events: Events,
-    /// The instance's live subscriptions (running once [`crate::events::start`] is called).
+    /// The instance's live subscriptions (running once [`crate::server::live_updates`] is
+    /// called).
     pub hub: Hub,
     /// Shutdown signalling and the count of open WebSockets.
     pub lifecycle: Lifecycle,

@@ -26,6 +26,7 @@ use async_graphql::{
 use super::{
     error::{code_errors, with_code},
     introspection, limits, response_order,
+    subscription::is_request_error,
 };
 use crate::{
     domain::{
@@ -34,7 +35,6 @@ use crate::{
         throttle::ClientIp,
     },
     error::ErrorCode,
-    events::hub::is_request_error,
     metrics::GraphqlOutcome,
     state::AppState,
 };

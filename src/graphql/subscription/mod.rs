@@ -1,16 +1,35 @@
-//! `Subscription`: live updates over WebSocket (graphql-transport-ws or graphql-ws).
+//! Live updates over WebSocket (graphql-transport-ws or graphql-ws): the `Subscription`
+//! root, and the instance's [`Hub`] that executes every subscription of every socket.
 //!
 //! Each field resolves what it watches once, when it starts (an article's slug becomes
 //! its id, so a later slug change does not lose it), then yields what the instance's hub
 //! hands its [`Inbox`]. The hub polls every subscription an event concerns together, so
 //! their loads batch across subscribers; each yields only what its own viewer may see,
 //! through the same types and guards as HTTP.
+//!
+//! The hub, by job: [`hub`] (the handle, its commands, the task's loop), [`fanout`] (the
+//! registry of connections and subscriptions, routing and revocation), [`wave`] (polling
+//! the concerned subscriptions together), [`inbox`] (what one subscription listens to and
+//! its waiting events), [`outbox`] (one connection's queue and signals).
+//!
+//! May call: `db`, `domain`, the rest of `graphql`.
+
+mod fanout;
+pub mod hub;
+pub mod inbox;
+pub mod outbox;
+mod wave;
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription as GraphqlSubscription};
 use futures_util::{Stream, StreamExt};
 
+pub use self::{
+    hub::{Command, Hub, Running, SubKey},
+    inbox::{Inbox, Interest},
+    outbox::{ConnSignals, Outbox, Outgoing, is_request_error},
+};
 use super::{
     guards,
     loaders::{PublishedFor, loaders, shared_loaders},
@@ -19,12 +38,8 @@ use super::{
 };
 use crate::{
     db,
-    domain::policy,
+    domain::{events::Event, policy},
     error::AppError,
-    events::{
-        Event,
-        hub::{Inbox, Interest},
-    },
 };
 
 /// Live updates.
