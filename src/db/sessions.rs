@@ -23,6 +23,29 @@ pub struct StoredPair<'a> {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
+/// A session's new token pair, as one `SET` list.
+#[derive(AsChangeset)]
+#[diesel(table_name = sessions)]
+struct NewTokens<'a> {
+    access_token_hash: &'a [u8],
+    access_expires_at: DateTime<Utc>,
+    refresh_token_hash: &'a [u8],
+    refresh_expires_at: DateTime<Utc>,
+    refreshed_at: DateTime<Utc>,
+}
+
+impl<'a> NewTokens<'a> {
+    fn of(pair: StoredPair<'a>, now: DateTime<Utc>) -> Self {
+        Self {
+            access_token_hash: pair.access_hash,
+            access_expires_at: pair.access_expires_at,
+            refresh_token_hash: pair.refresh_hash,
+            refresh_expires_at: pair.refresh_expires_at,
+            refreshed_at: now,
+        }
+    }
+}
+
 /// What an access token resolves to.
 #[derive(Debug, Clone, Queryable)]
 pub struct AccessLookup {
@@ -199,13 +222,7 @@ pub async fn rotate(
         .execute(conn)
         .await?;
     diesel::update(sessions::table.find(session_id))
-        .set((
-            sessions::access_token_hash.eq(new_pair.access_hash),
-            sessions::access_expires_at.eq(new_pair.access_expires_at),
-            sessions::refresh_token_hash.eq(new_pair.refresh_hash),
-            sessions::refresh_expires_at.eq(new_pair.refresh_expires_at),
-            sessions::refreshed_at.eq(now),
-        ))
+        .set(NewTokens::of(new_pair, now))
         .execute(conn)
         .await?;
     Ok(Rotation::Rotated {
@@ -226,13 +243,7 @@ pub async fn replace_tokens(
             .find(session_id)
             .filter(sessions::revoked_at.is_null()),
     )
-    .set((
-        sessions::access_token_hash.eq(pair.access_hash),
-        sessions::access_expires_at.eq(pair.access_expires_at),
-        sessions::refresh_token_hash.eq(pair.refresh_hash),
-        sessions::refresh_expires_at.eq(pair.refresh_expires_at),
-        sessions::refreshed_at.eq(now),
-    ))
+    .set(NewTokens::of(pair, now))
     .execute(conn)
     .await?;
     Ok(updated == 1)

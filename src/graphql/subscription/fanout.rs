@@ -272,9 +272,9 @@ mod tests {
     }
 
     impl Socket {
-        /// What the hub queued, as (kind, operation) pairs.
+        /// What the hub queued, as (kind, operation) pairs, sorted.
         fn drain(&mut self) -> Vec<(&'static str, u64)> {
-            std::iter::from_fn(|| self.received.try_recv().ok())
+            let mut queued: Vec<_> = std::iter::from_fn(|| self.received.try_recv().ok())
                 .map(|message| match message {
                     Outgoing::Next(op, response) => {
                         assert_eq!(response.data, answer(ADDED).data);
@@ -283,12 +283,10 @@ mod tests {
                     Outgoing::Error(op, _) => ("error", op),
                     Outgoing::Complete(op) => ("complete", op),
                 })
-                .collect()
+                .collect();
+            queued.sort_unstable();
+            queued
         }
-    }
-
-    fn fanout() -> Fanout {
-        Fanout::new(loaders(), Duration::from_secs(5))
     }
 
     fn viewer(user_id: i64, session_id: i64) -> Option<Viewer> {
@@ -326,61 +324,62 @@ mod tests {
         }
     }
 
+    /// A registry with connections 1, 2... as `viewers` says (each with a queue of
+    /// `capacity`), and the subscriptions `subs` (connection, operation, interest).
+    async fn registry(
+        viewers: &[Option<Viewer>],
+        capacity: usize,
+        subs: &[(u64, u64, Interest)],
+    ) -> (Fanout, Vec<Socket>) {
+        let mut fanout = Fanout::new(loaders(), Duration::from_secs(5));
+        let (mut commands, mut sockets) = (Vec::new(), Vec::new());
+        for (conn, viewer) in (1..).zip(viewers) {
+            let (command, socket) = connect(conn, *viewer, capacity);
+            commands.push(command);
+            sockets.push(socket);
+        }
+        commands.extend(subs.iter().map(|&(conn, op, i)| start(conn, op, i)));
+        fanout.apply(commands).await;
+        (fanout, sockets)
+    }
+
     #[tokio::test]
     async fn an_event_reaches_only_the_subscriptions_it_concerns() {
-        let mut fanout = fanout();
-        let (connect, mut socket) = connect(1, None, 16);
-        fanout
-            .apply(vec![
-                connect,
-                start(1, 1, Interest::Article(1)),
-                start(1, 2, Interest::Article(2)),
-                start(1, 3, Interest::Notifications(7)),
-                start(1, 4, Interest::Article(1)),
-            ])
-            .await;
+        let subs = [
+            (1, 1, Interest::Article(1)),
+            (1, 2, Interest::Article(2)),
+            (1, 3, Interest::Notifications(7)),
+            (1, 4, Interest::Article(1)),
+        ];
+        let (mut fanout, mut sockets) = registry(&[None], 16, &subs).await;
         assert_eq!(fanout.subscriptions(), 4);
-        assert!(socket.drain().is_empty(), "starting answers nothing");
+        assert!(sockets[0].drain().is_empty(), "starting answers nothing");
         fanout.dispatch(ADDED).await;
-        let mut got = socket.drain();
-        got.sort_unstable();
-        assert_eq!(got, [("next", 1), ("next", 4)]);
+        assert_eq!(sockets[0].drain(), [("next", 1), ("next", 4)]);
     }
 
     #[tokio::test]
     async fn subscriptions_are_keyed_by_connection_and_operation_number() {
-        let mut fanout = fanout();
-        let (first, mut one) = connect(1, None, 16);
-        let (second, mut two) = connect(2, None, 16);
-        fanout
-            .apply(vec![
-                first,
-                second,
-                start(1, 1, Interest::Article(1)),
-                start(2, 1, Interest::Article(1)),
-            ])
-            .await;
+        let subs = [(1, 1, Interest::Article(1)), (2, 1, Interest::Article(1))];
+        let (mut fanout, mut sockets) = registry(&[None, None], 16, &subs).await;
         assert_eq!(fanout.subscriptions(), 2);
         fanout.apply(vec![Command::Stop { conn: 1, op: 1 }]).await;
         fanout.dispatch(ADDED).await;
-        assert!(one.drain().is_empty(), "stopped");
-        assert_eq!(two.drain(), [("next", 1)]);
+        assert!(sockets[0].drain().is_empty(), "stopped");
+        assert_eq!(sockets[1].drain(), [("next", 1)]);
         // The same number again on connection 1 is a new operation.
         fanout.apply(vec![start(1, 1, Interest::Article(1))]).await;
         fanout.dispatch(ADDED).await;
-        assert_eq!(one.drain(), [("next", 1)]);
-        assert_eq!(two.drain(), [("next", 1)]);
+        assert_eq!(sockets[0].drain(), [("next", 1)]);
+        assert_eq!(sockets[1].drain(), [("next", 1)]);
     }
 
     #[tokio::test]
     async fn a_start_for_an_unknown_or_gone_connection_is_ignored() {
-        let mut fanout = fanout();
-        fanout.apply(vec![start(9, 1, Interest::Article(1))]).await;
+        let (mut fanout, _sockets) = registry(&[None], 16, &[(9, 1, Interest::Article(1))]).await;
         assert_eq!(fanout.subscriptions(), 0);
-        let (connect, _socket) = connect(1, None, 16);
         fanout
             .apply(vec![
-                connect,
                 start(1, 1, Interest::Article(1)),
                 Command::Disconnect { conn: 1 },
                 start(1, 2, Interest::Article(1)),
@@ -391,101 +390,66 @@ mod tests {
 
     #[tokio::test]
     async fn settling_answers_after_the_commands_before_it() {
-        let mut fanout = fanout();
-        let (connect, _socket) = connect(1, None, 16);
+        let (mut fanout, _sockets) = registry(&[None], 16, &[]).await;
         let (answer, settled) = oneshot::channel();
-        fanout
-            .apply(vec![
-                connect,
-                start(1, 1, Interest::Article(1)),
-                Command::Settle(answer),
-            ])
-            .await;
+        let commands = vec![start(1, 1, Interest::Article(1)), Command::Settle(answer)];
+        fanout.apply(commands).await;
         settled.await.expect("answered");
         assert_eq!(fanout.subscriptions(), 1);
     }
 
     #[tokio::test]
     async fn the_articles_deletion_completes_its_subscriptions() {
-        let mut fanout = fanout();
-        let (connect, mut socket) = connect(1, None, 16);
-        fanout
-            .apply(vec![
-                connect,
-                start(1, 1, Interest::Article(1)),
-                start(1, 2, Interest::Article(2)),
-            ])
-            .await;
+        let subs = [(1, 1, Interest::Article(1)), (1, 2, Interest::Article(2))];
+        let (mut fanout, mut sockets) = registry(&[None], 16, &subs).await;
         fanout.dispatch(Event::ArticleDeleted { article: 1 }).await;
-        assert_eq!(socket.drain(), [("complete", 1)]);
+        assert_eq!(sockets[0].drain(), [("complete", 1)]);
         assert_eq!(fanout.subscriptions(), 1);
     }
 
     #[tokio::test]
     async fn a_revoked_session_signals_its_sockets_and_ends_their_subscriptions() {
-        let mut fanout = fanout();
-        let (revoked, mut gone) = connect(1, viewer(7, 70), 16);
-        let (other, mut kept) = connect(2, viewer(7, 71), 16);
-        let (anonymous, _anonymous) = connect(3, None, 16);
-        fanout
-            .apply(vec![
-                revoked,
-                other,
-                anonymous,
-                start(1, 1, Interest::Article(1)),
-                start(2, 1, Interest::Article(1)),
-                start(3, 1, Interest::Article(1)),
-            ])
-            .await;
+        let viewers = [viewer(7, 70), viewer(7, 71), None];
+        let subs = [1, 2, 3].map(|conn| (conn, 1, Interest::Article(1)));
+        let (mut fanout, mut sockets) = registry(&viewers, 16, &subs).await;
         fanout.dispatch(Event::SessionRevoked { session: 70 }).await;
-        assert!(gone.signals.revoked());
-        assert!(!kept.signals.revoked());
+        let revoked: Vec<bool> = sockets.iter().map(|s| s.signals.revoked()).collect();
+        assert_eq!(revoked, [true, false, false]);
         assert_eq!(fanout.subscriptions(), 2);
         fanout.dispatch(ADDED).await;
-        assert!(gone.drain().is_empty());
-        assert_eq!(kept.drain(), [("next", 1)]);
+        assert!(sockets[0].drain().is_empty());
+        assert_eq!(sockets[1].drain(), [("next", 1)]);
     }
 
     #[tokio::test]
     async fn a_password_change_revokes_every_session_of_the_user_but_one() {
-        let mut fanout = fanout();
-        let (kept_conn, kept) = connect(1, viewer(7, 70), 16);
-        let (other_conn, other) = connect(2, viewer(7, 71), 16);
-        let (stranger_conn, stranger) = connect(3, viewer(8, 80), 16);
-        fanout
-            .apply(vec![kept_conn, other_conn, stranger_conn])
-            .await;
+        let viewers = [viewer(7, 70), viewer(7, 71), viewer(8, 80)];
+        let (mut fanout, sockets) = registry(&viewers, 16, &[]).await;
         let event = Event::SessionsRevoked {
             user: 7,
             except: 70,
         };
         fanout.dispatch(event).await;
-        assert!(!kept.signals.revoked());
-        assert!(other.signals.revoked());
-        assert!(!stranger.signals.revoked());
+        let revoked: Vec<bool> = sockets.iter().map(|s| s.signals.revoked()).collect();
+        assert_eq!(revoked, [false, true, false]);
     }
 
     #[tokio::test]
     async fn a_socket_that_falls_behind_is_told_to_close_and_loses_its_subscriptions() {
-        let mut fanout = fanout();
-        let (slow_conn, mut slow) = connect(1, None, 1);
-        let (fast_conn, mut fast) = connect(2, None, 16);
-        fanout
-            .apply(vec![
-                slow_conn,
-                fast_conn,
-                start(1, 1, Interest::Article(1)),
-                start(1, 2, Interest::Article(1)),
-                start(2, 1, Interest::Article(1)),
-            ])
-            .await;
+        let subs = [
+            (1, 1, Interest::Article(1)),
+            (1, 2, Interest::Article(1)),
+            (2, 1, Interest::Article(1)),
+        ];
+        let (mut fanout, mut sockets) = registry(&[None, None], 1, &subs).await;
         fanout.dispatch(ADDED).await;
-        assert!(slow.signals.overflowed());
-        assert_eq!(slow.drain().len(), 1, "what fitted");
-        assert_eq!(fast.drain(), [("next", 1)]);
+        assert!(sockets[0].signals.overflowed());
+        assert_eq!(sockets[0].drain().len(), 1, "what fitted");
+        assert!(!sockets[1].signals.overflowed());
+        assert_eq!(sockets[1].drain(), [("next", 1)]);
         assert_eq!(fanout.subscriptions(), 1);
         fanout.dispatch(ADDED).await;
-        assert!(slow.drain().is_empty());
-        assert_eq!(fast.drain(), [("next", 1)]);
+        assert!(sockets[0].drain().is_empty());
+        assert_eq!(sockets[1].drain(), [("next", 1)]);
     }
 }

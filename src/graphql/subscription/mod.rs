@@ -32,7 +32,7 @@ pub use self::{
 };
 use super::{
     guards,
-    loaders::{PublishedFor, loaders, shared_loaders},
+    loaders::{Loaders, PublishedFor, loaders, shared_loaders},
     node::{NodeKind, global_id},
     types::{article::Article, comment::Comment, notification::Notification},
 };
@@ -60,19 +60,11 @@ impl Subscription {
         #[graphql(desc = "The article's current slug.")] article_slug: String,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Comment>> + use<>> {
         let events = watch_article(ctx, article_slug).await?;
-        let loaders = shared_loaders(ctx);
-        Ok(events.filter_map(move |event| {
-            let loaders = Arc::clone(&loaders);
-            async move {
-                let Event::CommentAdded { comment, .. } = event else {
-                    return None;
-                };
-                // Deleted again before it could be read: nothing to show.
-                match loaders.comments.load_one(comment).await {
-                    Ok(row) => row.map(|row| Ok(Comment::new(row))),
-                    Err(err) => Some(Err(err.into())),
-                }
-            }
+        Ok(answering(ctx, events, |loaders, event| async move {
+            let Event::CommentAdded { comment, .. } = event else {
+                return None;
+            };
+            shown(loaders.comments.load_one(comment).await, Comment::new)
         }))
     }
 
@@ -100,18 +92,11 @@ impl Subscription {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Article>> + use<>> {
         let events = watch_article(ctx, slug).await?;
-        let loaders = shared_loaders(ctx);
-        Ok(events.filter_map(move |event| {
-            let loaders = Arc::clone(&loaders);
-            async move {
-                let Event::ArticleUpdated { article } = event else {
-                    return None;
-                };
-                match loaders.articles.load_one(article).await {
-                    Ok(row) => row.map(|row| Ok(Article::new(row))),
-                    Err(err) => Some(Err(err.into())),
-                }
-            }
+        Ok(answering(ctx, events, |loaders, event| async move {
+            let Event::ArticleUpdated { article } = event else {
+                return None;
+            };
+            shown(loaders.articles.load_one(article).await, Article::new)
         }))
     }
 
@@ -123,36 +108,55 @@ impl Subscription {
     {
         let viewer = guards::require_viewer(ctx)?;
         let user = viewer.user_id;
-        let loaders = shared_loaders(ctx);
         let events = inbox(ctx)?.listen(Interest::Notifications(user));
-        Ok(events.filter_map(move |event| {
-            let loaders = Arc::clone(&loaders);
-            async move {
-                let row = match event {
-                    Event::NotificationAdded {
-                        recipient,
-                        notification,
-                    } if recipient == user => loaders.notifications.load_one(notification).await,
-                    Event::ArticlePublished { article } => {
-                        let key = PublishedFor {
-                            recipient: user,
-                            article,
-                        };
-                        loaders.published.load_one(key).await
-                    }
-                    _ => return None,
-                };
-                match row {
-                    Ok(row) => row
-                        .filter(|row| {
-                            policy::can_view_notifications(Some(&viewer), row.recipient_id)
-                        })
-                        .map(|row| Ok(Notification::new(row))),
-                    Err(err) => Some(Err(err.into())),
+        Ok(answering(ctx, events, move |loaders, event| async move {
+            let row = match event {
+                Event::NotificationAdded {
+                    recipient,
+                    notification,
+                } if recipient == user => loaders.notifications.load_one(notification).await,
+                Event::ArticlePublished { article } => {
+                    let key = PublishedFor {
+                        recipient: user,
+                        article,
+                    };
+                    loaders.published.load_one(key).await
                 }
-            }
+                _ => return None,
+            };
+            let visible = row.map(|row| {
+                row.filter(|row| policy::can_view_notifications(Some(&viewer), row.recipient_id))
+            });
+            shown(visible, Notification::new)
         }))
     }
+}
+
+/// Each event of `events` turned into what `answer` makes of it with the instance-wide
+/// loaders, skipping the events it makes nothing of.
+fn answering<S, F, Fut, T>(
+    ctx: &Context<'_>,
+    events: S,
+    answer: F,
+) -> impl Stream<Item = T> + use<S, F, Fut, T>
+where
+    S: Stream<Item = Event>,
+    F: Fn(Arc<Loaders>, Event) -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let loaders = shared_loaders(ctx);
+    events.filter_map(move |event| answer(Arc::clone(&loaders), event))
+}
+
+/// What a subscription yields for the row its event names, loaded as `loaded`: nothing
+/// when there is none (deleted again before it could be read).
+fn shown<R, T, E: Into<async_graphql::Error>>(
+    loaded: Result<Option<R>, E>,
+    show: impl FnOnce(R) -> T,
+) -> Option<async_graphql::Result<T>> {
+    loaded
+        .transpose()
+        .map(|row| row.map(show).map_err(Into::into))
 }
 
 /// The subscription's inbox, which only a WebSocket operation has.

@@ -221,22 +221,18 @@ mod tests {
         assert!(steps[0].ended);
     }
 
-    #[tokio::test]
-    async fn a_panicking_step_fails_only_its_own_subscription() {
+    /// Runs `broken` beside a subscription with one event to answer: `broken` fails with
+    /// INTERNAL_SERVER_ERROR, the other answers.
+    async fn fails_alone(broken: BoxStream<'static, Response>, timeout: Duration) {
         let loaders = loaders();
-        let panicking = stream::poll_fn(|_| -> Poll<Option<Response>> { panic!("a bug") });
+        // Pending and not waiting on its inbox: when it does not panic, it never finishes.
         let mut broken = LiveSub {
-            stream: panicking.boxed(),
+            stream: broken,
             inbox: Arc::default(),
         };
         let mut fine = live(subscription(Interest::Article(1)));
         fine.inbox.push(ADDED);
-        let steps = run(
-            &loaders,
-            vec![&mut broken, &mut fine],
-            Duration::from_secs(5),
-        )
-        .await;
+        let steps = run(&loaders, vec![&mut broken, &mut fine], timeout).await;
         assert_eq!(
             code(&steps[0]).as_deref(),
             Some("\"INTERNAL_SERVER_ERROR\"")
@@ -245,27 +241,14 @@ mod tests {
         assert_eq!(steps[1].responses.len(), 1);
     }
 
+    #[tokio::test]
+    async fn a_panicking_step_fails_only_its_own_subscription() {
+        let panicking = stream::poll_fn(|_| -> Poll<Option<Response>> { panic!("a bug") });
+        fails_alone(panicking.boxed(), Duration::from_secs(5)).await;
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_step_that_outlasts_the_timeout_fails_and_the_others_answer() {
-        let loaders = loaders();
-        // Pending and not waiting on its inbox: it never finishes.
-        let mut stuck = LiveSub {
-            stream: stream::pending().boxed(),
-            inbox: Arc::default(),
-        };
-        let mut fine = live(subscription(Interest::Article(1)));
-        fine.inbox.push(ADDED);
-        let steps = run(
-            &loaders,
-            vec![&mut stuck, &mut fine],
-            Duration::from_secs(1),
-        )
-        .await;
-        assert_eq!(
-            code(&steps[0]).as_deref(),
-            Some("\"INTERNAL_SERVER_ERROR\"")
-        );
-        assert!(steps[1].failure.is_none());
-        assert_eq!(steps[1].responses.len(), 1);
+        fails_alone(stream::pending().boxed(), Duration::from_secs(1)).await;
     }
 }
