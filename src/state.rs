@@ -7,9 +7,8 @@ use tokio::sync::watch;
 use crate::{
     config::Config,
     db,
-    domain::password::Passwords,
-    events::hub::Hub,
-    graphql::{documents::Documents, persisted::PersistedQueries},
+    domain::{events::Events, password::Passwords},
+    graphql::{documents::Documents, persisted::PersistedQueries, subscription::Hub},
     http::metrics::MetricsEndpoint,
     metrics::{LiveCounts, Metrics},
     ratelimit::{budget::CostBudget, throttle::AuthThrottle},
@@ -24,7 +23,10 @@ pub struct AppState {
     pub pool: db::PgPool,
     /// Password hashing, bounded in concurrency.
     pub passwords: Passwords,
-    /// The instance's live subscriptions (running once [`crate::events::start`] is called).
+    /// How writes announce events to every instance's live subscriptions.
+    pub events: Events,
+    /// The instance's live subscriptions (running once [`crate::server::live_updates`] is
+    /// called).
     pub hub: Hub,
     /// Shutdown signalling and the count of open WebSockets.
     pub lifecycle: Lifecycle,
@@ -113,6 +115,7 @@ impl AppState {
             lifecycle: Lifecycle::default(),
             pool,
             passwords: Passwords::new(cores),
+            events: Events,
         })
     }
 

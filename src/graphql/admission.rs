@@ -26,11 +26,11 @@ use async_graphql::{
 use super::{
     error::{code_errors, with_code},
     introspection, limits, response_order,
+    subscription::is_request_error,
 };
 use crate::{
     domain::policy::Viewer,
     error::ErrorCode,
-    events::hub::is_request_error,
     metrics::GraphqlOutcome,
     ratelimit::{
         ClientIp,

@@ -42,11 +42,11 @@ use crate::{
     db::RequestDb,
     domain::{policy::Viewer, sessions},
     error::{AppError, ErrorCode},
-    events::hub::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
     graphql::{
         admission::{self, Caller, Ticket},
         error::{code_errors, coded_error},
         limits, response_order,
+        subscription::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
     },
     ratelimit::ClientIp,
     state::AppState,
