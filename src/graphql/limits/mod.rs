@@ -20,15 +20,20 @@
 //! under 3,000. Size and tokens are checked on the raw text before parsing; the others on
 //! every operation of the document, fragments expanded.
 
-use std::{cell::RefCell, collections::HashMap};
+mod cost;
+mod tokens;
 
 use async_graphql::{
-    ServerError, ServerResult, Value, Variables,
-    parser::types::{DocumentOperations, ExecutableDocument, Field, Selection, SelectionSet},
+    ServerError, ServerResult, Variables,
+    parser::types::{ExecutableDocument, Field},
     value,
 };
 
-use super::error::with_code;
+use self::{cost::Measure, tokens::count_tokens};
+use super::{
+    document::{self, Step, Visitor},
+    error::with_code,
+};
 use crate::{
     error::{AppError, ErrorCode},
     ratelimit::budget::Refusal,
@@ -50,11 +55,6 @@ pub struct QueryLimits {
     /// Highest complexity of one operation.
     pub complexity: usize,
 }
-
-/// Page size assumed for a connection read with neither `first` nor `last`.
-const DEFAULT_PAGE: usize = 20;
-/// The largest page the server serves, and so the largest multiplier.
-const MAX_PAGE: usize = 100;
 
 /// The response extension reporting what an operation cost and what the caller's budget
 /// has left: `{"requested", "limit", "remaining"}`.
@@ -130,12 +130,12 @@ fn check(
     limits: &QueryLimits,
     operation_name: Option<&str>,
 ) -> ServerResult<usize> {
-    let mut aliases = 0;
+    let chosen = document::operation(document, operation_name).map(|(_, op)| op);
     let mut selected = None;
     let mut highest = 0;
-    for (name, operation) in document.operations.iter() {
+    for (_, operation) in document.operations.iter() {
         let set = &operation.node.selection_set.node;
-        if root_keys(document, set).len() > limits.root_fields {
+        if document::root_keys(document, set).len() > limits.root_fields {
             return Err(refuse(
                 ErrorCode::RootFieldLimitExceeded,
                 format!(
@@ -155,7 +155,7 @@ fn check(
         let Measure {
             depth,
             cost: complexity,
-        } = Walker::new(document, &effective).measure(set, &mut Vec::new());
+        } = cost::measure(document, &effective, set);
         if depth > limits.depth {
             return Err(refuse(
                 ErrorCode::DepthLimitExceeded,
@@ -175,17 +175,13 @@ fn check(
             ));
         }
         highest = highest.max(complexity);
-        let single = matches!(document.operations, DocumentOperations::Single(_));
-        if single || (name.is_some() && name.map(|n| n.as_str()) == operation_name) {
+        if chosen.is_some_and(|chosen| std::ptr::eq(chosen, &operation.node)) {
             selected = Some(complexity);
         }
     }
-    for (_, operation) in document.operations.iter() {
-        aliases += count_aliases(&operation.node.selection_set.node);
-    }
-    for fragment in document.fragments.values() {
-        aliases += count_aliases(&fragment.node.selection_set.node);
-    }
+    let mut aliases = Aliases(0);
+    document::walk_written(document, &mut aliases);
+    let Aliases(aliases) = aliases;
     if aliases > limits.aliases {
         return Err(refuse(
             ErrorCode::AliasLimitExceeded,
@@ -198,259 +194,14 @@ fn check(
     Ok(selected.unwrap_or(highest))
 }
 
-/// The distinct response keys at the root of `set`, fragments expanded (each once). Also
-/// what subscriptions' single-root-field rule counts.
-pub fn root_keys<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet) -> Vec<&'a str> {
-    fn collect<'a>(
-        document: &'a ExecutableDocument,
-        set: &'a SelectionSet,
-        seen: &mut Vec<&'a str>,
-        keys: &mut Vec<&'a str>,
-    ) {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let key = field.node.response_key().node.as_str();
-                    if !keys.contains(&key) {
-                        keys.push(key);
-                    }
-                }
-                Selection::InlineFragment(fragment) => {
-                    collect(document, &fragment.node.selection_set.node, seen, keys);
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    if seen.contains(&name) {
-                        continue;
-                    }
-                    seen.push(name);
-                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        collect(document, &fragment.node.selection_set.node, seen, keys);
-                    }
-                }
-            }
-        }
+/// Counts the aliases of a document as written.
+struct Aliases(usize);
+
+impl<'a> Visitor<'a> for Aliases {
+    fn enter_field(&mut self, field: &'a Field, _: usize) -> Step {
+        self.0 += usize::from(field.alias.is_some());
+        Step::Into
     }
-    let mut keys = Vec::new();
-    collect(document, set, &mut Vec::new(), &mut keys);
-    keys
-}
-
-/// Measures selection sets with fragments expanded. Each fragment is measured once and
-/// remembered, so a chain of fragments that each spread the next twice costs linear
-/// time, not exponential. A fragment already on the path is skipped: cycles are refused
-/// by validation, which runs after this.
-struct Walker<'a> {
-    document: &'a ExecutableDocument,
-    variables: &'a Variables,
-    /// Depth and cost of each fragment measured so far.
-    measured: RefCell<HashMap<&'a str, Measure>>,
-}
-
-/// How deep a selection set goes and what it costs.
-#[derive(Debug, Clone, Copy, Default)]
-struct Measure {
-    depth: usize,
-    cost: usize,
-}
-
-impl<'a> Walker<'a> {
-    fn new(document: &'a ExecutableDocument, variables: &'a Variables) -> Self {
-        Self {
-            document,
-            variables,
-            measured: RefCell::default(),
-        }
-    }
-
-    /// Depth (a field is 1 deeper than what it selects) and cost (1 per field, what a
-    /// list selects times its size) of `set`.
-    fn measure(&self, set: &'a SelectionSet, path: &mut Vec<&'a str>) -> Measure {
-        let mut total = Measure::default();
-        for selection in &set.items {
-            let part = match &selection.node {
-                Selection::Field(field) => {
-                    let below = self.measure(&field.node.selection_set.node, path);
-                    let multiplier = self.multiplier(&field.node);
-                    Measure {
-                        depth: below.depth + 1,
-                        cost: multiplier.saturating_mul(below.cost).saturating_add(1),
-                    }
-                }
-                Selection::InlineFragment(fragment) => {
-                    self.measure(&fragment.node.selection_set.node, path)
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    let known = self.measured.borrow().get(name).copied();
-                    match (
-                        known,
-                        self.document.fragments.get(&spread.node.fragment_name.node),
-                    ) {
-                        (Some(measure), _) => measure,
-                        (None, _) if path.contains(&name) => Measure::default(),
-                        (None, Some(fragment)) => {
-                            path.push(name);
-                            let measure = self.measure(&fragment.node.selection_set.node, path);
-                            path.pop();
-                            self.measured.borrow_mut().insert(name, measure);
-                            measure
-                        }
-                        (None, None) => Measure::default(),
-                    }
-                }
-            };
-            total.depth = total.depth.max(part.depth);
-            total.cost = total.cost.saturating_add(part.cost);
-        }
-        total
-    }
-
-    /// How many times what `field` selects may be resolved.
-    fn multiplier(&self, field: &'a Field) -> usize {
-        let argument = |name: &str| {
-            field
-                .arguments
-                .iter()
-                .find(|(n, _)| n.node.as_str() == name)
-                .map(|(_, value)| {
-                    value
-                        .node
-                        .clone()
-                        .into_const_with(|var| {
-                            Ok::<_, std::convert::Infallible>(
-                                self.variables.get(&var).cloned().unwrap_or(Value::Null),
-                            )
-                        })
-                        .unwrap_or(Value::Null)
-                })
-        };
-        let page = |value: Option<Value>| match value {
-            Some(Value::Number(n)) => n.as_u64().map(|n| (n as usize).min(MAX_PAGE)),
-            _ => None,
-        };
-        if let Some(size) = page(argument("first")).or_else(|| page(argument("last"))) {
-            return size;
-        }
-        if let Some(Value::List(ids)) = argument("ids") {
-            return ids.len().max(1);
-        }
-        let set = &field.selection_set.node;
-        if self.selects(set, "edges", &mut Vec::new())
-            || self.selects(set, "nodes", &mut Vec::new())
-        {
-            return DEFAULT_PAGE;
-        }
-        1
-    }
-}
-
-impl<'a> Walker<'a> {
-    /// True when `set` selects a field `name`, directly or through fragments.
-    fn selects(&self, set: &'a SelectionSet, name: &str, seen: &mut Vec<&'a str>) -> bool {
-        set.items.iter().any(|selection| match &selection.node {
-            Selection::Field(field) => field.node.name.node.as_str() == name,
-            Selection::InlineFragment(fragment) => {
-                self.selects(&fragment.node.selection_set.node, name, seen)
-            }
-            Selection::FragmentSpread(spread) => {
-                let fragment_name = spread.node.fragment_name.node.as_str();
-                if seen.contains(&fragment_name) {
-                    return false;
-                }
-                seen.push(fragment_name);
-                self.document
-                    .fragments
-                    .get(&spread.node.fragment_name.node)
-                    .is_some_and(|f| self.selects(&f.node.selection_set.node, name, seen))
-            }
-        })
-    }
-}
-
-fn count_aliases(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|selection| match &selection.node {
-            Selection::Field(field) => {
-                usize::from(field.node.alias.is_some())
-                    + count_aliases(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => count_aliases(&fragment.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
-}
-
-/// Counts GraphQL lexical tokens in `text`, stopping at `stop` (enough to know a limit
-/// is passed). Whitespace, commas and comments are not tokens; a malformed string counts
-/// as what it reaches (the parser reports it).
-fn count_tokens(text: &str, stop: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let mut tokens = 0;
-    while i < bytes.len() && tokens < stop {
-        let c = bytes[i];
-        match c {
-            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                tokens += 1;
-                if bytes[i..].starts_with(b"\"\"\"") {
-                    i += 3;
-                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                        i += if bytes[i..].starts_with(b"\\\"\"\"") {
-                            4
-                        } else {
-                            1
-                        };
-                    }
-                    i += 3;
-                } else {
-                    i += 1;
-                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 1;
-                }
-            }
-            b'.' if bytes[i..].starts_with(b"...") => {
-                tokens += 1;
-                i += 3;
-            }
-            c if c == b'_' || c.is_ascii_alphanumeric() || c == b'-' => {
-                tokens += 1;
-                i += 1;
-                while i < bytes.len()
-                    && (bytes[i] == b'_'
-                        || bytes[i].is_ascii_alphanumeric()
-                        || bytes[i] == b'.'
-                        || bytes[i] == b'+'
-                        || bytes[i] == b'-')
-                {
-                    // Names, and numbers with their fraction and exponent, as one token.
-                    if (bytes[i] == b'+' || bytes[i] == b'-')
-                        && !matches!(bytes[i - 1], b'e' | b'E')
-                    {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            0xEF if bytes[i..].starts_with("\u{feff}".as_bytes()) => i += 3,
-            _ => {
-                // Punctuators (and any other character, which the parser will refuse).
-                tokens += 1;
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
-            }
-        }
-    }
-    tokens
 }
 
 #[cfg(test)]
@@ -509,27 +260,6 @@ mod tests {
             cost("{ articles { ... on ArticleConnection { nodes { slug } } } }"),
             41
         );
-    }
-
-    #[test]
-    fn tokens_are_counted_like_the_spec_lexer() {
-        assert_eq!(count_tokens("{ a }", 100), 3);
-        assert_eq!(
-            count_tokens("query Q($x: Int = -1.5e+3) { a(x: $x) @d }", 100),
-            21
-        );
-        assert_eq!(
-            count_tokens("{ a(s: \"x, y # z\") } # comment, not tokens", 100),
-            8
-        );
-        assert_eq!(
-            count_tokens(
-                "{ ...F } fragment F on T { \"\"\"doc \\\"\"\" x\"\"\" b }",
-                100
-            ),
-            12
-        );
-        assert_eq!(count_tokens("{ a }".repeat(1000).as_str(), 10), 10);
     }
 
     #[test]
