@@ -1,6 +1,7 @@
 //! With introspection off, async-graphql answers `__schema` and `__type` with a silent
 //! null. [`super::admission`] refuses such documents before execution with a clear error
 //! instead, so a client (or a code generator pointed at production) learns why.
+//! Reads the document with the walk of [`super::document`]; may call the error codes.
 
 use async_graphql::{
     ServerError,

@@ -6,6 +6,9 @@
 //! a query's sibling fields concurrently and inserts each as it *completes*, so a slow
 //! field lands after a fast one selected below it. Executors aside, the order is only a
 //! matter of the document, so it is restored here from the document, after execution.
+//!
+//! Reads the document through [`super::document`] (the selected operation, the fields of
+//! each selection set); calls nothing else of the crate.
 
 use std::{cell::OnceCell, ops::ControlFlow};
 

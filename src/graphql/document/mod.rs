@@ -69,3 +69,44 @@ pub fn root_keys<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet) ->
     });
     keys
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    fn keys(query: &str) -> Vec<String> {
+        let document = parse_query(query).unwrap();
+        let (_, operation) = operation(&document, None).unwrap();
+        root_keys(&document, &operation.selection_set.node)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn root_keys_flatten_fragments_once_and_keep_the_first_place() {
+        assert_eq!(
+            keys("{ b: a ...F ... on Query { c ...F } a } fragment F on Query { a c { d } }"),
+            ["b", "a", "c"]
+        );
+        assert_eq!(keys("{ ...F } fragment F on Query { x ...F }"), ["x"]);
+    }
+
+    #[test]
+    fn fields_stop_when_asked() {
+        let document = parse_query("{ a ...F c } fragment F on Query { b }").unwrap();
+        let (_, operation) = operation(&document, None).unwrap();
+        let mut met = Vec::new();
+        fields(&document, &operation.selection_set.node, |field| {
+            met.push(field.name.node.to_string());
+            if field.name.node == "b" {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(met, ["a", "b"]);
+    }
+}

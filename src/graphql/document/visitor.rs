@@ -200,3 +200,147 @@ impl<'a, V: Visitor<'a>> Walk<'a, '_, V> {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    /// Writes down what the walk meets: `name@depth` per field, `>F`/`<F` around an
+    /// expanded fragment, `@d` per directive; it steps over the fragments in `over`
+    /// and stops at the field `stop`.
+    #[derive(Default)]
+    struct Log {
+        seen: Vec<String>,
+        over: &'static [&'static str],
+        stop: &'static str,
+    }
+
+    impl<'a> Visitor<'a> for Log {
+        fn enter_field(&mut self, field: &'a Field, depth: usize) -> Step {
+            self.seen.push(format!("{}@{depth}", field.name.node));
+            if field.name.node == self.stop {
+                Step::Stop
+            } else {
+                Step::Into
+            }
+        }
+
+        fn enter_fragment(&mut self, name: &'a Name, _: &'a FragmentDefinition) -> Step {
+            self.seen.push(format!(">{name}"));
+            if self.over.contains(&name.as_str()) {
+                Step::Over
+            } else {
+                Step::Into
+            }
+        }
+
+        fn leave_fragment(&mut self, name: &'a Name) {
+            self.seen.push(format!("<{name}"));
+        }
+
+        fn directive(&mut self, directive: &'a Directive) -> Step {
+            self.seen.push(format!("@{}", directive.name.node));
+            Step::Into
+        }
+    }
+
+    fn walk(query: &str, mut log: Log) -> String {
+        let document = parse_query(query).unwrap();
+        let (_, operation) = super::super::operation(&document, None).unwrap();
+        walk_set(&document, &operation.selection_set.node, &mut log);
+        log.seen.join(" ")
+    }
+
+    fn written(query: &str) -> Vec<String> {
+        let document = parse_query(query).unwrap();
+        let mut log = Log::default();
+        walk_written(&document, &mut log);
+        log.seen.sort();
+        log.seen
+    }
+
+    #[test]
+    fn fields_are_met_in_order_with_their_depth() {
+        assert_eq!(
+            walk("{ a { b { c } d } e }", Log::default()),
+            "a@1 b@2 c@3 d@2 e@1"
+        );
+    }
+
+    #[test]
+    fn inline_fragments_and_spreads_are_expanded_in_place_at_the_same_depth() {
+        assert_eq!(
+            walk(
+                "{ a { ... on T { b } ...F } } fragment F on T { c { d } }",
+                Log::default()
+            ),
+            "a@1 b@2 >F c@2 d@3 <F"
+        );
+    }
+
+    #[test]
+    fn repeated_spreads_are_entered_each_time_unless_stepped_over() {
+        let query = "{ ...F a { ...F } } fragment F on T { x }";
+        assert_eq!(walk(query, Log::default()), ">F x@1 <F a@1 >F x@2 <F");
+        let over = Log {
+            over: &["F"],
+            ..Log::default()
+        };
+        assert_eq!(walk(query, over), ">F a@1 >F");
+    }
+
+    #[test]
+    fn fragment_cycles_are_cut_and_unknown_fragments_skipped() {
+        assert_eq!(
+            walk(
+                "{ ...A } fragment A on T { a ...B } fragment B on T { b ...A ...C }",
+                Log::default()
+            ),
+            ">A a@1 >B b@1 <B <A"
+        );
+        // A fragment may appear again once it is no longer on the path.
+        assert_eq!(
+            walk(
+                "{ ...A ...A } fragment A on T { a { ...A } }",
+                Log::default()
+            ),
+            ">A a@1 <A >A a@1 <A"
+        );
+    }
+
+    #[test]
+    fn stop_ends_the_whole_walk() {
+        let stop = Log {
+            stop: "b",
+            ..Log::default()
+        };
+        assert_eq!(
+            walk("{ a { ...F c } d } fragment F on T { b e }", stop),
+            "a@1 >F b@2"
+        );
+    }
+
+    #[test]
+    fn directives_are_met_everywhere() {
+        assert_eq!(
+            walk(
+                "query @o { a @f { ... @i { b } ...F @s } } fragment F on T @d { c }",
+                Log::default()
+            ),
+            "a@1 @f @i b@2 @s >F @d c@2 <F"
+        );
+    }
+
+    #[test]
+    fn the_written_walk_reads_each_definition_once_without_expanding() {
+        assert_eq!(
+            written(
+                "query A @o { a { ...F ...F @s } } query B { b } \
+                 fragment F on T @d { c } fragment Unused on T { u }"
+            ),
+            ["@d", "@o", "@s", "a@1", "b@1", "c@1", "u@1"]
+        );
+    }
+}

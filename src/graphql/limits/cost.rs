@@ -29,10 +29,13 @@ pub(super) fn measure<'a>(
     variables: &'a Variables,
     set: &'a SelectionSet,
 ) -> Measure {
+    // Room for the operation and fields as deep as the default depth limit.
+    let mut open = Vec::with_capacity(16);
+    open.push(Measure::default());
     let mut cost = Cost {
         document,
         variables,
-        open: vec![Measure::default()],
+        open,
         measured: HashMap::new(),
     };
     document::walk_set(document, set, &mut cost);

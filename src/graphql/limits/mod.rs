@@ -17,8 +17,12 @@
 //! read with neither (it selects `edges` or `nodes`), and the number of `ids` given to
 //! `nodes`. So `articles(first: 100) { nodes { comments(first: 100) { nodes { body } } } }`
 //! costs about 100 × 100 × 3 and is refused, while the home page at `first: 100` costs
-//! under 3,000. Size and tokens are checked on the raw text before parsing; the others on
-//! every operation of the document, fragments expanded.
+//! under 3,000. Size and tokens are checked on the raw text before parsing ([`tokens`]);
+//! root fields, depth and complexity ([`cost`]) on every operation of the document,
+//! fragments expanded; aliases on the document as written (each fragment once).
+//!
+//! May call the document walk ([`super::document`]), the page sizes of
+//! [`super::pagination`], the error codes and the budget's refusal.
 
 mod cost;
 mod tokens;
@@ -62,19 +66,16 @@ pub const COST_KEY: &str = "cost";
 
 /// Checks the raw text's size and tokens, before it is parsed.
 pub fn check_text(query: &str, limits: &QueryLimits) -> ServerResult<()> {
-    if query.len() > limits.bytes {
-        return Err(refuse(
-            ErrorCode::DocumentTooLarge,
-            format!("The document is larger than {} bytes.", limits.bytes),
-        ));
-    }
-    if count_tokens(query, limits.tokens + 1) > limits.tokens {
-        return Err(refuse(
-            ErrorCode::TokenLimitExceeded,
-            format!("The document has more than {} tokens.", limits.tokens),
-        ));
-    }
-    Ok(())
+    at_most(
+        query.len(),
+        limits.bytes,
+        ErrorCode::DocumentTooLarge,
+        || format!("The document is larger than {} bytes.", limits.bytes),
+    )?;
+    let tokens = count_tokens(query, limits.tokens + 1);
+    at_most(tokens, limits.tokens, ErrorCode::TokenLimitExceeded, || {
+        format!("The document has more than {} tokens.", limits.tokens)
+    })
 }
 
 /// Checks the parsed document: no NUL character in its text or variables, then depth,
@@ -121,6 +122,19 @@ fn refuse(code: ErrorCode, message: String) -> ServerError {
     with_code(ServerError::new(message, None), code)
 }
 
+/// Refuses with `code` and the `message` when `value` is over `limit`.
+fn at_most(
+    value: usize,
+    limit: usize,
+    code: ErrorCode,
+    message: impl FnOnce() -> String,
+) -> ServerResult<()> {
+    if value > limit {
+        return Err(refuse(code, message()));
+    }
+    Ok(())
+}
+
 /// Checks depth, aliases, root fields and complexity of every operation of `document`;
 /// returns the complexity of the operation `operation_name` selects (the highest, when
 /// the selection is ambiguous: validation then refuses the document).
@@ -135,15 +149,18 @@ fn check(
     let mut highest = 0;
     for (_, operation) in document.operations.iter() {
         let set = &operation.node.selection_set.node;
-        if document::root_keys(document, set).len() > limits.root_fields {
-            return Err(refuse(
-                ErrorCode::RootFieldLimitExceeded,
+        let root_fields = document::root_keys(document, set).len();
+        at_most(
+            root_fields,
+            limits.root_fields,
+            ErrorCode::RootFieldLimitExceeded,
+            || {
                 format!(
                     "An operation may select at most {} root fields.",
                     limits.root_fields
-                ),
-            ));
-        }
+                )
+            },
+        )?;
         // Variables the request leaves out take their defaults, as at execution.
         let mut effective = variables.clone();
         for definition in &operation.node.variable_definitions {
@@ -156,24 +173,23 @@ fn check(
             depth,
             cost: complexity,
         } = cost::measure(document, &effective, set);
-        if depth > limits.depth {
-            return Err(refuse(
-                ErrorCode::DepthLimitExceeded,
-                format!(
-                    "The query is {depth} fields deep; at most {} are allowed.",
-                    limits.depth
-                ),
-            ));
-        }
-        if complexity > limits.complexity {
-            return Err(refuse(
-                ErrorCode::ComplexityLimitExceeded,
+        at_most(depth, limits.depth, ErrorCode::DepthLimitExceeded, || {
+            format!(
+                "The query is {depth} fields deep; at most {} are allowed.",
+                limits.depth
+            )
+        })?;
+        at_most(
+            complexity,
+            limits.complexity,
+            ErrorCode::ComplexityLimitExceeded,
+            || {
                 format!(
                     "The query's complexity is {complexity}; at most {} is allowed.",
                     limits.complexity
-                ),
-            ));
-        }
+                )
+            },
+        )?;
         highest = highest.max(complexity);
         if chosen.is_some_and(|chosen| std::ptr::eq(chosen, &operation.node)) {
             selected = Some(complexity);
@@ -182,15 +198,17 @@ fn check(
     let mut aliases = Aliases(0);
     document::walk_written(document, &mut aliases);
     let Aliases(aliases) = aliases;
-    if aliases > limits.aliases {
-        return Err(refuse(
-            ErrorCode::AliasLimitExceeded,
+    at_most(
+        aliases,
+        limits.aliases,
+        ErrorCode::AliasLimitExceeded,
+        || {
             format!(
                 "The document has {aliases} aliases; at most {} are allowed.",
                 limits.aliases
-            ),
-        ));
-    }
+            )
+        },
+    )?;
     Ok(selected.unwrap_or(highest))
 }
 
