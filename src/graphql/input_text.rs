@@ -27,10 +27,11 @@ pub fn has_nul(document: &ExecutableDocument, variables: &Variables) -> bool {
                 .is_some_and(|v| const_has_nul(&v.node))
         })
     });
-    let mut found = Nul(defaults);
-    if !defaults {
-        document::walk_written(document, &mut found);
+    if defaults {
+        return true;
     }
+    let mut found = Nul(false);
+    document::walk_written(document, &mut found);
     found.0
 }
 
