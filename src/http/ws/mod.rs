@@ -44,8 +44,9 @@ use crate::{
     error::{AppError, ErrorCode},
     graphql::{
         admission::{self, Caller, Ticket},
+        document,
         error::{code_errors, coded_error},
-        limits, response_order,
+        response_order,
         subscription::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
     },
     ratelimit::ClientIp,
@@ -468,7 +469,8 @@ impl<E: Executor> Connection<E> {
                 return self.send_text(protocol.error(&id, &[error])).await;
             }
         };
-        let operation = response_order::operation(&document, payload.operation_name.as_deref());
+        let operation =
+            document::operation(&document, payload.operation_name.as_deref()).map(|(_, op)| op);
         let op = self.next_op;
         self.next_op += 1;
         if operation.map(|o| o.ty) != Some(OperationType::Subscription) {
@@ -741,7 +743,7 @@ async fn session_is_live(state: &AppState, id: i64) -> Result<bool, AppError> {
 /// Why a subscription's selection is not exactly one root field (GraphQL's "single root
 /// field" rule, which async-graphql does not check), if it is not.
 fn single_root_field(document: &ExecutableDocument, set: &SelectionSet) -> Option<String> {
-    match limits::root_keys(document, set).as_slice() {
+    match document::root_keys(document, set).as_slice() {
         [key] if !key.starts_with("__") => None,
         [_] => Some("A subscription may not select an introspection field at its root.".into()),
         _ => Some("A subscription must select exactly one field at its root.".into()),
