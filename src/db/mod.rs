@@ -1,6 +1,10 @@
 //! Database access: the pool, migrations, one module of queries per table, and the
 //! notify/LISTEN pair live updates travel on. SQL lives here and nowhere else; `db`
 //! announces nothing itself (the domain decides what a write announces).
+//!
+//! Called by `domain` (every write and the flows' reads) and by `graphql`'s loaders and
+//! resolvers for plain reads (pages, lookups, counts), by the seed, and by the root.
+//! May call: the leaves (`error`, `metrics`), nothing above.
 
 pub mod articles;
 pub mod bootstrap;
