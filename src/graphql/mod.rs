@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod documents;
 pub mod error;
+pub mod execution;
 pub mod guards;
 pub mod input_text;
 pub mod introspection;

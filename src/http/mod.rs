@@ -1,20 +1,21 @@
-//! The HTTP surface: routes, middleware, the GraphQL-over-HTTP handler, IDEs and probes.
+//! The HTTP surface: routes, middleware, the GraphQL-over-HTTP handler, the WebSocket
+//! protocol, IDEs and probes. Framing only: GraphQL decisions are the operation
+//! pipeline's ([`crate::graphql::execution`]). It may call `graphql`, and below it what
+//! framing needs (authentication in `domain::sessions`, the pool in `db`), never the
+//! composition root, which builds its state ([`graphql::EndpointState`]).
 
 pub mod graphql;
 pub mod health;
 pub mod ide;
+pub mod lifecycle;
 pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
 pub mod reply;
 pub mod ws;
 
-use std::sync::Arc;
-
 use async_graphql::Executor;
 use axum::{Router, routing::get};
-
-use crate::state::AppState;
 
 /// The benchmark's floor (`BENCH_HELLO`): what `{ __typename }` answers, without GraphQL.
 pub const HELLO_PATH: &str = "/hello";
@@ -27,13 +28,18 @@ async fn hello() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) 
     )
 }
 
-/// The router: `/graphql` served by `executor`, the probes, `/metrics`, and (when enabled)
-/// Playground.
+/// The routes: `/graphql` served by `executor`, the probes, and (when enabled) Playground
+/// and `/hello`. The composition root adds `/metrics` and the middleware.
 ///
 /// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
 /// pass another one to exercise the transport.
-pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
-    let config = &state.config;
+pub fn routes<E: Executor>(
+    executor: E,
+    state: graphql::EndpointState,
+    bench_hello: bool,
+) -> Router {
+    let pool = state.pool.clone();
+    let graphiql = state.graphiql;
     let mut router = Router::new()
         .route(
             ide::GRAPHQL_PATH,
@@ -44,18 +50,13 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
         .merge(
             Router::new()
                 .route("/readyz", get(health::readyz))
-                .with_state(state.pool.clone()),
-        )
-        .merge(
-            Router::new()
-                .route("/metrics", get(metrics::metrics))
-                .with_state(state.clone()),
+                .with_state(pool),
         );
-    if config.graphiql {
+    if graphiql {
         router = router.route("/playground", get(ide::playground));
     }
-    if config.bench_hello {
+    if bench_hello {
         router = router.route(HELLO_PATH, get(hello).post(hello));
     }
-    middleware::apply(router, config, Arc::clone(&state.metrics))
+    router
 }
