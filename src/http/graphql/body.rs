@@ -1,6 +1,6 @@
 //! Reading a GraphQL request off HTTP: the GET query string and the POST body (bounded,
-//! one operation or a bounded batch), into [`Operation`]s. Calls only the pipeline's
-//! [`Operation`] type and [`reply`] for its refusals.
+//! one operation or a bounded batch), into [`Params`]s. Calls only the pipeline's
+//! [`Params`] type and [`reply`] for its refusals.
 
 use async_graphql::Variables;
 use axum::{
@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{super::reply, ResponseMedia};
-use crate::{error::ErrorCode, graphql::execution::Operation};
+use crate::{error::ErrorCode, graphql::execution::Params};
 
 /// GET parameters arrive as strings; `variables` and `extensions` hold JSON.
 #[derive(Debug, Default, Deserialize)]
@@ -25,13 +25,13 @@ pub(super) struct GetParams {
 
 /// What the client sent: one operation or a JSON batch.
 pub(super) enum Payload {
-    Single(Operation),
-    Batch(Vec<Operation>),
+    Single(Params),
+    Batch(Vec<Params>),
 }
 
 impl GetParams {
     /// The operation the parameters describe, or why their JSON is invalid.
-    pub(super) fn decode(self) -> Result<Operation, String> {
+    pub(super) fn decode(self) -> Result<Params, String> {
         fn json<T: serde::de::DeserializeOwned>(
             name: &str,
             raw: Option<String>,
@@ -41,7 +41,7 @@ impl GetParams {
             })
             .transpose()
         }
-        Ok(Operation {
+        Ok(Params {
             query: self.query,
             operation_name: self.operation_name,
             variables: json::<Variables>("variables", self.variables)?,
@@ -100,7 +100,7 @@ pub(super) fn parse_payload(
             "The request body is empty.".to_owned(),
         )),
         Some(b'[') => {
-            let list: Vec<Operation> = serde_json::from_slice(bytes).map_err(bad)?;
+            let list: Vec<Params> = serde_json::from_slice(bytes).map_err(bad)?;
             if list.is_empty() {
                 return Err((ErrorCode::BadRequest, "The batch is empty.".to_owned()));
             }

@@ -10,7 +10,10 @@ use axum::{
 };
 
 use super::{super::reply, ResponseMedia};
-use crate::{error::ErrorCode, graphql::execution::Outcome};
+use crate::{
+    error::ErrorCode,
+    graphql::{error::coded_error, execution::Outcome},
+};
 
 const MUTATION_OVER_GET: &str = "Mutations cannot be sent with GET; use POST.";
 
@@ -95,10 +98,7 @@ pub(super) fn batch(media: ResponseMedia, outcomes: Vec<Outcome>) -> Response {
                 serde_json::to_value(reply::ErrorsBody { errors: &[error] })
             }
             Outcome::MutationNotAllowed => serde_json::to_value(reply::ErrorsBody {
-                errors: &[reply::coded_error(
-                    ErrorCode::MethodNotAllowed,
-                    MUTATION_OVER_GET,
-                )],
+                errors: &[coded_error(ErrorCode::MethodNotAllowed, MUTATION_OVER_GET)],
             }),
         })
         .collect::<Result<_, _>>()

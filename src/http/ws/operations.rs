@@ -29,7 +29,7 @@ use crate::{
     graphql::{
         admission::Caller,
         error::{coded_error, request_errors},
-        execution::{self, Operation, Outcome, Prepared, Transport},
+        execution::{self, Outcome, Prepared, Transport},
     },
 };
 
@@ -75,21 +75,12 @@ impl<E: Executor> Connection<E> {
         }
         // A persisted query's hash stands for its text here as over HTTP; in safelist
         // mode nothing else runs.
-        let SubscribePayload {
-            query,
-            operation_name,
-            variables,
-            extensions,
-        } = payload;
-        let operation = Operation {
-            query: (!query.is_empty()).then_some(query),
-            operation_name,
-            variables,
-            extensions,
-        };
         let db = RequestDb::new(&self.state().pool);
         let pipeline = &self.endpoint.state().pipeline;
-        let prepared = match pipeline.prepare(&db, operation, Transport::WebSocket).await {
+        let prepared = match pipeline
+            .prepare(&db, payload.into(), Transport::WebSocket)
+            .await
+        {
             Ok(prepared) => prepared,
             Err(outcome) => return self.reply(protocol, &id, outcome).await,
         };
