@@ -15,6 +15,7 @@ use crate::{
     http::{
         graphql::{EndpointState, HttpLimits},
         lifecycle::Lifecycle,
+        ws::Sockets,
     },
     metrics::Metrics,
 };
@@ -85,14 +86,16 @@ impl AppState {
         EndpointState {
             pool: self.pool.clone(),
             pipeline: Pipeline::new(gate, Arc::clone(&self.persisted)),
-            hub: self.hub.clone(),
-            lifecycle: self.lifecycle.clone(),
             limits: HttpLimits {
                 body: config.body_limit,
                 batch: config.batch_limit,
                 timeout: config.request_timeout,
             },
-            websocket: config.websocket,
+            sockets: Sockets {
+                hub: self.hub.clone(),
+                lifecycle: self.lifecycle.clone(),
+                config: config.websocket,
+            },
             graphiql: config.graphiql,
             report_sql_statements: config.report_sql_statements,
         }

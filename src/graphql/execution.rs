@@ -477,7 +477,7 @@ mod tests {
                 .expect("prepared");
             let loaders = Arc::new(Loaders::new(Arc::clone(&db), &pipeline.gate.metrics));
             let result = pipeline.subscribe(
-                &super::super::schema_builder().finish(),
+                &crate::graphql::schema_builder().finish(),
                 prepared,
                 Caller::default(),
                 loaders,

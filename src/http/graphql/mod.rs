@@ -28,16 +28,14 @@ use axum::{
 use self::body::{GetParams, Payload};
 use super::{
     ide,
-    lifecycle::Lifecycle,
     negotiate::{self, BodyKind, ResponseMedia},
     reply,
-    ws::WebSocketConfig,
+    ws::Sockets,
 };
 use crate::{
     db::{PgPool, RequestDb},
     domain::{policy::Viewer, sessions, throttle::ClientIp},
     error::{AppError, ErrorCode},
-    events::hub::Hub,
     graphql::{
         admission::Caller,
         execution::{Outcome, Pipeline, Transport},
@@ -66,14 +64,10 @@ pub struct EndpointState {
     pub pool: PgPool,
     /// The operation pipeline.
     pub pipeline: Pipeline,
-    /// The instance's live subscriptions.
-    pub hub: Hub,
-    /// Shutdown signalling and the count of open WebSockets.
-    pub lifecycle: Lifecycle,
     /// The HTTP limits (the timeout applies to WebSocket queries too).
     pub limits: HttpLimits,
-    /// The WebSocket limits and timers.
-    pub websocket: WebSocketConfig,
+    /// What the endpoint's WebSockets share.
+    pub sockets: Sockets,
     /// Whether a browser's GET without a query gets GraphiQL.
     pub graphiql: bool,
     /// Whether responses count their SQL statements ([`SQL_STATEMENTS_KEY`]).

@@ -36,12 +36,26 @@ use self::{
     protocol::{ClientMessage, Protocol, close},
     session::{Registration, Session},
 };
-use super::graphql::{EndpointState, GraphqlEndpoint};
+use super::{
+    graphql::{EndpointState, GraphqlEndpoint},
+    lifecycle::Lifecycle,
+};
 use crate::{
     domain::throttle::ClientIp,
     error::AppError,
     events::hub::{Command, ConnSignals, Hub, Outbox},
 };
+
+/// What the WebSockets of `/graphql` share, one per instance (built by the composition
+/// root).
+pub struct Sockets {
+    /// The instance's live subscriptions.
+    pub hub: Hub,
+    /// Shutdown signalling and the count of open WebSockets.
+    pub lifecycle: Lifecycle,
+    /// The limits and timers.
+    pub config: WebSocketConfig,
+}
 
 /// WebSocket (subscription) limits and timers.
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +80,7 @@ pub struct WebSocketConfig {
 impl<E: Executor> GraphqlEndpoint<E> {
     /// Accepts a WebSocket upgrade on the GraphQL URL.
     pub(super) fn upgrade(self, ws: WebSocketUpgrade, ip: Option<ClientIp>) -> Response {
-        let limit = self.state().websocket.max_message;
+        let limit = self.state().sockets.config.max_message;
         ws.protocols(protocol::SUBPROTOCOLS)
             // tungstenite's defaults reserve 128 KiB per socket for reading; messages here
             // are small, and larger ones still grow the buffer as needed.
@@ -78,7 +92,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
             .max_message_size(limit.saturating_mul(2))
             .max_frame_size(limit.saturating_mul(2))
             .on_upgrade(move |socket| async move {
-                let _open = self.state().lifecycle.socket();
+                let _open = self.state().sockets.lifecycle.socket();
                 let protocol = socket
                     .protocol()
                     .and_then(|p| p.to_str().ok())
@@ -122,7 +136,7 @@ struct Connection<E> {
 
 impl<E: Executor> Connection<E> {
     fn new(socket: WebSocket, endpoint: GraphqlEndpoint<E>, ip: Option<ClientIp>) -> Self {
-        let hub = endpoint.state().hub.clone();
+        let hub = endpoint.state().sockets.hub.clone();
         Self {
             socket,
             conn: hub.next_conn(),
@@ -141,6 +155,10 @@ impl<E: Executor> Connection<E> {
         self.endpoint.state()
     }
 
+    fn sockets(&self) -> &Sockets {
+        &self.state().sockets
+    }
+
     async fn run(mut self, protocol: Option<Protocol>) {
         let end = match protocol {
             Some(protocol) => self.serve(protocol).await,
@@ -150,7 +168,7 @@ impl<E: Executor> Connection<E> {
             ),
         };
         self.registration.take();
-        let timeout = self.state().websocket.keepalive;
+        let timeout = self.sockets().config.keepalive;
         match end {
             End::Close(code, reason) => {
                 let frame = CloseFrame {
@@ -174,14 +192,14 @@ impl<E: Executor> Connection<E> {
     }
 
     async fn serve(&mut self, protocol: Protocol) -> End {
-        let config = self.state().websocket;
+        let config = self.sockets().config;
         let (queue, mut outgoing) = mpsc::channel(config.queue_capacity);
         let signals = Arc::new(ConnSignals::default());
         let outbox = Outbox {
             queue,
             signals: Arc::clone(&signals),
         };
-        let stop = self.state().lifecycle.stopped();
+        let stop = self.sockets().lifecycle.stopped();
         tokio::pin!(stop);
         let init_deadline = tokio::time::sleep(config.init_timeout);
         tokio::pin!(init_deadline);
@@ -357,7 +375,7 @@ impl<E: Executor> Connection<E> {
 
     /// Writes one frame, giving up on a peer that does not read for a keep-alive interval.
     async fn send(&mut self, message: Message) -> Result<(), ()> {
-        let timeout: Duration = self.state().websocket.keepalive;
+        let timeout: Duration = self.sockets().config.keepalive;
         match tokio::time::timeout(timeout, self.socket.send(message)).await {
             Ok(Ok(())) => Ok(()),
             _ => Err(()),

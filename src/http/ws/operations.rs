@@ -65,7 +65,7 @@ impl<E: Executor> Connection<E> {
         session: Session,
         running: &mut FuturesUnordered<RunningQuery>,
     ) -> Result<(), ()> {
-        let limit = self.state().websocket.max_operations;
+        let limit = self.sockets().config.max_operations;
         if self.ops.len() >= limit {
             let error = coded_error(
                 ErrorCode::BadRequest,
