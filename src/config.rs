@@ -1,4 +1,9 @@
-//! Every setting Conduit reads, in one place.
+//! Every setting Conduit reads, in one place: part of the composition root.
+//!
+//! Each setting is parsed into its owner's own type (`db::DatabaseConfig`,
+//! `ratelimit::throttle::ThrottleConfig`, `graphql::limits::QueryLimits`,
+//! `http::middleware::CorsOrigins`, ...), which [`Config`] assembles; each owner is handed
+//! only its own part. No layer imports this module.
 //!
 //! Settings come from environment variables; a `.env` file in the working directory is
 //! loaded first when present (variables already set win). Defaults suit development.
@@ -46,7 +51,16 @@
 //!
 //! Field suggestions in error messages ("Did you mean ...?") are on in development only.
 
-use std::{net::IpAddr, str::FromStr, time::Duration};
+use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Duration};
+
+use crate::{
+    db::DatabaseConfig,
+    graphql::{limits::QueryLimits, persisted::PersistedMode},
+    http::{metrics::MetricsToken, middleware::CorsOrigins},
+    metrics::DEFAULT_OPERATION_NAMES,
+    ratelimit::throttle::ThrottleConfig,
+    telemetry::LogFormat,
+};
 
 /// The default database URL for development.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
@@ -60,24 +74,6 @@ pub enum AppEnv {
     Production,
 }
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable, coloured when on a terminal.
-    Pretty,
-    /// One JSON object per line.
-    Json,
-}
-
-/// Which browser origins may call the API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CorsOrigins {
-    /// Any `http(s)://localhost[:port]` or `http(s)://127.0.0.1[:port]` origin.
-    Localhost,
-    /// Exactly these origins (possibly none).
-    List(Vec<String>),
-}
-
 pub use crate::http::ws::WebSocketConfig;
 
 /// The `/metrics` endpoint's settings.
@@ -86,54 +82,9 @@ pub struct MetricsConfig {
     /// When set, `/metrics` requires `Authorization: Bearer <token>` (`METRICS_TOKEN`).
     pub token: Option<MetricsToken>,
     /// Most distinct operation names used as label values (`METRICS_OPERATION_NAMES`,
-    /// 200); see [`crate::metrics`].
+    /// 200); see [`crate::metrics`]. Both go to their owners: the token to `/metrics`,
+    /// the bound to [`crate::metrics::Metrics`].
     pub operation_names: usize,
-}
-
-/// The secret `/metrics` requires; never printed (its `Debug` is redacted).
-#[derive(Clone, PartialEq, Eq)]
-pub struct MetricsToken(String);
-
-impl MetricsToken {
-    /// A token (surrounding whitespace removed).
-    pub fn new(token: &str) -> Self {
-        Self(token.trim().to_owned())
-    }
-
-    /// True when `presented` is this token. Their SHA-256 digests are compared in time
-    /// independent of where they differ, so timing tells neither the token's content
-    /// nor its length.
-    pub fn matches(&self, presented: &str) -> bool {
-        use sha2::{Digest, Sha256};
-        let expected = Sha256::digest(self.0.as_bytes());
-        let presented = Sha256::digest(presented.as_bytes());
-        expected
-            .iter()
-            .zip(presented.iter())
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
-    }
-}
-
-impl std::fmt::Debug for MetricsToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MetricsToken(<redacted>)")
-    }
-}
-
-/// Database settings.
-#[derive(Debug, Clone)]
-pub struct DatabaseConfig {
-    /// The PostgreSQL URL.
-    pub url: String,
-    /// Most pooled connections.
-    pub pool_size: usize,
-    /// Longest wait for a free pooled connection.
-    pub pool_wait: Duration,
-    /// Longest wait to open a new connection.
-    pub connect_timeout: Duration,
-    /// `statement_timeout` for every connection.
-    pub statement_timeout: Duration,
 }
 
 /// The whole configuration of one Conduit process.
@@ -168,15 +119,15 @@ pub struct Config {
     /// WebSocket limits and timers.
     pub websocket: WebSocketConfig,
     /// Attempts allowed on the credential paths.
-    pub throttle: crate::domain::throttle::ThrottleConfig,
+    pub throttle: ThrottleConfig,
     /// Complexity each spender may use per minute (`None`: no budget).
-    pub cost_budget: Option<std::num::NonZeroU32>,
+    pub cost_budget: Option<NonZeroU32>,
     /// How persisted queries are served.
-    pub persisted_queries: crate::graphql::persisted::PersistedMode,
+    pub persisted_queries: PersistedMode,
     /// The persisted-documents manifest to load at start.
-    pub persisted_manifest: Option<std::path::PathBuf>,
+    pub persisted_manifest: Option<PathBuf>,
     /// Limits on every GraphQL document, whichever way it arrives.
-    pub query_limits: crate::graphql::limits::QueryLimits,
+    pub query_limits: QueryLimits,
     /// The `/metrics` endpoint.
     pub metrics: MetricsConfig,
     /// Serve the benchmark's `/hello` endpoint (`BENCH_HELLO`).
@@ -246,7 +197,7 @@ impl Config {
             Some(other) => return Err(invalid("LOG_FORMAT", other, "use pretty or json")),
         };
 
-        let query_limits = crate::graphql::limits::QueryLimits {
+        let query_limits = QueryLimits {
             bytes: positive(parse(&get, "QUERY_MAX_BYTES", 32_768)?, "QUERY_MAX_BYTES")?,
             tokens: positive(parse(&get, "QUERY_MAX_TOKENS", 2_000)?, "QUERY_MAX_TOKENS")?,
             depth: positive(parse(&get, "QUERY_MAX_DEPTH", 15)?, "QUERY_MAX_DEPTH")?,
@@ -260,8 +211,7 @@ impl Config {
                 "QUERY_MAX_COMPLEXITY",
             )?,
         };
-        let cost_budget =
-            std::num::NonZeroU32::new(parse(&get, "COST_BUDGET_PER_MINUTE", 100_000)?);
+        let cost_budget = NonZeroU32::new(parse(&get, "COST_BUDGET_PER_MINUTE", 100_000)?);
         if let Some(budget) = cost_budget
             && (budget.get() as usize) < query_limits.complexity
         {
@@ -272,15 +222,9 @@ impl Config {
             ));
         }
 
-        let persisted_queries = parse(
-            &get,
-            "PERSISTED_QUERIES",
-            crate::graphql::persisted::PersistedMode::Automatic,
-        )?;
-        let persisted_manifest = get("PERSISTED_QUERIES_MANIFEST").map(std::path::PathBuf::from);
-        if persisted_queries == crate::graphql::persisted::PersistedMode::Safelist
-            && persisted_manifest.is_none()
-        {
+        let persisted_queries = parse(&get, "PERSISTED_QUERIES", PersistedMode::Automatic)?;
+        let persisted_manifest = get("PERSISTED_QUERIES_MANIFEST").map(PathBuf::from);
+        if persisted_queries == PersistedMode::Safelist && persisted_manifest.is_none() {
             return Err(invalid(
                 "PERSISTED_QUERIES",
                 "safelist",
@@ -311,7 +255,7 @@ impl Config {
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
             report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
             demo_data: parse(&get, "DEMO_DATA", dev)?,
-            throttle: crate::domain::throttle::ThrottleConfig {
+            throttle: ThrottleConfig {
                 per_account: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT", 10)?,
                 per_ip: per_minute(&get, "AUTH_ATTEMPTS_PER_IP", 60)?,
             },
@@ -340,11 +284,7 @@ impl Config {
             },
             metrics: MetricsConfig {
                 token: get("METRICS_TOKEN").map(|token| MetricsToken::new(&token)),
-                operation_names: parse(
-                    &get,
-                    "METRICS_OPERATION_NAMES",
-                    crate::metrics::DEFAULT_OPERATION_NAMES,
-                )?,
+                operation_names: parse(&get, "METRICS_OPERATION_NAMES", DEFAULT_OPERATION_NAMES)?,
             },
             bench_hello: parse(&get, "BENCH_HELLO", false)?,
             log_format,
@@ -392,9 +332,9 @@ fn per_minute(
     get: &impl Fn(&'static str) -> Option<String>,
     name: &'static str,
     default: u32,
-) -> Result<std::num::NonZeroU32, ConfigError> {
+) -> Result<NonZeroU32, ConfigError> {
     let value: u32 = parse(get, name, default)?;
-    std::num::NonZeroU32::new(value).ok_or_else(|| invalid(name, "0", "must be at least 1"))
+    NonZeroU32::new(value).ok_or_else(|| invalid(name, "0", "must be at least 1"))
 }
 
 fn positive(value: usize, name: &'static str) -> Result<usize, ConfigError> {

@@ -13,15 +13,13 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod ratelimit;
 pub mod seed;
 pub mod server;
 pub mod state;
 pub mod telemetry;
 
-use std::sync::Arc;
-
 use async_graphql::Executor;
-use axum::routing::get;
 
 pub use graphql::{AppSchema, build_schema};
 pub use state::AppState;
@@ -32,17 +30,14 @@ pub fn app(state: AppState) -> axum::Router {
     router(&state, schema)
 }
 
-/// The router: `/graphql` served by `executor`, the probes, `/metrics`, and (when enabled)
-/// Playground, behind the middleware.
-///
-/// The executor is normally the schema from [`graphql::build_schema`]; tests may pass
-/// another one to exercise the transport.
+/// The router of [`http::router`], its state built from `state`: `/graphql` served by
+/// `executor` (normally the schema from [`graphql::build_schema`]; tests may pass another
+/// one to exercise the transport).
 pub fn router<E: Executor>(state: &AppState, executor: E) -> axum::Router {
-    let config = &state.config;
-    let routes = http::routes(executor, state.endpoint(), config.bench_hello).merge(
-        axum::Router::new()
-            .route("/metrics", get(http::metrics::metrics))
-            .with_state(state.clone()),
-    );
-    http::middleware::apply(routes, config, Arc::clone(&state.metrics))
+    let surface = http::Surface {
+        metrics: state.metrics_endpoint(),
+        cors_origins: state.config.cors_origins.clone(),
+        bench_hello: state.config.bench_hello,
+    };
+    http::router(executor, state.endpoint(), surface)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db,
-    domain::{budget::CostBudget, password::Passwords, throttle::AuthThrottle},
+    domain::password::Passwords,
     events::hub::Hub,
     graphql::{
         admission::Gate, documents::Documents, execution::Pipeline, persisted::PersistedQueries,
@@ -15,9 +15,11 @@ use crate::{
     http::{
         graphql::{EndpointState, HttpLimits},
         lifecycle::Lifecycle,
+        metrics::MetricsEndpoint,
         ws::Sockets,
     },
-    metrics::Metrics,
+    metrics::{LiveCounts, Metrics},
+    ratelimit::{budget::CostBudget, throttle::AuthThrottle},
 };
 
 /// Shared application state.
@@ -98,6 +100,27 @@ impl AppState {
             },
             graphiql: config.graphiql,
             report_sql_statements: config.report_sql_statements,
+        }
+    }
+
+    /// What `/metrics` serves: the metrics, the token, and the gauges read from this
+    /// instance at scrape time.
+    pub fn metrics_endpoint(&self) -> MetricsEndpoint {
+        let (pool, lifecycle, hub) = (self.pool.clone(), self.lifecycle.clone(), self.hub.clone());
+        MetricsEndpoint {
+            metrics: Arc::clone(&self.metrics),
+            token: self.config.metrics.token.clone(),
+            live: Arc::new(move || {
+                let status = pool.status();
+                LiveCounts {
+                    pool_max_size: status.max_size,
+                    pool_size: status.size,
+                    pool_available: status.available,
+                    pool_waiting: status.waiting,
+                    open_websockets: lifecycle.open_sockets(),
+                    subscriptions: hub.subscriptions(),
+                }
+            }),
         }
     }
 }

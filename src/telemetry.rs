@@ -1,8 +1,16 @@
 //! Structured logging: pretty in development, one JSON object per line in production.
+//! A leaf: it imports nothing from the crate.
 
 use tracing_subscriber::{EnvFilter, fmt};
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
 
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`).
 pub fn init(format: LogFormat) {

@@ -17,7 +17,7 @@ pub mod users;
 #[rustfmt::skip]
 pub mod schema;
 
-pub use pool::{DbConn, DbError, PgPool, build_pool, connect};
+pub use pool::{DatabaseConfig, DbConn, DbError, PgPool, build_pool, connect};
 pub use request::RequestDb;
 
 #[diesel::declare_sql_function]

@@ -1,7 +1,10 @@
 //! The connection pool: deadpool over diesel-async, with bounded waits and per-connection
-//! settings.
+//! settings, and those settings' type ([`DatabaseConfig`], which `config` fills in).
 
-use std::ops::{Deref, DerefMut};
+use std::{
+    ops::{Deref, DerefMut},
+    time::Duration,
+};
 
 use deadpool::Runtime;
 use diesel_async::{
@@ -13,7 +16,22 @@ use diesel_async::{
     },
 };
 
-use crate::{config::DatabaseConfig, error::AppError};
+use crate::error::AppError;
+
+/// Database settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// The PostgreSQL URL.
+    pub url: String,
+    /// Most pooled connections.
+    pub pool_size: usize,
+    /// Longest wait for a free pooled connection.
+    pub pool_wait: Duration,
+    /// Longest wait to open a new connection.
+    pub connect_timeout: Duration,
+    /// `statement_timeout` for every connection.
+    pub statement_timeout: Duration,
+}
 
 /// The pool every request borrows connections from.
 pub type PgPool = Pool<AsyncPgConnection>;

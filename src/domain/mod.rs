@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod articles;
-pub mod budget;
 pub mod comments;
 pub mod notifications;
 pub mod password;
@@ -11,6 +10,5 @@ pub mod policy;
 pub mod sessions;
 pub mod slug;
 pub mod social;
-pub mod throttle;
 pub mod tokens;
 pub mod validation;

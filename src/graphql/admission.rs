@@ -35,14 +35,14 @@ use super::{
     response_order,
 };
 use crate::{
-    domain::{
-        budget::{Charge, CostBudget, Spender},
-        policy::Viewer,
-        throttle::ClientIp,
-    },
+    domain::policy::Viewer,
     error::ErrorCode,
     events::hub::is_request_error,
     metrics::{GraphqlOutcome, Metrics},
+    ratelimit::{
+        ClientIp,
+        budget::{Charge, CostBudget, Spender},
+    },
 };
 
 /// What the gate checks operations against and records them in, one per instance (built

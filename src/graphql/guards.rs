@@ -4,11 +4,9 @@
 use async_graphql::{Context, Guard};
 
 use crate::{
-    domain::{
-        policy::{self, Viewer},
-        throttle::ClientIp,
-    },
+    domain::policy::{self, Viewer},
     error::AppError,
+    ratelimit::ClientIp,
 };
 
 /// The signed-in viewer of this request, if any.

@@ -30,8 +30,8 @@ use async_graphql::{
 
 use super::error::with_code;
 use crate::{
-    domain::budget::Refusal,
     error::{AppError, ErrorCode},
+    ratelimit::budget::Refusal,
 };
 
 /// The limits' values.

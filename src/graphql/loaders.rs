@@ -55,8 +55,14 @@ use crate::{
         users::UserRow,
     },
     error::AppError,
-    metrics::{LoaderKind, Metrics},
+    metrics::Metrics,
 };
+
+/// A loader's name: its `loader` label in `conduit_loader_batch_size`.
+pub trait Named {
+    /// The label value.
+    const NAME: &'static str;
+}
 
 /// A load failure, shared by every field that waited on the batch.
 #[derive(Debug, Clone)]
@@ -88,6 +94,10 @@ impl From<DbError> for LoadError {
 /// Users by id.
 pub struct UserLoader(Arc<RequestDb>);
 
+impl Named for UserLoader {
+    const NAME: &'static str = "users";
+}
+
 impl Loader<i64> for UserLoader {
     type Value = Arc<UserRow>;
     type Error = LoadError;
@@ -101,6 +111,10 @@ impl Loader<i64> for UserLoader {
 
 /// Articles by id.
 pub struct ArticleLoader(Arc<RequestDb>);
+
+impl Named for ArticleLoader {
+    const NAME: &'static str = "articles";
+}
 
 impl Loader<i64> for ArticleLoader {
     type Value = Arc<ArticleRow>;
@@ -116,6 +130,10 @@ impl Loader<i64> for ArticleLoader {
 /// Comments by id.
 pub struct CommentLoader(Arc<RequestDb>);
 
+impl Named for CommentLoader {
+    const NAME: &'static str = "comments";
+}
+
 impl Loader<i64> for CommentLoader {
     type Value = Arc<CommentRow>;
     type Error = LoadError;
@@ -129,6 +147,10 @@ impl Loader<i64> for CommentLoader {
 
 /// Notifications by id.
 pub struct NotificationLoader(Arc<RequestDb>);
+
+impl Named for NotificationLoader {
+    const NAME: &'static str = "notifications";
+}
 
 impl Loader<i64> for NotificationLoader {
     type Value = Arc<NotificationRow>;
@@ -153,6 +175,10 @@ pub struct CommentPage {
 /// Pages of comments for many articles at once: one statement per distinct page shape
 /// (a list of articles all asking `comments(first: 3)` is one statement).
 pub struct CommentPageLoader(Arc<RequestDb>);
+
+impl Named for CommentPageLoader {
+    const NAME: &'static str = "comment_pages";
+}
 
 impl Loader<CommentPage> for CommentPageLoader {
     type Value = Arc<Page<CommentRow>>;
@@ -198,6 +224,10 @@ pub struct Favorited {
 /// Follow and favorite facts about pairs of (viewer, thing): one statement per batch,
 /// however many distinct viewers it holds (every subscriber of an event asks at once).
 pub struct RelationLoader(Arc<RequestDb>);
+
+impl Named for RelationLoader {
+    const NAME: &'static str = "relations";
+}
 
 impl RelationLoader {
     async fn pairs<K: Copy + Eq + std::hash::Hash, F>(
@@ -259,6 +289,10 @@ pub struct PublishedFor {
 /// Each follower's `ARTICLE_PUBLISHED` notification: one statement per article for all
 /// the subscribers asking.
 pub struct PublishedLoader(Arc<RequestDb>);
+
+impl Named for PublishedLoader {
+    const NAME: &'static str = "published";
+}
 
 impl Loader<PublishedFor> for PublishedLoader {
     type Value = Arc<NotificationRow>;
@@ -441,43 +475,14 @@ impl Loaders {
     /// `queue.drive`.
     pub fn new(db: Arc<RequestDb>, metrics: &Metrics) -> Self {
         let queue = Arc::new(LoadQueue::default());
-        let sizes = metrics.loader_batches();
         Self {
-            users: queued(
-                UserLoader(Arc::clone(&db)),
-                &queue,
-                sizes.of(LoaderKind::Users),
-            ),
-            articles: queued(
-                ArticleLoader(Arc::clone(&db)),
-                &queue,
-                sizes.of(LoaderKind::Articles),
-            ),
-            relations: queued(
-                RelationLoader(Arc::clone(&db)),
-                &queue,
-                sizes.of(LoaderKind::Relations),
-            ),
-            comments: queued(
-                CommentLoader(Arc::clone(&db)),
-                &queue,
-                sizes.of(LoaderKind::Comments),
-            ),
-            comment_pages: queued(
-                CommentPageLoader(Arc::clone(&db)),
-                &queue,
-                sizes.of(LoaderKind::CommentPages),
-            ),
-            notifications: queued(
-                NotificationLoader(Arc::clone(&db)),
-                &queue,
-                sizes.of(LoaderKind::Notifications),
-            ),
-            published: queued(
-                PublishedLoader(Arc::clone(&db)),
-                &queue,
-                sizes.of(LoaderKind::Published),
-            ),
+            users: queued(UserLoader(Arc::clone(&db)), &queue, metrics),
+            articles: queued(ArticleLoader(Arc::clone(&db)), &queue, metrics),
+            relations: queued(RelationLoader(Arc::clone(&db)), &queue, metrics),
+            comments: queued(CommentLoader(Arc::clone(&db)), &queue, metrics),
+            comment_pages: queued(CommentPageLoader(Arc::clone(&db)), &queue, metrics),
+            notifications: queued(NotificationLoader(Arc::clone(&db)), &queue, metrics),
+            published: queued(PublishedLoader(Arc::clone(&db)), &queue, metrics),
             db,
             queue,
         }
@@ -525,13 +530,15 @@ fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
     found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
 }
 
-/// A loader whose batches go to `queue`, with no delay, their sizes recorded in `sizes`.
-fn queued<T: Send + Sync + 'static>(
+/// A loader whose batches go to `queue`, with no delay, their sizes recorded in
+/// `metrics` under the loader's name.
+fn queued<T: Named + Send + Sync + 'static>(
     inner: T,
     queue: &Arc<LoadQueue>,
-    sizes: Histogram,
+    metrics: &Metrics,
 ) -> DataLoader<Measured<T>> {
     let queue = Arc::clone(queue);
+    let sizes = metrics.loader_batch_sizes(T::NAME);
     DataLoader::new(Measured { inner, sizes }, move |load| queue.push(load)).delay(Duration::ZERO)
 }
 

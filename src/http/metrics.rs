@@ -1,5 +1,8 @@
-//! `GET /metrics`: the instance's metrics in the Prometheus text format, behind a bearer
-//! token when `METRICS_TOKEN` is set.
+//! `GET /metrics`: the instance's metrics in the Prometheus text format, the gauges read
+//! from the instance at scrape time, behind a bearer token ([`MetricsToken`], which
+//! `config` fills in) when `METRICS_TOKEN` is set.
+
+use std::sync::Arc;
 
 use axum::{
     extract::State,
@@ -7,15 +10,23 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{
-    metrics::{CONTENT_TYPE, LiveCounts},
-    state::AppState,
-};
+use crate::metrics::{CONTENT_TYPE, LiveCounts, Metrics};
+
+/// What `/metrics` serves, handed over by the composition root.
+#[derive(Clone)]
+pub struct MetricsEndpoint {
+    /// The instance's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The token a scrape must present (`METRICS_TOKEN`; `None`: open).
+    pub token: Option<MetricsToken>,
+    /// Reads the scrape-time gauges from the running instance.
+    pub live: Arc<dyn Fn() -> LiveCounts + Send + Sync>,
+}
 
 /// `GET /metrics`: every metric, the gauges read now. With `METRICS_TOKEN` set, a request
 /// without `Authorization: Bearer <that token>` gets 401.
-pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.config.metrics.token {
+pub async fn metrics(State(endpoint): State<MetricsEndpoint>, headers: HeaderMap) -> Response {
+    if let Some(token) = &endpoint.token {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -29,7 +40,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 .into_response();
         }
     }
-    let text = state.metrics.render(&LiveCounts::of(&state));
+    let text = endpoint.metrics.render(&(endpoint.live)());
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
         text,
@@ -43,4 +54,35 @@ fn bearer(value: &str) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| credentials.trim())
+}
+
+/// The secret `/metrics` requires; never printed (its `Debug` is redacted).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// A token (surrounding whitespace removed).
+    pub fn new(token: &str) -> Self {
+        Self(token.trim().to_owned())
+    }
+
+    /// True when `presented` is this token. Their SHA-256 digests are compared in time
+    /// independent of where they differ, so timing tells neither the token's content
+    /// nor its length.
+    pub fn matches(&self, presented: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let expected = Sha256::digest(self.0.as_bytes());
+        let presented = Sha256::digest(presented.as_bytes());
+        expected
+            .iter()
+            .zip(presented.iter())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
 }

@@ -2,7 +2,7 @@
 //! protocol, IDEs and probes. Framing only: GraphQL decisions are the operation
 //! pipeline's ([`crate::graphql::execution`]). It may call `graphql`, and below it what
 //! framing needs (authentication in `domain::sessions`, the pool in `db`), never the
-//! composition root, which builds its state ([`graphql::EndpointState`]).
+//! composition root, which builds its state ([`graphql::EndpointState`], [`Surface`]).
 
 pub mod graphql;
 pub mod health;
@@ -13,6 +13,8 @@ pub mod middleware;
 pub mod negotiate;
 pub mod reply;
 pub mod ws;
+
+use std::sync::Arc;
 
 use async_graphql::Executor;
 use axum::{Router, routing::get};
@@ -28,35 +30,51 @@ async fn hello() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) 
     )
 }
 
-/// The routes: `/graphql` served by `executor`, the probes, and (when enabled) Playground
-/// and `/hello`. The composition root adds `/metrics` and the middleware.
+/// What the router serves besides `/graphql`, built by the composition root.
+pub struct Surface {
+    /// `/metrics`, whose metrics also count every request (see [`middleware`]).
+    pub metrics: metrics::MetricsEndpoint,
+    /// The browser origins that may call the API.
+    pub cors_origins: middleware::CorsOrigins,
+    /// Serve `/hello` (`BENCH_HELLO`).
+    pub bench_hello: bool,
+}
+
+/// The router: `/graphql` served by `executor` with `endpoint`, the probes, `/metrics`, and
+/// (when enabled) Playground and `/hello`, behind the middleware.
 ///
 /// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
 /// pass another one to exercise the transport.
-pub fn routes<E: Executor>(
+pub fn router<E: Executor>(
     executor: E,
-    state: graphql::EndpointState,
-    bench_hello: bool,
+    endpoint: graphql::EndpointState,
+    surface: Surface,
 ) -> Router {
-    let pool = state.pool.clone();
-    let graphiql = state.graphiql;
+    let pool = endpoint.pool.clone();
+    let graphiql = endpoint.graphiql;
+    let counted = Arc::clone(&surface.metrics.metrics);
     let mut router = Router::new()
         .route(
             ide::GRAPHQL_PATH,
             get(graphql::get::<E>).post(graphql::post::<E>),
         )
-        .with_state(graphql::GraphqlEndpoint::new(executor, state))
+        .with_state(graphql::GraphqlEndpoint::new(executor, endpoint))
         .route("/healthz", get(health::healthz))
         .merge(
             Router::new()
                 .route("/readyz", get(health::readyz))
                 .with_state(pool),
+        )
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics::metrics))
+                .with_state(surface.metrics),
         );
     if graphiql {
         router = router.route("/playground", get(ide::playground));
     }
-    if bench_hello {
+    if surface.bench_hello {
         router = router.route(HELLO_PATH, get(hello).post(hello));
     }
-    router
+    middleware::apply(router, &surface.cors_origins, counted)
 }

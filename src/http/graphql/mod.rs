@@ -34,12 +34,13 @@ use super::{
 };
 use crate::{
     db::{PgPool, RequestDb},
-    domain::{policy::Viewer, sessions, throttle::ClientIp},
+    domain::{policy::Viewer, sessions},
     error::{AppError, ErrorCode},
     graphql::{
         admission::Caller,
         execution::{Outcome, Pipeline, Transport},
     },
+    ratelimit::ClientIp,
 };
 
 /// The response extension counting the SQL statements a request sent on its read

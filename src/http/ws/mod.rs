@@ -41,9 +41,9 @@ use super::{
     lifecycle::Lifecycle,
 };
 use crate::{
-    domain::throttle::ClientIp,
     error::AppError,
     events::hub::{Command, ConnSignals, Hub, Outbox},
+    ratelimit::ClientIp,
 };
 
 /// What the WebSockets of `/graphql` share, one per instance (built by the composition

@@ -1,30 +1,16 @@
 //! The cost budget: every operation spends its complexity (see
-//! [`crate::graphql::limits`]) from a budget per signed-in user, or per client IP for
+//! `graphql::limits`) from a budget per signed-in user, or per client IP for
 //! anonymous callers, refilled evenly over a minute — the way GitHub's GraphQL API
 //! budgets points. Responses report the cost and what remains (`extensions.cost`); an
 //! operation the budget cannot cover is refused with RATE_LIMITED and
 //! `extensions.retryAfter` before anything runs.
 //!
-//! The state lives in [`crate::AppState`], one per instance (GCRA buckets from the
-//! `governor` crate, forgotten once full again).
+//! The budgets are one [`KeyedLimiter`] keyed by [`Spender`], one per instance; each
+//! refusal is counted in `conduit_rate_limited_total` (`cost_budget`).
 
-use std::{
-    net::IpAddr,
-    num::NonZeroU32,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
 
-use governor::{
-    Quota, RateLimiter,
-    clock::{Clock, DefaultClock},
-    middleware::StateInformationMiddleware,
-    state::keyed::DefaultKeyedStateStore,
-};
-
+use super::{KeyedLimiter, RetryAfter};
 use crate::metrics::{Limit, Metrics};
 
 /// Whose budget an operation spends.
@@ -76,16 +62,10 @@ pub struct Refusal {
     pub retry_after_secs: u64,
 }
 
-type Limiter =
-    RateLimiter<Spender, DefaultKeyedStateStore<Spender>, DefaultClock, StateInformationMiddleware>;
-
 /// The instance's budgets.
+#[derive(Debug)]
 pub struct CostBudget {
-    limiter: Limiter,
-    limit: NonZeroU32,
-    clock: DefaultClock,
-    calls: AtomicU64,
-    metrics: Arc<Metrics>,
+    limiter: KeyedLimiter<Spender>,
 }
 
 /// How often (in operations) budgets that are full again are forgotten.
@@ -95,53 +75,28 @@ impl CostBudget {
     /// Budgets of `per_minute` cost units, refilled evenly over a minute; refusals are
     /// counted in `metrics`.
     pub fn new(per_minute: NonZeroU32, metrics: Arc<Metrics>) -> Self {
-        let clock = DefaultClock::default();
         Self {
-            limiter: RateLimiter::dashmap_with_clock(Quota::per_minute(per_minute), clock.clone())
-                .with_middleware::<StateInformationMiddleware>(),
-            limit: per_minute,
-            clock,
-            calls: AtomicU64::new(0),
-            metrics,
+            limiter: KeyedLimiter::per_minute(per_minute, Limit::CostBudget, PRUNE_EVERY, metrics),
         }
     }
 
     /// Spends `cost` (at least 1) from `spender`'s budget, or refuses without spending.
     pub fn spend(&self, spender: Spender, cost: usize) -> Result<Charge, Refusal> {
-        if self.calls.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.limiter.retain_recent();
-        }
-        let limit = self.limit.get();
-        let cost = u32::try_from(cost).unwrap_or(u32::MAX).max(1);
-        let refuse = |wait: Duration| {
-            self.metrics.rate_limited(Limit::CostBudget);
-            Refusal {
+        let limit = self.limiter.size().get();
+        let n = NonZeroU32::new(u32::try_from(cost).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN);
+        let cost = n.get();
+        match self.limiter.spend(&spender, n) {
+            Ok(remaining) => Ok(Charge {
                 cost,
                 limit,
-                retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
-            }
-        };
-        let Some(n) = NonZeroU32::new(cost) else {
-            unreachable!("cost is at least 1")
-        };
-        match self.limiter.check_key_n(&spender, n) {
-            Ok(Ok(snapshot)) => Ok(Charge {
-                cost,
-                limit,
-                remaining: snapshot.remaining_burst_capacity(),
+                remaining,
             }),
-            Ok(Err(not_until)) => Err(refuse(not_until.wait_time_from(self.clock.now()))),
-            // More than a whole budget: no wait makes it fit.
-            Err(_) => Err(refuse(Duration::from_secs(60))),
+            Err(RetryAfter(retry_after_secs)) => Err(Refusal {
+                cost,
+                limit,
+                retry_after_secs,
+            }),
         }
-    }
-}
-
-impl std::fmt::Debug for CostBudget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CostBudget")
-            .field("limit", &self.limit)
-            .finish_non_exhaustive()
     }
 }
 

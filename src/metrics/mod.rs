@@ -1,9 +1,10 @@
 //! Prometheus metrics: what the instance counts, and the text `GET /metrics` serves.
 //!
-//! One [`Metrics`] per instance, in [`crate::AppState`] (so each test app has its own).
-//! It is handed to what records: the gate every GraphQL operation passes
-//! ([`crate::graphql::admission`]), the HTTP middleware, the loaders (for batch sizes)
-//! and the sign-in throttle.
+//! One [`Metrics`] per instance, in the application state (so each test app has its own).
+//! It is handed to what records: the gate every GraphQL operation passes, the HTTP
+//! middleware, the loaders (for batch sizes) and the rate limits. A leaf: it imports
+//! nothing from the layers, and knows no other module's list — routes and loaders name
+//! themselves.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -36,22 +37,41 @@
 //!
 //! So a client sending random names adds at most 200 series per label combination.
 //!
+//! **Routes and loaders name themselves.** `path` is the route the request matched
+//! (axum's [`MatchedPath`]: the router's template, never the request's own path) or
+//! `other` when it matched none; `loader` is the `&'static str` a loader passes. Both come
+//! from code, so their label sets are as small as the router and the loaders.
+//!
 //! **Gauges are read at scrape time**: the pool's `status()`, the open
 //! WebSockets and the live subscriptions ([`LiveCounts`]).
 //!
 //! The text is the Prometheus text exposition format, version 0.0.4.
 
-use std::{collections::HashSet, sync::RwLock, time::Duration};
+mod labels;
+mod operation_names;
+
+use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
-use axum::http::{Method, StatusCode};
+use axum::{
+    extract::MatchedPath,
+    http::{Method, StatusCode},
+};
 use prometheus_client::{
-    encoding::{EncodeLabelSet, prometheus_text},
+    encoding::prometheus_text,
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
 
-use crate::{error::ErrorCode, state::AppState};
+pub use self::labels::{GraphqlOutcome, Limit};
+use self::{
+    labels::{
+        CodeLabels, GraphqlLabels, HttpLabels, LimitLabels, LoaderLabels, OperationLabels,
+        RouteLabels, method_label, type_label,
+    },
+    operation_names::OperationNames,
+};
+use crate::error::ErrorCode;
 
 /// The `Content-Type` of [`Metrics::render`]'s text.
 pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
@@ -59,13 +79,7 @@ pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 /// The default of `METRICS_OPERATION_NAMES`: most distinct operation names used as labels.
 pub const DEFAULT_OPERATION_NAMES: usize = 200;
 
-/// The `operation` label of anonymous operations.
-pub const ANONYMOUS_OPERATION: &str = "";
-
-/// The `operation` label of names that are not used as labels (see the module doc).
-pub const OTHER_OPERATION: &str = "other";
-
-/// The `path` label of requests to any path but the known routes.
+/// The `path` label of requests that matched no route.
 pub const OTHER_PATH: &str = "other";
 
 /// Request durations, in seconds: 1 ms to 15 s (the default request timeout).
@@ -86,139 +100,6 @@ const QUERY_LIMIT_CODES: [ErrorCode; 6] = [
     ErrorCode::ComplexityLimitExceeded,
 ];
 
-/// How a GraphQL request ended, the `outcome` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraphqlOutcome {
-    /// It ran without errors (`ok`).
-    Ok,
-    /// It ran, with errors (`error`).
-    Error,
-    /// It was refused before running: parse, validation, limits (`rejected`).
-    Rejected,
-}
-
-impl GraphqlOutcome {
-    /// The label value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Error => "error",
-            Self::Rejected => "rejected",
-        }
-    }
-}
-
-/// A rate limit, the `limit` label of `conduit_rate_limited_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    /// Sign-in attempts per account (`auth_account`, `AUTH_ATTEMPTS_PER_ACCOUNT`).
-    AuthAccount,
-    /// Sign-in attempts per client IP (`auth_ip`, `AUTH_ATTEMPTS_PER_IP`).
-    AuthIp,
-    /// A client's query cost budget (`cost_budget`).
-    CostBudget,
-}
-
-impl Limit {
-    /// Every limit, in label order.
-    pub const ALL: [Limit; 3] = [Self::AuthAccount, Self::AuthIp, Self::CostBudget];
-
-    /// The label value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthAccount => "auth_account",
-            Self::AuthIp => "auth_ip",
-            Self::CostBudget => "cost_budget",
-        }
-    }
-}
-
-/// A DataLoader, the `loader` label of `conduit_loader_batch_size`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoaderKind {
-    /// Users by id (`users`).
-    Users,
-    /// Articles by id (`articles`).
-    Articles,
-    /// Follow and favorite facts (`relations`).
-    Relations,
-    /// Comments by id (`comments`).
-    Comments,
-    /// Pages of comments by article (`comment_pages`).
-    CommentPages,
-    /// Notifications by id (`notifications`).
-    Notifications,
-    /// Followers' notifications of a new article (`published`).
-    Published,
-}
-
-impl LoaderKind {
-    /// Every loader.
-    pub const ALL: [LoaderKind; 7] = [
-        Self::Users,
-        Self::Articles,
-        Self::Relations,
-        Self::Comments,
-        Self::CommentPages,
-        Self::Notifications,
-        Self::Published,
-    ];
-
-    /// The label value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Users => "users",
-            Self::Articles => "articles",
-            Self::Relations => "relations",
-            Self::Comments => "comments",
-            Self::CommentPages => "comment_pages",
-            Self::Notifications => "notifications",
-            Self::Published => "published",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct GraphqlLabels {
-    operation: String,
-    r#type: &'static str,
-    outcome: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct OperationLabels {
-    operation: String,
-    r#type: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct HttpLabels {
-    method: &'static str,
-    path: &'static str,
-    status: u16,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct RouteLabels {
-    method: &'static str,
-    path: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct LimitLabels {
-    limit: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct CodeLabels {
-    code: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct LoaderLabels {
-    loader: &'static str,
-}
-
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn durations() -> Histogram {
@@ -227,24 +108,6 @@ fn durations() -> Histogram {
 
 fn batch_sizes() -> Histogram {
     Histogram::new(BATCH_BUCKETS)
-}
-
-/// The batch-size histogram of each loader, cheap to clone: [`crate::graphql::loaders`]
-/// records into them.
-#[derive(Debug, Clone)]
-pub struct LoaderBatchSizes {
-    sizes: [Histogram; LoaderKind::ALL.len()],
-}
-
-impl LoaderBatchSizes {
-    /// The histogram of `loader`.
-    pub fn of(&self, loader: LoaderKind) -> Histogram {
-        let index = LoaderKind::ALL
-            .iter()
-            .position(|k| *k == loader)
-            .expect("every loader kind is listed");
-        self.sizes[index].clone()
-    }
 }
 
 /// What the scrape-time gauges show, read from the running instance.
@@ -264,102 +127,6 @@ pub struct LiveCounts {
     pub subscriptions: usize,
 }
 
-impl LiveCounts {
-    /// The counts of `state`'s instance, now.
-    pub fn of(state: &AppState) -> Self {
-        let pool = state.pool.status();
-        Self {
-            pool_max_size: pool.max_size,
-            pool_size: pool.size,
-            pool_available: pool.available,
-            pool_waiting: pool.waiting,
-            open_websockets: state.lifecycle.open_sockets(),
-            subscriptions: state.hub.subscriptions(),
-        }
-    }
-}
-
-/// The names used as `operation` labels so far (see the module doc).
-#[derive(Debug)]
-struct OperationNames {
-    known: RwLock<HashSet<String>>,
-    limit: usize,
-}
-
-impl OperationNames {
-    fn label(&self, name: Option<&str>, admit: bool) -> String {
-        let name = match name {
-            None | Some("") => return ANONYMOUS_OPERATION.to_owned(),
-            Some(name) if !is_label_name(name) => return OTHER_OPERATION.to_owned(),
-            Some(name) => name,
-        };
-        if self
-            .known
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(name)
-        {
-            return name.to_owned();
-        }
-        if !admit {
-            return OTHER_OPERATION.to_owned();
-        }
-        let mut known = self.known.write().unwrap_or_else(|e| e.into_inner());
-        if known.len() < self.limit || known.contains(name) {
-            known.insert(name.to_owned());
-            name.to_owned()
-        } else {
-            OTHER_OPERATION.to_owned()
-        }
-    }
-}
-
-/// True for names matching `^[A-Za-z_][A-Za-z0-9_]{0,63}$`.
-fn is_label_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    matches!(bytes.first(), Some(b) if b.is_ascii_alphabetic() || *b == b'_')
-        && bytes.len() <= 64
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-}
-
-/// The `type` label of an operation type (`unknown` when it could not be told).
-fn type_label(ty: Option<OperationType>) -> &'static str {
-    match ty {
-        Some(OperationType::Query) => "query",
-        Some(OperationType::Mutation) => "mutation",
-        Some(OperationType::Subscription) => "subscription",
-        None => "unknown",
-    }
-}
-
-/// The `method` label: the usual methods by name, anything else `other`.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::OPTIONS => "OPTIONS",
-        Method::HEAD => "HEAD",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        _ => "other",
-    }
-}
-
-/// The `path` label: the known routes by path, anything else [`OTHER_PATH`].
-pub fn path_label(path: &str) -> &'static str {
-    match path {
-        "/graphql" => "/graphql",
-        "/metrics" => "/metrics",
-        "/healthz" => "/healthz",
-        "/readyz" => "/readyz",
-        "/playground" => "/playground",
-        _ => OTHER_PATH,
-    }
-}
-
 /// The instance's metrics, and the registry they are rendered from.
 pub struct Metrics {
     registry: Registry,
@@ -376,7 +143,7 @@ pub struct Metrics {
     pool_waiting: Gauge,
     websockets_open: Gauge,
     subscriptions_active: Gauge,
-    loader_batches: LoaderBatchSizes,
+    loader_batches: Histograms<LoaderLabels>,
 }
 
 impl Default for Metrics {
@@ -462,26 +229,15 @@ impl Metrics {
             "conduit_subscriptions_active",
             "Live GraphQL subscriptions on this instance",
         );
-        let loader_families: Histograms<LoaderLabels> =
-            Histograms::new_with_constructor(batch_sizes as fn() -> _);
-        let loader_batches = LoaderBatchSizes {
-            sizes: LoaderKind::ALL.map(|kind| {
-                loader_families.get_or_create_owned(&LoaderLabels {
-                    loader: kind.as_str(),
-                })
-            }),
-        };
+        let loader_batches = Histograms::new_with_constructor(batch_sizes as fn() -> _);
         registry.register(
             "conduit_loader_batch_size",
             "Keys per DataLoader batch load, by loader",
-            loader_families,
+            loader_batches.clone(),
         );
         Self {
             registry,
-            names: OperationNames {
-                known: RwLock::default(),
-                limit: operation_names,
-            },
+            names: OperationNames::new(operation_names),
             graphql_requests,
             graphql_durations,
             http_requests,
@@ -521,19 +277,29 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// Records one HTTP request to `path` answered with `status`.
-    pub fn http_request(&self, method: &Method, path: &str, status: StatusCode, elapsed: Duration) {
-        let (method, path) = (method_label(method), path_label(path));
+    /// Records one HTTP request to `route` (the route it matched; `None`: none, or one
+    /// not labelled) answered with `status`.
+    pub fn http_request(
+        &self,
+        method: &Method,
+        route: Option<&MatchedPath>,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        let route = RouteLabels {
+            method: method_label(method),
+            path: route.map_or(OTHER_PATH, MatchedPath::as_str).to_owned(),
+        };
+        self.http_durations
+            .get_or_create(&route)
+            .observe(elapsed.as_secs_f64());
         self.http_requests
             .get_or_create(&HttpLabels {
-                method,
-                path,
+                method: route.method,
+                path: route.path,
                 status: status.as_u16(),
             })
             .inc();
-        self.http_durations
-            .get_or_create(&RouteLabels { method, path })
-            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts one call refused by `limit` (with RATE_LIMITED).
@@ -557,9 +323,11 @@ impl Metrics {
         }
     }
 
-    /// The loaders' batch-size histograms.
-    pub fn loader_batches(&self) -> &LoaderBatchSizes {
-        &self.loader_batches
+    /// The batch-size histogram of the loader named `loader` (created at the first call),
+    /// cheap to clone and to record into.
+    pub fn loader_batch_sizes(&self, loader: &'static str) -> Histogram {
+        self.loader_batches
+            .get_or_create_owned(&LoaderLabels { loader })
     }
 
     /// Every metric in the Prometheus text format, the gauges set from `live` first.
@@ -591,39 +359,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn label_names_follow_the_graphql_name_rule_up_to_64_characters() {
-        for ok in ["a", "_", "GetArticle", "get_article_2", &"x".repeat(64)] {
-            assert!(is_label_name(ok), "{ok}");
-        }
-        for bad in ["", "1abc", "a-b", "a b", "é", "a.b", &"x".repeat(65)] {
-            assert!(!is_label_name(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn operation_names_are_bounded_and_only_admitted_once_they_ran() {
-        let names = OperationNames {
-            known: RwLock::default(),
-            limit: 2,
-        };
-        assert_eq!(names.label(None, true), "");
-        assert_eq!(names.label(Some(""), true), "");
-        assert_eq!(names.label(Some("not-a-name"), true), "other");
-        assert_eq!(names.label(Some("Refused"), false), "other");
-        assert_eq!(names.label(Some("A"), true), "A");
-        assert_eq!(names.label(Some("B"), true), "B");
-        assert_eq!(names.label(Some("C"), true), "other");
-        // Known names stay labelled, refused or not.
-        assert_eq!(names.label(Some("A"), false), "A");
-        assert_eq!(names.label(Some("B"), true), "B");
-    }
-
-    #[test]
     fn renders_every_family_with_prefilled_limits() {
         let metrics = Metrics::default();
         metrics.rate_limited(Limit::CostBudget);
         metrics.query_limit_rejected("DEPTH_LIMIT_EXCEEDED");
         metrics.query_limit_rejected("BAD_USER_INPUT");
+        metrics.loader_batch_sizes("comment_pages");
         let text = metrics.render(&LiveCounts::default());
         for line in [
             "conduit_rate_limited_total{limit=\"auth_account\"} 0",
