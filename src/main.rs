@@ -167,7 +167,7 @@ async fn set_role(config: Config, username: &str, role: RoleArg) -> anyhow::Resu
     };
     server::migrate(&config).await?;
     let state = AppState::new(config)?;
-    accounts::set_role(&state, username, role)
+    accounts::set_role(&state.pool, username, role)
         .await
         .map_err(|err| anyhow::anyhow!(err.client_message()))?;
     println!("{username} is now {}", role.as_db());

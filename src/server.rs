@@ -7,7 +7,7 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, db, state::AppState};
+use crate::{config::Config, db, graphql::subscription::Running, state::AppState};
 
 /// Prepares the database, runs `seed_demo` when `DEMO_DATA` is on (`main` passes the
 /// seed's demo set, which adds data only when there are no users yet), then serves until
@@ -37,9 +37,20 @@ pub async fn run(
     if graphiql {
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
-    let _events = crate::events::start(&state).await;
+    let _live = live_updates(&state).await;
     let app = crate::app(state.clone());
     serve(listener, app, &state, signal, shutdown_timeout).await
+}
+
+/// Starts the instance's live updates (its LISTEN connection and subscription hub); they
+/// stop when the returned value is dropped.
+pub async fn live_updates(state: &AppState) -> Running {
+    let database = &state.config.database;
+    let (url, timeout) = (database.url.clone(), database.connect_timeout);
+    state
+        .hub
+        .start(url, timeout, state.config.request_timeout)
+        .await
 }
 
 /// Creates the database if it is missing and applies pending migrations.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db,
-    domain::password::Passwords,
-    events::hub::Hub,
+    domain::{events::Events, password::Passwords},
     graphql::{
         admission::Gate, documents::Documents, execution::Pipeline, persisted::PersistedQueries,
+        subscription::Hub,
     },
     http::{
         graphql::{EndpointState, HttpLimits},
@@ -31,7 +31,10 @@ pub struct AppState {
     pub pool: db::PgPool,
     /// Password hashing, bounded in concurrency.
     pub passwords: Passwords,
-    /// The instance's live subscriptions (running once [`crate::events::start`] is called).
+    /// How writes announce events to every instance's live subscriptions.
+    pub events: Events,
+    /// The instance's live subscriptions (running once [`crate::server::live_updates`] is
+    /// called).
     pub hub: Hub,
     /// Shutdown signalling and the count of open WebSockets.
     pub lifecycle: Lifecycle,
@@ -72,6 +75,7 @@ impl AppState {
             lifecycle: Lifecycle::default(),
             pool,
             passwords: Passwords::new(cores),
+            events: Events,
         })
     }
 

@@ -1,13 +1,15 @@
-//! Database access: the pool, migrations and, later, one module of queries per table.
-//! SQL lives here and nowhere else.
+//! Database access: the pool, migrations, one module of queries per table, and the
+//! notify/LISTEN pair live updates travel on. SQL lives here and nowhere else; `db`
+//! announces nothing itself (the domain decides what a write announces).
 
 pub mod articles;
 pub mod bootstrap;
 pub mod comments;
-pub mod events;
 pub mod follows;
 pub mod keyset;
+pub mod listen;
 pub mod notifications;
+pub mod notify;
 pub mod persisted_queries;
 pub mod pool;
 pub mod request;

@@ -1,14 +1,14 @@
-//! Queries on `sessions` and `used_refresh_tokens`.
+//! Queries on `sessions` and `used_refresh_tokens`. Announces nothing: the domain
+//! publishes the revocations these writes make, in the same transaction.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::{
-    DbError, events,
+    DbError,
     schema::{sessions, used_refresh_tokens, users},
 };
-use crate::events::Event;
 
 /// The hashes and expiry times of a token pair to store.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,29 @@ pub struct StoredPair<'a> {
     pub refresh_hash: &'a [u8],
     /// When the refresh token expires.
     pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// A session's new token pair, as one `SET` list.
+#[derive(AsChangeset)]
+#[diesel(table_name = sessions)]
+struct NewTokens<'a> {
+    access_token_hash: &'a [u8],
+    access_expires_at: DateTime<Utc>,
+    refresh_token_hash: &'a [u8],
+    refresh_expires_at: DateTime<Utc>,
+    refreshed_at: DateTime<Utc>,
+}
+
+impl<'a> NewTokens<'a> {
+    fn of(pair: StoredPair<'a>, now: DateTime<Utc>) -> Self {
+        Self {
+            access_token_hash: pair.access_hash,
+            access_expires_at: pair.access_expires_at,
+            refresh_token_hash: pair.refresh_hash,
+            refresh_expires_at: pair.refresh_expires_at,
+            refreshed_at: now,
+        }
+    }
 }
 
 /// What an access token resolves to.
@@ -92,35 +115,19 @@ pub async fn create_if_password(
     .await
 }
 
-/// Changes user `user_id`'s password hash, revokes their other sessions and gives session
-/// `session_id` a new token pair, atomically. False (and nothing changed) if that session
-/// was revoked meanwhile.
-pub async fn change_password(
+/// Sets user `user_id`'s password hash. Changing a password also revokes the user's other
+/// sessions and renews the current one's tokens ([`revoke_others`], [`replace_tokens`]):
+/// the caller runs the three in one transaction.
+pub async fn set_password_hash(
     conn: &mut AsyncPgConnection,
     user_id: i64,
-    session_id: i64,
     new_hash: &str,
-    pair: StoredPair<'_>,
-    now: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let result = conn
-        .transaction::<_, DbError, _>(async |conn| {
-            diesel::update(users::table.find(user_id))
-                .set(users::password_hash.eq(new_hash))
-                .execute(conn)
-                .await?;
-            revoke_others(conn, user_id, session_id, now).await?;
-            if !replace_tokens(conn, session_id, pair, now).await? {
-                return Err(diesel::result::Error::RollbackTransaction.into());
-            }
-            Ok(())
-        })
-        .await;
-    match result {
-        Ok(()) => Ok(true),
-        Err(DbError::Query(diesel::result::Error::RollbackTransaction)) => Ok(false),
-        Err(err) => Err(err),
-    }
+) -> Result<(), DbError> {
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(new_hash))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The session and user an access token belongs to, in one statement.
@@ -153,90 +160,79 @@ pub enum Rotation {
         /// Its user.
         user_id: i64,
     },
-    /// The token had been exchanged before: the whole session is now revoked.
-    ReuseDetected,
+    /// The token had been exchanged before: the caller revokes the whole session.
+    Reused {
+        /// The session the token belonged to.
+        session_id: i64,
+    },
     /// The session is revoked, or the refresh token expired.
     Ended,
     /// No such token.
     Unknown,
 }
 
-/// Exchanges the refresh token with hash `old_hash` for `new_pair`, atomically: the old
-/// token is recorded as used, and presenting a used token revokes its session.
+/// Exchanges the refresh token with hash `old_hash` for `new_pair`: the old token is
+/// recorded as used, and a token used before is reported ([`Rotation::Reused`]). Run it
+/// in a transaction: the session's row stays locked until it ends.
 pub async fn rotate(
     conn: &mut AsyncPgConnection,
     old_hash: &[u8],
     new_pair: StoredPair<'_>,
     now: DateTime<Utc>,
 ) -> Result<Rotation, DbError> {
-    let old_hash = old_hash.to_vec();
-    let new_access = new_pair.access_hash.to_vec();
-    let new_refresh = new_pair.refresh_hash.to_vec();
-    let (access_exp, refresh_exp) = (new_pair.access_expires_at, new_pair.refresh_expires_at);
-    conn.transaction::<_, DbError, _>(async move |conn| {
-        let current: Option<RefreshLookup> = sessions::table
-            .filter(sessions::refresh_token_hash.eq(&old_hash))
-            .select((
-                sessions::id,
-                sessions::user_id,
-                sessions::refresh_expires_at,
-                sessions::revoked_at,
-            ))
-            .for_update()
+    let current: Option<RefreshLookup> = sessions::table
+        .filter(sessions::refresh_token_hash.eq(old_hash))
+        .select((
+            sessions::id,
+            sessions::user_id,
+            sessions::refresh_expires_at,
+            sessions::revoked_at,
+        ))
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(RefreshLookup {
+        session_id,
+        user_id,
+        refresh_expires_at,
+        revoked_at,
+    }) = current
+    else {
+        let reused: Option<i64> = used_refresh_tokens::table
+            .find(old_hash)
+            .select(used_refresh_tokens::session_id)
             .first(conn)
             .await
             .optional()?;
-        let Some(RefreshLookup {
-            session_id,
-            user_id,
-            refresh_expires_at,
-            revoked_at,
-        }) = current
-        else {
-            let reused: Option<i64> = used_refresh_tokens::table
-                .find(&old_hash)
-                .select(used_refresh_tokens::session_id)
-                .first(conn)
-                .await
-                .optional()?;
-            return match reused {
-                Some(session_id) => {
-                    revoke(conn, session_id, now).await?;
-                    Ok(Rotation::ReuseDetected)
-                }
-                None => Ok(Rotation::Unknown),
-            };
-        };
-        if revoked_at.is_some() || refresh_expires_at <= now {
-            return Ok(Rotation::Ended);
-        }
-        diesel::insert_into(used_refresh_tokens::table)
-            .values((
-                used_refresh_tokens::token_hash.eq(&old_hash),
-                used_refresh_tokens::session_id.eq(session_id),
-            ))
-            .execute(conn)
-            .await?;
-        diesel::update(sessions::table.find(session_id))
-            .set((
-                sessions::access_token_hash.eq(&new_access),
-                sessions::access_expires_at.eq(access_exp),
-                sessions::refresh_token_hash.eq(&new_refresh),
-                sessions::refresh_expires_at.eq(refresh_exp),
-                sessions::refreshed_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(Rotation::Rotated {
-            session_id,
-            user_id,
-        })
+        return Ok(
+            reused.map_or(Rotation::Unknown, |session_id| Rotation::Reused {
+                session_id,
+            }),
+        );
+    };
+    if revoked_at.is_some() || refresh_expires_at <= now {
+        return Ok(Rotation::Ended);
+    }
+    diesel::insert_into(used_refresh_tokens::table)
+        .values((
+            used_refresh_tokens::token_hash.eq(old_hash),
+            used_refresh_tokens::session_id.eq(session_id),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(sessions::table.find(session_id))
+        .set(NewTokens::of(new_pair, now))
+        .execute(conn)
+        .await?;
+    Ok(Rotation::Rotated {
+        session_id,
+        user_id,
     })
-    .await
 }
 
 /// Gives session `session_id` a new token pair unless it is revoked; true if it did.
-async fn replace_tokens(
+pub async fn replace_tokens(
     conn: &mut AsyncPgConnection,
     session_id: i64,
     pair: StoredPair<'_>,
@@ -247,73 +243,45 @@ async fn replace_tokens(
             .find(session_id)
             .filter(sessions::revoked_at.is_null()),
     )
-    .set((
-        sessions::access_token_hash.eq(pair.access_hash),
-        sessions::access_expires_at.eq(pair.access_expires_at),
-        sessions::refresh_token_hash.eq(pair.refresh_hash),
-        sessions::refresh_expires_at.eq(pair.refresh_expires_at),
-        sessions::refreshed_at.eq(now),
-    ))
+    .set(NewTokens::of(pair, now))
     .execute(conn)
     .await?;
     Ok(updated == 1)
 }
 
-/// Revokes session `session_id` (idempotent), and announces it to every instance, whose
-/// subscriptions on that session end ([`Event::SessionRevoked`]).
+/// Revokes session `session_id` (idempotent); returns how many sessions it revoked (0 or
+/// 1).
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     session_id: i64,
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    conn.transaction::<_, DbError, _>(async |tx| {
-        let revoked = diesel::update(
-            sessions::table
-                .find(session_id)
-                .filter(sessions::revoked_at.is_null()),
-        )
-        .set(sessions::revoked_at.eq(now))
-        .execute(tx)
-        .await?;
-        if revoked > 0 {
-            let event = Event::SessionRevoked {
-                session: session_id,
-            };
-            events::publish(tx, &event).await?;
-        }
-        Ok(())
-    })
-    .await
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
+    .await?)
 }
 
-/// Revokes every session of `user_id` except `keep`, announcing it like [`revoke`];
-/// returns how many.
+/// Revokes every session of `user_id` except `keep`; returns how many.
 pub async fn revoke_others(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     keep: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
-    conn.transaction::<_, DbError, _>(async |tx| {
-        let revoked = diesel::update(
-            sessions::table
-                .filter(sessions::user_id.eq(user_id))
-                .filter(sessions::id.ne(keep))
-                .filter(sessions::revoked_at.is_null()),
-        )
-        .set(sessions::revoked_at.eq(now))
-        .execute(tx)
-        .await?;
-        if revoked > 0 {
-            let event = Event::SessionsRevoked {
-                user: user_id,
-                except: keep,
-            };
-            events::publish(tx, &event).await?;
-        }
-        Ok(revoked)
-    })
-    .await
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
+    .await?)
 }
 
 /// Which of the sessions `ids` are not revoked (one statement).

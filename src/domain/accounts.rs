@@ -1,6 +1,9 @@
 //! Accounts: registration, profile edits, roles.
+//!
+//! May call: `db`.
 
 use super::{
+    password::Passwords,
     policy::{Role, Viewer},
     sessions::{self, AuthSession},
     tokens::TokenPair,
@@ -8,11 +11,10 @@ use super::{
 };
 use crate::{
     db::{
-        self,
+        self, PgPool,
         users::{NewUser, ProfileChanges, Taken, UserRow, UserWriteError},
     },
     error::AppError,
-    state::AppState,
 };
 
 /// What `register` needs.
@@ -59,7 +61,11 @@ fn write_error(err: UserWriteError) -> AppError {
 }
 
 /// Creates an account and signs it in.
-pub async fn register(state: &AppState, input: Registration) -> Result<AuthSession, AppError> {
+pub async fn register(
+    pool: &PgPool,
+    passwords: &Passwords,
+    input: Registration,
+) -> Result<AuthSession, AppError> {
     let username = input.username.trim().to_owned();
     let email = input.email.trim().to_owned();
     let mut errors = FieldErrors::default();
@@ -69,14 +75,14 @@ pub async fn register(state: &AppState, input: Registration) -> Result<AuthSessi
     errors.into_result()?;
 
     {
-        let mut conn = db::connect(&state.pool).await?;
+        let mut conn = db::connect(pool).await?;
         taken_errors(&db::users::taken(&mut conn, Some(&username), Some(&email), None).await?)?;
     }
     // No pooled connection is held while hashing.
-    let hash = state.passwords.hash(input.password).await?;
+    let hash = passwords.hash(input.password).await?;
 
     let tokens = TokenPair::generate(chrono::Utc::now());
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     let new = NewUser {
         username: &username,
         email: &email,
@@ -90,7 +96,7 @@ pub async fn register(state: &AppState, input: Registration) -> Result<AuthSessi
 
 /// Applies `edit` to the viewer's profile.
 pub async fn update_profile(
-    state: &AppState,
+    pool: &PgPool,
     viewer: &Viewer,
     edit: ProfileEdit,
 ) -> Result<UserRow, AppError> {
@@ -111,7 +117,7 @@ pub async fn update_profile(
     }
     errors.into_result()?;
 
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     if username.is_some() || email.is_some() {
         let taken = db::users::taken(
             &mut conn,
@@ -134,8 +140,8 @@ pub async fn update_profile(
 }
 
 /// Sets the role of the user named `username`. Errors with NOT_FOUND if there is none.
-pub async fn set_role(state: &AppState, username: &str, role: Role) -> Result<(), AppError> {
-    let mut conn = db::connect(&state.pool).await?;
+pub async fn set_role(pool: &PgPool, username: &str, role: Role) -> Result<(), AppError> {
+    let mut conn = db::connect(pool).await?;
     if db::users::set_role(&mut conn, username, role.as_db()).await? {
         Ok(())
     } else {

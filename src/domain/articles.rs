@@ -1,8 +1,12 @@
-//! Articles: publishing, editing, deleting and favoriting, each in one transaction.
+//! Articles: publishing, editing, deleting and favoriting, each in one transaction with
+//! the events it announces.
+//!
+//! May call: `db`.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{
+    events::{Event, Events},
     notifications,
     policy::{self, Viewer},
     slug,
@@ -10,12 +14,10 @@ use super::{
 };
 use crate::{
     db::{
-        self,
+        self, PgPool,
         articles::{ArticleChanges, ArticleRow, Lock, NewArticle},
     },
     error::AppError,
-    events::Event,
-    state::AppState,
 };
 
 /// Times a write retries when a concurrent write took the slug it picked.
@@ -49,7 +51,8 @@ pub struct Edit {
 
 /// Publishes `draft` as `viewer`.
 pub async fn create(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     draft: Draft,
 ) -> Result<ArticleRow, AppError> {
@@ -63,7 +66,7 @@ pub async fn create(
     let base = slug_base(&mut errors, title);
     errors.into_result()?;
 
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         for _ in 0..SLUG_ATTEMPTS {
             let slug = free_slug(tx, &base).await?;
@@ -77,7 +80,7 @@ pub async fn create(
             };
             if let Some(row) = db::articles::insert(tx, &new).await? {
                 db::tags::adjust(tx, &tags, &[]).await?;
-                notifications::article_published(tx, &row).await?;
+                notifications::article_published(tx, events, &row).await?;
                 return Ok(row);
             }
         }
@@ -89,7 +92,8 @@ pub async fn create(
 /// Applies `edit` to the article `slug`: its author only. A new title gives a new slug
 /// (the old one stops resolving); an edit that changes nothing writes nothing.
 pub async fn update(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     slug: &str,
     edit: Edit,
@@ -113,7 +117,7 @@ pub async fn update(
     let base = title.map(|title| slug_base(&mut errors, title));
     errors.into_result()?;
 
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let current = find_for_write(tx, slug, Lock::Update).await?;
         if !policy::can_update_article(Some(viewer), current.author_id) {
@@ -160,7 +164,7 @@ pub async fn update(
             let row = db::articles::update(tx, current.id, &changes)
                 .await?
                 .ok_or_else(slug_contention)?;
-            return announce_update(tx, row).await;
+            return announce_update(tx, events, row).await;
         };
         for _ in 0..SLUG_ATTEMPTS {
             changes.slug = Some(free_slug(tx, base).await?);
@@ -173,7 +177,7 @@ pub async fn update(
                 })
                 .await?;
             if let Some(row) = updated {
-                return announce_update(tx, row).await;
+                return announce_update(tx, events, row).await;
             }
         }
         Err(slug_contention())
@@ -183,8 +187,13 @@ pub async fn update(
 
 /// Deletes the article `slug` (its favorites go with it): its author or an admin.
 /// Returns its id.
-pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<i64, AppError> {
-    let mut conn = db::connect(&state.pool).await?;
+pub async fn delete(
+    pool: &PgPool,
+    events: &Events,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<i64, AppError> {
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let current = find_for_write(tx, slug, Lock::Update).await?;
         if !policy::can_delete_article(Some(viewer), current.author_id) {
@@ -197,7 +206,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<i64
         let event = Event::ArticleDeleted {
             article: current.id,
         };
-        db::events::publish(tx, &event).await?;
+        events.publish(tx, &event).await?;
         Ok(current.id)
     })
     .await
@@ -205,35 +214,38 @@ pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<i64
 
 /// Favorites the article `slug` for `viewer`; idempotent.
 pub async fn favorite(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     slug: &str,
 ) -> Result<ArticleRow, AppError> {
-    set_favorite(state, viewer, slug, true).await
+    set_favorite(pool, events, viewer, slug, true).await
 }
 
 /// Takes back `viewer`'s favorite of the article `slug`; idempotent.
 pub async fn unfavorite(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     slug: &str,
 ) -> Result<ArticleRow, AppError> {
-    set_favorite(state, viewer, slug, false).await
+    set_favorite(pool, events, viewer, slug, false).await
 }
 
 async fn set_favorite(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     slug: &str,
     favorite: bool,
 ) -> Result<ArticleRow, AppError> {
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let article = find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         if !favorite {
             let (row, removed) = db::articles::unfavorite(tx, viewer.user_id, article.id).await?;
             if removed {
-                return announce_update(tx, row).await;
+                return announce_update(tx, events, row).await;
             }
             return Ok(row);
         }
@@ -241,8 +253,8 @@ async fn set_favorite(
         if !added {
             return Ok(row);
         }
-        notifications::article_favorited(tx, viewer, &row).await?;
-        announce_update(tx, row).await
+        notifications::article_favorited(tx, events, viewer, &row).await?;
+        announce_update(tx, events, row).await
     })
     .await
 }
@@ -250,10 +262,11 @@ async fn set_favorite(
 /// Announces that `row` changed (`articleUpdated`), in the writing transaction.
 async fn announce_update(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     row: ArticleRow,
 ) -> Result<ArticleRow, AppError> {
     let event = Event::ArticleUpdated { article: row.id };
-    db::events::publish(tx, &event).await?;
+    events.publish(tx, &event).await?;
     Ok(row)
 }
 

@@ -1,23 +1,26 @@
 //! Comments: adding and deleting, each in one transaction with its counter and
-//! notification.
+//! notification and the event it announces.
+//!
+//! May call: `db`.
 
 use diesel_async::AsyncConnection;
 
 use super::{
-    articles, notifications,
+    articles,
+    events::{Event, Events},
+    notifications,
     policy::{self, Viewer},
     validation::{self, FieldErrors},
 };
 use crate::{
-    db::{self, articles::Lock, comments::CommentRow},
+    db::{self, PgPool, articles::Lock, comments::CommentRow},
     error::AppError,
-    events::Event,
-    state::AppState,
 };
 
 /// `viewer` comments `body` on the article `slug`.
 pub async fn add(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     slug: &str,
     body: &str,
@@ -26,24 +29,29 @@ pub async fn add(
     errors.check("body", validation::comment(body));
     errors.into_result()?;
 
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let article = articles::find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         let comment = db::comments::insert(tx, article.id, viewer.user_id, body).await?;
-        notifications::comment_added(tx, &article, &comment).await?;
+        notifications::comment_added(tx, events, &article, &comment).await?;
         let event = Event::CommentAdded {
             article: article.id,
             comment: comment.id,
         };
-        db::events::publish(tx, &event).await?;
+        events.publish(tx, &event).await?;
         Ok(comment)
     })
     .await
 }
 
 /// Deletes comment `id`: its author or an admin. Returns the comment's article id.
-pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<i64, AppError> {
-    let mut conn = db::connect(&state.pool).await?;
+pub async fn delete(
+    pool: &PgPool,
+    events: &Events,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<i64, AppError> {
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let not_found = || AppError::NotFound("No such comment.".into());
         // The article first, then the comment: the order deleteArticle locks them in
@@ -63,7 +71,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<i64, A
             article: comment.article_id,
             comment: comment.id,
         };
-        db::events::publish(tx, &event).await?;
+        events.publish(tx, &event).await?;
         Ok(comment.article_id)
     })
     .await

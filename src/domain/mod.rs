@@ -1,9 +1,14 @@
 //! Business rules with no GraphQL and no HTTP in them: validation, policies, passwords,
-//! tokens, and the account and session flows that tie them to the database.
+//! tokens, the account and session flows that tie them to the database, and the events
+//! each write announces ([`events`]). Each flow takes what it uses (the pool, the
+//! password hasher, the event announcer), never the application state.
+//!
+//! May call: `db`.
 
 pub mod accounts;
 pub mod articles;
 pub mod comments;
+pub mod events;
 pub mod notifications;
 pub mod password;
 pub mod policy;

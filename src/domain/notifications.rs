@@ -1,21 +1,26 @@
 //! Notifications: who hears of what. Each is written in the transaction of its cause,
 //! never for the actor's own actions, and never deleted by an undo (unfollow, unfavorite).
 //! [`notice`] is the rule for a follow, favorite or comment, pure, so the seed reuses it.
+//! Each announces itself ([`Event::NotificationAdded`], [`Event::ArticlePublished`]).
+//!
+//! May call: `db`.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use super::{policy::Viewer, validation::FieldErrors};
+use super::{
+    events::{Event, Events},
+    policy::Viewer,
+    validation::FieldErrors,
+};
 use crate::{
     db::{
-        self,
+        self, PgPool,
         articles::ArticleRow,
         comments::CommentRow,
         notifications::{NewNotification, kind},
         users::UserRow,
     },
     error::AppError,
-    events::Event,
-    state::AppState,
 };
 
 /// Most ids `markNotificationsRead` takes at once.
@@ -108,16 +113,18 @@ pub fn notice<T>(cause: Cause<T>) -> Notice<T> {
 /// `viewer` followed `followee`.
 pub async fn new_follower(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     viewer: &Viewer,
     followee: &UserRow,
 ) -> Result<(), AppError> {
     let (follower, followee) = (viewer.user_id, followee.id);
-    notify(tx, notice(Cause::Follow { follower, followee })).await
+    notify(tx, events, notice(Cause::Follow { follower, followee })).await
 }
 
 /// `viewer` favorited `article`.
 pub async fn article_favorited(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     viewer: &Viewer,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
@@ -126,12 +133,13 @@ pub async fn article_favorited(
         article: article.id,
         author: article.author_id,
     };
-    notify(tx, notice(cause)).await
+    notify(tx, events, notice(cause)).await
 }
 
 /// `comment` was added to `article`.
 pub async fn comment_added(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     article: &ArticleRow,
     comment: &CommentRow,
 ) -> Result<(), AppError> {
@@ -141,12 +149,13 @@ pub async fn comment_added(
         article: article.id,
         author: article.author_id,
     };
-    notify(tx, notice(cause)).await
+    notify(tx, events, notice(cause)).await
 }
 
 /// `article` was published: every follower of its author hears of it, in one statement.
 pub async fn article_published(
     tx: &mut AsyncPgConnection,
+    events: &Events,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
     let followers = db::notifications::fan_out_published(tx, article.author_id, article.id).await?;
@@ -154,12 +163,16 @@ pub async fn article_published(
         let event = Event::ArticlePublished {
             article: article.id,
         };
-        db::events::publish(tx, &event).await?;
+        events.publish(tx, &event).await?;
     }
     Ok(())
 }
 
-async fn notify(tx: &mut AsyncPgConnection, notice: Notice<i64>) -> Result<(), AppError> {
+async fn notify(
+    tx: &mut AsyncPgConnection,
+    events: &Events,
+    notice: Notice<i64>,
+) -> Result<(), AppError> {
     let Notice {
         recipient: recipient_id,
         kind,
@@ -182,13 +195,13 @@ async fn notify(tx: &mut AsyncPgConnection, notice: Notice<i64>) -> Result<(), A
         recipient: recipient_id,
         notification,
     };
-    Ok(db::events::publish(tx, &event).await?)
+    Ok(events.publish(tx, &event).await?)
 }
 
 /// Marks `viewer`'s notifications `ids` (all when `None`) read; returns how many changed.
 /// Ids of other users' notifications change nothing.
 pub async fn mark_read(
-    state: &AppState,
+    pool: &PgPool,
     viewer: &Viewer,
     ids: Option<Vec<i64>>,
 ) -> Result<usize, AppError> {
@@ -197,7 +210,7 @@ pub async fn mark_read(
         errors.check("ids", Some(format!("at most {MARK_READ_MAX} IDs")));
         errors.into_result()?;
     }
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         Ok(db::notifications::mark_read(tx, viewer.user_id, ids.as_deref()).await?)
     })

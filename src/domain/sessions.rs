@@ -1,21 +1,27 @@
 //! Sessions: sign-in, token refresh with reuse detection, sign-out, password changes, and
-//! turning an access token into a [`Viewer`].
+//! turning an access token into a [`Viewer`]. Every revocation is announced here
+//! ([`Event::SessionRevoked`], [`Event::SessionsRevoked`]), in its write's transaction,
+//! so that sockets on those sessions close on every instance.
+//!
+//! May call: `db`.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{
+    events::{Event, Events},
+    password::Passwords,
     policy::{Role, Viewer},
     tokens::{self, TokenPair},
     validation::{self, FieldErrors},
 };
 use crate::{
     db::{
-        self, RequestDb,
+        self, PgPool, RequestDb,
         sessions::{Rotation, StoredPair},
         users::UserRow,
     },
     error::AppError,
-    state::AppState,
 };
 
 /// A signed-in session as returned to the client: its user and a fresh token pair.
@@ -63,7 +69,8 @@ pub fn new_session(user: UserRow, session_id: i64, tokens: TokenPair) -> AuthSes
 /// Signs in with email and password. An unknown email runs a dummy verification, so both
 /// failures take the same path and give the same error.
 pub async fn login(
-    state: &AppState,
+    pool: &PgPool,
+    passwords: &Passwords,
     email: &str,
     password: String,
 ) -> Result<AuthSession, AppError> {
@@ -74,19 +81,19 @@ pub async fn login(
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
     }
     let credentials = {
-        let mut conn = db::connect(&state.pool).await?;
+        let mut conn = db::connect(pool).await?;
         db::users::find_credentials(&mut conn, email.trim()).await?
     };
     let (user, hash) = match credentials {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let matches = state.passwords.verify(password, hash.clone()).await?;
+    let matches = passwords.verify(password, hash.clone()).await?;
     let (Some(user), Some(hash), true) = (user, hash, matches) else {
         return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
     };
     let tokens = TokenPair::generate(Utc::now());
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     // None: the password changed while this sign-in was being checked.
     let session_id =
         db::sessions::create_if_password(&mut conn, user.id, &hash, stored_pair(&tokens))
@@ -97,18 +104,25 @@ pub async fn login(
 
 /// Exchanges a refresh token for a new pair. Presenting a token that was already
 /// exchanged revokes the whole session.
-pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<AuthSession, AppError> {
+pub async fn refresh(
+    pool: &PgPool,
+    events: &Events,
+    refresh_token: &str,
+) -> Result<AuthSession, AppError> {
     let now = Utc::now();
     let tokens = TokenPair::generate(now);
-    let mut conn = db::connect(&state.pool).await?;
-    match db::sessions::rotate(
-        &mut conn,
-        &tokens::hash(refresh_token),
-        stored_pair(&tokens),
-        now,
-    )
-    .await?
-    {
+    let old_hash = tokens::hash(refresh_token);
+    let mut conn = db::connect(pool).await?;
+    let rotation = conn
+        .transaction::<_, AppError, _>(async |tx| {
+            let rotation = db::sessions::rotate(tx, &old_hash, stored_pair(&tokens), now).await?;
+            if let Rotation::Reused { session_id } = rotation {
+                revoke(tx, events, Revocation::Session(session_id), now).await?;
+            }
+            Ok(rotation)
+        })
+        .await?;
+    match rotation {
         Rotation::Rotated {
             session_id,
             user_id,
@@ -127,7 +141,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<AuthSessio
                 tokens,
             })
         }
-        Rotation::ReuseDetected => Err(AppError::Unauthenticated(
+        Rotation::Reused { .. } => Err(AppError::Unauthenticated(
             "This refresh token was already used, so the session has been revoked. Sign in again."
                 .into(),
         )),
@@ -139,16 +153,54 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<AuthSessio
 }
 
 /// Revokes the viewer's session.
-pub async fn logout(state: &AppState, viewer: &Viewer) -> Result<(), AppError> {
-    let mut conn = db::connect(&state.pool).await?;
-    db::sessions::revoke(&mut conn, viewer.session_id, Utc::now()).await?;
-    Ok(())
+pub async fn logout(pool: &PgPool, events: &Events, viewer: &Viewer) -> Result<(), AppError> {
+    let mut conn = db::connect(pool).await?;
+    let which = Revocation::Session(viewer.session_id);
+    revoke(&mut conn, events, which, Utc::now()).await
+}
+
+/// The sessions a revocation ends.
+#[derive(Debug, Clone, Copy)]
+enum Revocation {
+    /// One session.
+    Session(i64),
+    /// Every session of `user` but `keep`.
+    AllBut { user: i64, keep: i64 },
+}
+
+/// Revokes `which` (idempotent) and announces it to every instance, whose sockets on
+/// those sessions close; in a transaction of its own (a savepoint inside the caller's).
+async fn revoke(
+    conn: &mut AsyncPgConnection,
+    events: &Events,
+    which: Revocation,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let (revoked, event) = match which {
+            Revocation::Session(session) => (
+                db::sessions::revoke(tx, session, now).await?,
+                Event::SessionRevoked { session },
+            ),
+            Revocation::AllBut { user, keep } => (
+                db::sessions::revoke_others(tx, user, keep, now).await?,
+                Event::SessionsRevoked { user, except: keep },
+            ),
+        };
+        if revoked > 0 {
+            events.publish(tx, &event).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Changes the viewer's password: needs the current one, revokes every other session, and
 /// gives this session a fresh token pair.
 pub async fn change_password(
-    state: &AppState,
+    pool: &PgPool,
+    passwords: &Passwords,
+    events: &Events,
     viewer: &Viewer,
     current: String,
     new: String,
@@ -158,11 +210,11 @@ pub async fn change_password(
     errors.into_result()?;
 
     let hash = {
-        let mut conn = db::connect(&state.pool).await?;
+        let mut conn = db::connect(pool).await?;
         db::users::password_hash(&mut conn, viewer.user_id).await?
     };
     if current.chars().count() > validation::PASSWORD_MAX
-        || !state.passwords.verify(current, hash).await?
+        || !passwords.verify(current, hash).await?
     {
         let mut errors = FieldErrors::default();
         errors.check(
@@ -171,25 +223,29 @@ pub async fn change_password(
         );
         errors.into_result()?;
     }
-    let new_hash = state.passwords.hash(new).await?;
+    let new_hash = passwords.hash(new).await?;
 
     let now = Utc::now();
     let tokens = TokenPair::generate(now);
-    let mut conn = db::connect(&state.pool).await?;
-    let changed = db::sessions::change_password(
-        &mut conn,
-        viewer.user_id,
-        viewer.session_id,
-        &new_hash,
-        stored_pair(&tokens),
-        now,
-    )
+    let mut conn = db::connect(pool).await?;
+    // One transaction: the new hash, the other sessions revoked, this one renewed.
+    conn.transaction::<_, AppError, _>(async |tx| {
+        db::sessions::set_password_hash(tx, viewer.user_id, &new_hash).await?;
+        let others = Revocation::AllBut {
+            user: viewer.user_id,
+            keep: viewer.session_id,
+        };
+        revoke(tx, events, others, now).await?;
+        let pair = stored_pair(&tokens);
+        if !db::sessions::replace_tokens(tx, viewer.session_id, pair, now).await? {
+            // Revoked meanwhile: everything rolls back.
+            return Err(AppError::Unauthenticated(
+                "The session has been revoked. Sign in again.".into(),
+            ));
+        }
+        Ok(())
+    })
     .await?;
-    if !changed {
-        return Err(AppError::Unauthenticated(
-            "The session has been revoked. Sign in again.".into(),
-        ));
-    }
     let user = db::users::find(&mut conn, viewer.user_id)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("The account no longer exists.".into()))?;

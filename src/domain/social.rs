@@ -1,43 +1,48 @@
 //! Follows between users, each in one transaction with the counters it moves.
+//!
+//! May call: `db`.
 
 use diesel_async::AsyncConnection;
 
 use super::{
+    events::Events,
     notifications,
     policy::{self, Viewer},
     validation::FieldErrors,
 };
 use crate::{
-    db::{self, users::UserRow},
+    db::{self, PgPool, users::UserRow},
     error::AppError,
-    state::AppState,
 };
 
 /// `viewer` follows the user named `username`; idempotent. Returns that user.
 pub async fn follow(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     username: &str,
 ) -> Result<UserRow, AppError> {
-    change(state, viewer, username, true).await
+    change(pool, events, viewer, username, true).await
 }
 
 /// `viewer` stops following the user named `username`; idempotent. Returns that user.
 pub async fn unfollow(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     username: &str,
 ) -> Result<UserRow, AppError> {
-    change(state, viewer, username, false).await
+    change(pool, events, viewer, username, false).await
 }
 
 async fn change(
-    state: &AppState,
+    pool: &PgPool,
+    events: &Events,
     viewer: &Viewer,
     username: &str,
     follow: bool,
 ) -> Result<UserRow, AppError> {
-    let mut conn = db::connect(&state.pool).await?;
+    let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let target = db::users::find_by_username(tx, username)
             .await?
@@ -52,7 +57,7 @@ async fn change(
         }
         let (row, added) = db::follows::follow(tx, viewer.user_id, target.id).await?;
         if added {
-            notifications::new_follower(tx, viewer, &row).await?;
+            notifications::new_follower(tx, events, viewer, &row).await?;
         }
         Ok(row)
     })

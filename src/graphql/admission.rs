@@ -33,11 +33,11 @@ use super::{
     introspection,
     limits::{self, QueryLimits},
     response_order,
+    subscription::is_request_error,
 };
 use crate::{
     domain::policy::Viewer,
     error::ErrorCode,
-    events::hub::is_request_error,
     metrics::{GraphqlOutcome, Metrics},
     ratelimit::{
         ClientIp,

@@ -31,8 +31,9 @@ use super::{
     loaders::Loaders,
     persisted::{PersistedQueries, Resolved},
     response_order,
+    subscription::Inbox,
 };
-use crate::{db::RequestDb, error::ErrorCode, events::hub::Inbox};
+use crate::{db::RequestDb, error::ErrorCode};
 
 /// The parameters of one GraphQL request (GraphQL-over-HTTP's "request parameters"),
 /// typed as that spec requires: a wrong type is a request error, unknown keys are

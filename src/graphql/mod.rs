@@ -20,9 +20,16 @@ pub mod scalars;
 pub mod subscription;
 pub mod types;
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Schema, SchemaBuilder};
 
-use crate::state::AppState;
+use crate::{
+    db::PgPool,
+    domain::{events::Events, password::Passwords},
+    ratelimit::throttle::AuthThrottle,
+    state::AppState,
+};
 
 pub use mutation::Mutation;
 pub use query::Query;
@@ -36,9 +43,24 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
 }
 
-/// The application state attached to the schema.
-pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
+/// The database pool attached to the schema.
+pub fn pool<'a>(ctx: &Context<'a>) -> &'a PgPool {
+    ctx.data_unchecked::<PgPool>()
+}
+
+/// The password hasher attached to the schema.
+pub fn passwords<'a>(ctx: &Context<'a>) -> &'a Passwords {
+    ctx.data_unchecked::<Passwords>()
+}
+
+/// The event announcer attached to the schema.
+pub fn events<'a>(ctx: &Context<'a>) -> &'a Events {
+    ctx.data_unchecked::<Events>()
+}
+
+/// The sign-in throttle attached to the schema.
+pub fn throttle<'a>(ctx: &Context<'a>) -> &'a AuthThrottle {
+    ctx.data_unchecked::<Arc<AuthThrottle>>()
 }
 
 /// The schema as served: state attached, introspection and suggestions per configuration.
@@ -52,7 +74,13 @@ pub fn build_schema(state: AppState) -> AppSchema {
     if !state.config.is_development() {
         builder = builder.disable_suggestions();
     }
-    builder.data(state).finish()
+    builder
+        .data(state.pool.clone())
+        .data(state.passwords.clone())
+        .data(state.events)
+        .data(Arc::clone(&state.throttle))
+        .data(state)
+        .finish()
 }
 
 /// The schema in SDL, exactly as committed in `schema.graphql`.

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    guards,
+    events, guards,
     loaders::release_reads,
     node::{self, NodeKind, global_id},
-    state,
+    passwords, pool, throttle,
     types::{
         article::{Article, CreateArticleInput, UpdateArticleInput},
         auth::{AuthPayload, LoginInput, RegisterInput, UpdateViewerInput},
@@ -17,22 +17,22 @@ use super::{
     },
 };
 use crate::{
+    db::PgPool,
     domain::{
         accounts::{self, Registration},
         articles, comments, notifications, sessions, social,
     },
-    state::AppState,
 };
 
 /// Every write.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Mutation;
 
-/// The application state for a write, once the request's read connection is back in the
-/// pool ([`release_reads`]): each resolver here hands its state to `domain` through this.
-async fn writer<'a>(ctx: &Context<'a>) -> &'a AppState {
+/// The pool for a write, once the request's read connection is back in it
+/// ([`release_reads`]): each resolver here hands the pool to `domain` through this.
+async fn writer<'a>(ctx: &Context<'a>) -> &'a PgPool {
     release_reads(ctx).await;
-    state(ctx)
+    pool(ctx)
 }
 
 /// Every write.
@@ -44,17 +44,17 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account.")] input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
-        state(ctx)
-            .throttle
-            .attempt(guards::client_ip(ctx), Some(&input.email))?;
+        throttle(ctx).attempt(guards::client_ip(ctx), Some(&input.email))?;
         let registration = Registration {
             username: input.username,
             email: input.email,
             password: input.password,
         };
-        Ok(accounts::register(writer(ctx).await, registration)
-            .await?
-            .into())
+        Ok(
+            accounts::register(writer(ctx).await, passwords(ctx), registration)
+                .await?
+                .into(),
+        )
     }
 
     /// Signs in. Wrong email and wrong password give the same error (UNAUTHENTICATED).
@@ -63,14 +63,15 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Email and password.")] input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        state(ctx)
-            .throttle
-            .attempt(guards::client_ip(ctx), Some(&input.email))?;
-        Ok(
-            sessions::login(writer(ctx).await, &input.email, input.password)
-                .await?
-                .into(),
+        throttle(ctx).attempt(guards::client_ip(ctx), Some(&input.email))?;
+        Ok(sessions::login(
+            writer(ctx).await,
+            passwords(ctx),
+            &input.email,
+            input.password,
         )
+        .await?
+        .into())
     }
 
     /// Rotates the refresh token. Reusing an old one revokes the whole session.
@@ -79,16 +80,18 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The refresh token from the latest AuthPayload.")] refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
-        state(ctx).throttle.attempt(guards::client_ip(ctx), None)?;
-        Ok(sessions::refresh(writer(ctx).await, &refresh_token)
-            .await?
-            .into())
+        throttle(ctx).attempt(guards::client_ip(ctx), None)?;
+        Ok(
+            sessions::refresh(writer(ctx).await, events(ctx), &refresh_token)
+                .await?
+                .into(),
+        )
     }
 
     /// Revokes the current session at once, on HTTP and on open subscriptions.
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let viewer = guards::require_viewer(ctx)?;
-        sessions::logout(writer(ctx).await, &viewer).await?;
+        sessions::logout(writer(ctx).await, events(ctx), &viewer).await?;
         Ok(true)
     }
 
@@ -113,12 +116,16 @@ impl Mutation {
     ) -> async_graphql::Result<AuthPayload> {
         let viewer = guards::require_viewer(ctx)?;
         let account = format!("user:{}", viewer.user_id);
-        state(ctx)
-            .throttle
-            .attempt(guards::client_ip(ctx), Some(&account))?;
-        let session =
-            sessions::change_password(writer(ctx).await, &viewer, current_password, new_password)
-                .await?;
+        throttle(ctx).attempt(guards::client_ip(ctx), Some(&account))?;
+        let session = sessions::change_password(
+            writer(ctx).await,
+            passwords(ctx),
+            events(ctx),
+            &viewer,
+            current_password,
+            new_password,
+        )
+        .await?;
         Ok(session.into())
     }
 
@@ -130,7 +137,7 @@ impl Mutation {
         #[graphql(desc = "The username to follow, in any case.")] username: String,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = social::follow(writer(ctx).await, &viewer, &username).await?;
+        let row = social::follow(writer(ctx).await, events(ctx), &viewer, &username).await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -141,7 +148,7 @@ impl Mutation {
         #[graphql(desc = "The username to unfollow, in any case.")] username: String,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = social::unfollow(writer(ctx).await, &viewer, &username).await?;
+        let row = social::unfollow(writer(ctx).await, events(ctx), &viewer, &username).await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -152,7 +159,7 @@ impl Mutation {
         #[graphql(desc = "The new article.")] input: CreateArticleInput,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::create(writer(ctx).await, &viewer, input.into()).await?;
+        let row = articles::create(writer(ctx).await, events(ctx), &viewer, input.into()).await?;
         Ok(row.into())
     }
 
@@ -164,7 +171,8 @@ impl Mutation {
         #[graphql(desc = "The fields to change.")] input: UpdateArticleInput,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::update(writer(ctx).await, &viewer, &slug, input.into()).await?;
+        let row =
+            articles::update(writer(ctx).await, events(ctx), &viewer, &slug, input.into()).await?;
         Ok(row.into())
     }
 
@@ -176,7 +184,7 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<ID> {
         let viewer = guards::require_viewer(ctx)?;
-        let id = articles::delete(writer(ctx).await, &viewer, &slug).await?;
+        let id = articles::delete(writer(ctx).await, events(ctx), &viewer, &slug).await?;
         Ok(global_id(NodeKind::Article, id))
     }
 
@@ -187,7 +195,7 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::favorite(writer(ctx).await, &viewer, &slug).await?;
+        let row = articles::favorite(writer(ctx).await, events(ctx), &viewer, &slug).await?;
         Ok(row.into())
     }
 
@@ -198,7 +206,7 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::unfavorite(writer(ctx).await, &viewer, &slug).await?;
+        let row = articles::unfavorite(writer(ctx).await, events(ctx), &viewer, &slug).await?;
         Ok(row.into())
     }
 
@@ -210,7 +218,14 @@ impl Mutation {
         #[graphql(desc = "The comment: 1–10000 characters.")] body: String,
     ) -> async_graphql::Result<Comment> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = comments::add(writer(ctx).await, &viewer, &article_slug, &body).await?;
+        let row = comments::add(
+            writer(ctx).await,
+            events(ctx),
+            &viewer,
+            &article_slug,
+            &body,
+        )
+        .await?;
         Ok(row.into())
     }
 
@@ -222,7 +237,7 @@ impl Mutation {
     ) -> async_graphql::Result<ID> {
         let viewer = guards::require_viewer(ctx)?;
         let comment_id = node::decode_as(&id, NodeKind::Comment, "id")?;
-        comments::delete(writer(ctx).await, &viewer, comment_id).await?;
+        comments::delete(writer(ctx).await, events(ctx), &viewer, comment_id).await?;
         Ok(id)
     }
 

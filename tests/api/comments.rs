@@ -577,7 +577,7 @@ async fn delete_comment_ids_must_name_a_comment() {
     let app = TestApp::spawn().await;
     let jane = app.register("jane").await;
     let boss = app.register("boss").await;
-    accounts::set_role(&app.state, "boss", Role::Admin)
+    accounts::set_role(&app.state.pool, "boss", Role::Admin)
         .await
         .unwrap();
     let article = create_article(&app, &jane, "Target").await;
@@ -711,7 +711,7 @@ impl World {
         let john = app.register("john").await;
         let mary = app.register("mary").await;
         let boss = app.register("boss").await;
-        accounts::set_role(&app.state, "boss", Role::Admin)
+        accounts::set_role(&app.state.pool, "boss", Role::Admin)
             .await
             .unwrap();
         create_article(&app, &jane, "Guarded").await;

@@ -17,7 +17,7 @@ async fn world() -> World {
     let jane = app.register("jane").await;
     let john = app.register("john").await;
     let admin = app.register("boss").await;
-    accounts::set_role(&app.state, "boss", Role::Admin)
+    accounts::set_role(&app.state.pool, "boss", Role::Admin)
         .await
         .unwrap();
     World {

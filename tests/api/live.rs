@@ -29,7 +29,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
-    _events: conduit::events::Running,
+    _events: conduit::graphql::subscription::Running,
 }
 
 impl Deref for TestServer {
@@ -52,7 +52,7 @@ impl TestServer {
     }
 
     async fn serve(app: TestApp) -> Self {
-        let events = conduit::events::start(&app.state).await;
+        let events = conduit::server::live_updates(&app.state).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -233,7 +233,7 @@ impl World {
         let john = app.register("john").await;
         let mary = app.register("mary").await;
         let boss = app.register("boss").await;
-        accounts::set_role(&app.state, "boss", Role::Admin)
+        accounts::set_role(&app.state.pool, "boss", Role::Admin)
             .await
             .unwrap();
         Self {

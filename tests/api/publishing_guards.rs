@@ -42,7 +42,7 @@ impl World {
         let jane = app.register("jane").await;
         let john = app.register("john").await;
         let boss = app.register("boss").await;
-        accounts::set_role(&app.state, "boss", Role::Admin)
+        accounts::set_role(&app.state.pool, "boss", Role::Admin)
             .await
             .unwrap();
         Self {

@@ -42,7 +42,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    events::hub::{Command, ConnSignals, Hub, Outbox},
+    graphql::subscription::{Command, ConnSignals, Hub, Outbox},
     ratelimit::ClientIp,
 };
 

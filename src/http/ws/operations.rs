@@ -25,11 +25,11 @@ use crate::{
     db::RequestDb,
     domain::sessions,
     error::{AppError, ErrorCode},
-    events::hub::{Command, Inbox, Outgoing},
     graphql::{
         admission::Caller,
         error::{coded_error, request_errors},
         execution::{self, Outcome, Prepared, Transport},
+        subscription::{Command, Inbox, Outgoing},
     },
 };
 

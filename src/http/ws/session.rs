@@ -17,8 +17,10 @@ use crate::{
     db::{PgPool, RequestDb},
     domain::{policy::Viewer, sessions},
     error::{AppError, ErrorCode},
-    events::hub::{Command, Hub, Outbox},
-    graphql::error::coded_error,
+    graphql::{
+        error::coded_error,
+        subscription::{Command, Hub, Outbox},
+    },
 };
 
 /// Longest a new connection waits for the hub to register it.

@@ -1,7 +1,15 @@
-//! What committed writes announce: ids only, so a payload never carries data a listener
-//! might not be allowed to see, and always fits `pg_notify`'s 8,000-byte limit.
+//! What committed writes announce, and how: the domain decides which events a write
+//! announces and publishes them with [`Events`], inside the write's transaction
+//! (`pg_notify` through [`crate::db::notify`]), so they are heard only once it commits.
+//! Payloads carry ids only, so a payload never carries data a listener might not be
+//! allowed to see, and always fits `pg_notify`'s 8,000-byte limit.
+//!
+//! May call: `db` (the notify statement).
 
+use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
+
+use crate::db::{self, DbError};
 
 /// The one channel every instance LISTENs on.
 pub const CHANNEL: &str = "conduit_events";
@@ -78,6 +86,22 @@ impl Event {
             self,
             Self::SessionRevoked { .. } | Self::SessionsRevoked { .. }
         )
+    }
+}
+
+/// The announcer the domain's writes take: whoever holds it may publish events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Events;
+
+impl Events {
+    /// Queues `event` for delivery on [`CHANNEL`] when the surrounding transaction
+    /// commits (at once outside a transaction).
+    pub async fn publish(
+        &self,
+        conn: &mut AsyncPgConnection,
+        event: &Event,
+    ) -> Result<(), DbError> {
+        db::notify::notify(conn, CHANNEL, &event.payload()).await
     }
 }
 

@@ -1,30 +1,45 @@
-//! `Subscription`: live updates over WebSocket (graphql-transport-ws or graphql-ws).
+//! Live updates over WebSocket (graphql-transport-ws or graphql-ws): the `Subscription`
+//! root, and the instance's [`Hub`] that executes every subscription of every socket.
 //!
 //! Each field resolves what it watches once, when it starts (an article's slug becomes
 //! its id, so a later slug change does not lose it), then yields what the instance's hub
 //! hands its [`Inbox`]. The hub polls every subscription an event concerns together, so
 //! their loads batch across subscribers; each yields only what its own viewer may see,
 //! through the same types and guards as HTTP.
+//!
+//! The hub, by job: [`hub`] (the handle, its commands, the task's loop), [`fanout`] (the
+//! registry of connections and subscriptions, routing and revocation), [`wave`] (polling
+//! the concerned subscriptions together), [`inbox`] (what one subscription listens to and
+//! its waiting events), [`outbox`] (one connection's queue and signals).
+//!
+//! May call: `db`, `domain`, the rest of `graphql`.
+
+mod fanout;
+pub mod hub;
+pub mod inbox;
+pub mod outbox;
+mod wave;
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription as GraphqlSubscription};
 use futures_util::{Stream, StreamExt};
 
+pub use self::{
+    hub::{Command, Hub, Running, SubKey},
+    inbox::{Inbox, Interest},
+    outbox::{ConnSignals, Outbox, Outgoing, is_request_error},
+};
 use super::{
     guards,
-    loaders::{PublishedFor, loaders, shared_loaders},
+    loaders::{Loaders, PublishedFor, loaders, shared_loaders},
     node::{NodeKind, global_id},
     types::{article::Article, comment::Comment, notification::Notification},
 };
 use crate::{
     db,
-    domain::policy,
+    domain::{events::Event, policy},
     error::AppError,
-    events::{
-        Event,
-        hub::{Inbox, Interest},
-    },
 };
 
 /// Live updates.
@@ -45,19 +60,11 @@ impl Subscription {
         #[graphql(desc = "The article's current slug.")] article_slug: String,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Comment>> + use<>> {
         let events = watch_article(ctx, article_slug).await?;
-        let loaders = shared_loaders(ctx);
-        Ok(events.filter_map(move |event| {
-            let loaders = Arc::clone(&loaders);
-            async move {
-                let Event::CommentAdded { comment, .. } = event else {
-                    return None;
-                };
-                // Deleted again before it could be read: nothing to show.
-                match loaders.comments.load_one(comment).await {
-                    Ok(row) => row.map(|row| Ok(Comment::new(row))),
-                    Err(err) => Some(Err(err.into())),
-                }
-            }
+        Ok(answering(ctx, events, |loaders, event| async move {
+            let Event::CommentAdded { comment, .. } = event else {
+                return None;
+            };
+            shown(loaders.comments.load_one(comment).await, Comment::new)
         }))
     }
 
@@ -85,18 +92,11 @@ impl Subscription {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Article>> + use<>> {
         let events = watch_article(ctx, slug).await?;
-        let loaders = shared_loaders(ctx);
-        Ok(events.filter_map(move |event| {
-            let loaders = Arc::clone(&loaders);
-            async move {
-                let Event::ArticleUpdated { article } = event else {
-                    return None;
-                };
-                match loaders.articles.load_one(article).await {
-                    Ok(row) => row.map(|row| Ok(Article::new(row))),
-                    Err(err) => Some(Err(err.into())),
-                }
-            }
+        Ok(answering(ctx, events, |loaders, event| async move {
+            let Event::ArticleUpdated { article } = event else {
+                return None;
+            };
+            shown(loaders.articles.load_one(article).await, Article::new)
         }))
     }
 
@@ -108,36 +108,55 @@ impl Subscription {
     {
         let viewer = guards::require_viewer(ctx)?;
         let user = viewer.user_id;
-        let loaders = shared_loaders(ctx);
         let events = inbox(ctx)?.listen(Interest::Notifications(user));
-        Ok(events.filter_map(move |event| {
-            let loaders = Arc::clone(&loaders);
-            async move {
-                let row = match event {
-                    Event::NotificationAdded {
-                        recipient,
-                        notification,
-                    } if recipient == user => loaders.notifications.load_one(notification).await,
-                    Event::ArticlePublished { article } => {
-                        let key = PublishedFor {
-                            recipient: user,
-                            article,
-                        };
-                        loaders.published.load_one(key).await
-                    }
-                    _ => return None,
-                };
-                match row {
-                    Ok(row) => row
-                        .filter(|row| {
-                            policy::can_view_notifications(Some(&viewer), row.recipient_id)
-                        })
-                        .map(|row| Ok(Notification::new(row))),
-                    Err(err) => Some(Err(err.into())),
+        Ok(answering(ctx, events, move |loaders, event| async move {
+            let row = match event {
+                Event::NotificationAdded {
+                    recipient,
+                    notification,
+                } if recipient == user => loaders.notifications.load_one(notification).await,
+                Event::ArticlePublished { article } => {
+                    let key = PublishedFor {
+                        recipient: user,
+                        article,
+                    };
+                    loaders.published.load_one(key).await
                 }
-            }
+                _ => return None,
+            };
+            let visible = row.map(|row| {
+                row.filter(|row| policy::can_view_notifications(Some(&viewer), row.recipient_id))
+            });
+            shown(visible, Notification::new)
         }))
     }
+}
+
+/// Each event of `events` turned into what `answer` makes of it with the instance-wide
+/// loaders, skipping the events it makes nothing of.
+fn answering<S, F, Fut, T>(
+    ctx: &Context<'_>,
+    events: S,
+    answer: F,
+) -> impl Stream<Item = T> + use<S, F, Fut, T>
+where
+    S: Stream<Item = Event>,
+    F: Fn(Arc<Loaders>, Event) -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let loaders = shared_loaders(ctx);
+    events.filter_map(move |event| answer(Arc::clone(&loaders), event))
+}
+
+/// What a subscription yields for the row its event names, loaded as `loaded`: nothing
+/// when there is none (deleted again before it could be read).
+fn shown<R, T, E: Into<async_graphql::Error>>(
+    loaded: Result<Option<R>, E>,
+    show: impl FnOnce(R) -> T,
+) -> Option<async_graphql::Result<T>> {
+    loaded
+        .transpose()
+        .map(|row| row.map(show).map_err(Into::into))
 }
 
 /// The subscription's inbox, which only a WebSocket operation has.

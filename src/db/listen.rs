@@ -1,12 +1,15 @@
 //! The instance's one LISTEN connection: a dedicated connection (outside the pool) that
-//! hears every committed event and passes it to the hub, in commit order.
+//! hears every notification committed on one channel and passes its payload on, in
+//! commit order. What a payload means is the consumer's business (the subscription hub
+//! reads it as a domain event); the sending side is [`super::notify`].
 //!
 //! **The gap.** If the connection is lost, the listener reconnects (backing off from
-//! 100 ms to 5 s) and LISTENs again. Events committed while it was away are not replayed:
-//! PostgreSQL keeps notifications only for connected listeners. Subscriptions stay open
-//! and resume with the next event; revocations and deletions are not lost, though: the hub
-//! then checks the sessions and articles its sockets depend on ([`Heard::Reconnected`]). A half-open connection is found by a health check every
-//! [`HEALTH_CHECK`].
+//! 100 ms to 5 s) and LISTENs again. Notifications committed while it was away are not
+//! replayed: PostgreSQL keeps them only for connected listeners. The listener says so
+//! ([`Heard::Reconnected`]), so that the consumer can check what it may have missed. A
+//! half-open connection is found by a health check every [`HEALTH_CHECK`].
+//!
+//! May call: nothing outside `db`.
 
 use std::{pin::pin, time::Duration};
 
@@ -14,8 +17,17 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Event, Heard};
-use crate::db;
+use super::DbError;
+
+/// What the listener passes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// The payload of a committed notification.
+    Payload(String),
+    /// The listener reconnected after losing its connection: notifications committed
+    /// meanwhile were not heard.
+    Reconnected,
+}
 
 /// How often the listener checks that its connection is alive (a half-open connection
 /// would otherwise go unnoticed).
@@ -24,10 +36,11 @@ pub const HEALTH_CHECK: Duration = Duration::from_secs(15);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
-/// Listens on `database_url` until `events` closes. `listening` is told once the first
-/// LISTEN is in place.
+/// Listens on `channel` of `database_url` until `events` closes. `listening` is told once
+/// the first LISTEN is in place.
 pub async fn run(
     database_url: String,
+    channel: &'static str,
     timeout: Duration,
     events: mpsc::UnboundedSender<Heard>,
     listening: oneshot::Sender<()>,
@@ -36,7 +49,7 @@ pub async fn run(
     let mut backoff = BACKOFF_MIN;
     let mut lost = false;
     loop {
-        match connect(&database_url, timeout).await {
+        match connect(&database_url, channel, timeout).await {
             Ok(mut conn) => {
                 if let Some(tx) = listening.take() {
                     let _ = tx.send(());
@@ -74,14 +87,22 @@ pub async fn run(
     }
 }
 
-async fn connect(url: &str, timeout: Duration) -> anyhow::Result<AsyncPgConnection> {
+async fn connect(url: &str, channel: &str, timeout: Duration) -> anyhow::Result<AsyncPgConnection> {
     let mut conn = tokio::time::timeout(timeout, AsyncPgConnection::establish(url))
         .await
         .map_err(|_| anyhow::anyhow!("connecting timed out"))??;
-    tokio::time::timeout(timeout, db::events::listen(&mut conn))
+    tokio::time::timeout(timeout, listen_on(&mut conn, channel))
         .await
         .map_err(|_| anyhow::anyhow!("LISTEN timed out"))??;
     Ok(conn)
+}
+
+/// `LISTEN` on `channel` (a constant identifier of the caller's).
+async fn listen_on(conn: &mut AsyncPgConnection, channel: &str) -> Result<(), DbError> {
+    diesel::sql_query(format!("LISTEN {channel}"))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Forwards notifications until the connection fails or `events` closes.
@@ -102,17 +123,8 @@ async fn listen(
                             anyhow::bail!("the connection closed");
                         };
                         let notification = notification?;
-                        match Event::parse(&notification.payload) {
-                            Ok(event) => {
-                                if events.send(Heard::Event(event)).is_err() {
-                                    return Ok(());
-                                }
-                            }
-                            Err(err) => tracing::warn!(
-                                error = %err,
-                                payload = notification.payload,
-                                "ignoring an unreadable event"
-                            ),
+                        if events.send(Heard::Payload(notification.payload)).is_err() {
+                            return Ok(());
                         }
                     }
                     () = &mut deadline => break,
