@@ -14,7 +14,7 @@ const COERCION_FAILURE: &str = "Failed to parse";
 /// this on every response): async-graphql raises a few itself, without one. An argument
 /// value it cannot coerce (an Int outside 32 bits, which its validation lets through) is
 /// `BAD_USER_INPUT`; anything else uncoded is a bug, logged and masked as
-/// `INTERNAL_SERVER_ERROR`. Request errors (no path) are coded by the transports.
+/// `INTERNAL_SERVER_ERROR`. Request errors (no path) are coded by [`request_errors`].
 pub fn code_errors(errors: &mut [ServerError]) {
     for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
         if error

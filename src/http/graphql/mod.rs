@@ -3,8 +3,8 @@
 //!
 //! It follows the GraphQL-over-HTTP spec: JSON bodies only (CSRF-safe), GET for queries
 //! only, bounded bodies and batches, a deadline per request, and status codes that depend
-//! on the negotiated media type (see [`ResponseMedia`]). [`body`] reads requests,
-//! [`render`] writes replies; a WebSocket upgrade on the same URL goes to [`super::ws`].
+//! on the negotiated media type (see [`ResponseMedia`]). `body` reads requests,
+//! `render` writes replies; a WebSocket upgrade on the same URL goes to [`super::ws`].
 //! It may call the pipeline, `domain::sessions` (authentication) and `db` (the request's
 //! read connection).
 

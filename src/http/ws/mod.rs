@@ -9,7 +9,7 @@
 //! on shutdown.
 //!
 //! This file owns the socket and its loop (reading, keep-alive, shutdown, closing);
-//! [`session`] what `connection_init` establishes, [`operations`] each operation's life.
+//! `session` what `connection_init` establishes, `operations` each operation's life.
 //! Queries and mutations sent over the socket run through the operation pipeline
 //! ([`crate::graphql::execution`]) on the connection's task as HTTP requests would:
 //! authenticated again each time with the `connection_init` token, within the request
