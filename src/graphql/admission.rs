@@ -23,16 +23,16 @@ use std::{sync::Arc, time::Instant};
 
 use async_graphql::{
     Response, ServerError, Variables,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+    parser::types::{ExecutableDocument, OperationType},
     value,
 };
 
 use super::{
+    document,
     documents::Documents,
     error::{code_errors, with_code},
     introspection,
     limits::{self, QueryLimits},
-    response_order,
     subscription::is_request_error,
 };
 use crate::{
@@ -217,15 +217,11 @@ fn selected_operation(
     document: &ExecutableDocument,
     requested: Option<&str>,
 ) -> (Option<String>, Option<OperationType>) {
-    let ty = response_order::operation(document, requested).map(|op| op.ty);
-    let name = match (&document.operations, requested) {
-        (_, Some(name)) => Some(name.to_owned()),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.keys().next().map(ToString::to_string)
-        }
-        _ => None,
-    };
-    (name, ty)
+    let selected = document::operation(document, requested);
+    let name = requested
+        .map(str::to_owned)
+        .or_else(|| selected.and_then(|(name, _)| name).map(ToString::to_string));
+    (name, selected.map(|(_, op)| op.ty))
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@ use serde::Deserialize;
 
 use super::{
     admission::{Caller, Gate, Ticket},
+    document,
     error::{code_errors, coded_error, request_errors},
-    limits,
     loaders::Loaders,
     persisted::{PersistedQueries, Resolved},
     response_order,
@@ -257,8 +257,8 @@ impl Pipeline {
         loaders: Arc<Loaders>,
         inbox: Arc<Inbox>,
     ) -> Result<Subscription, Vec<ServerError>> {
-        let operation =
-            response_order::operation(&prepared.document, prepared.operation_name.as_deref());
+        let operation = document::operation(&prepared.document, prepared.operation_name.as_deref())
+            .map(|(_, op)| op);
         if let Some(problem) =
             operation.and_then(|o| single_root_field(&prepared.document, &o.selection_set.node))
         {
@@ -357,7 +357,7 @@ pub fn in_selection_order(
 /// Why a subscription's selection is not exactly one root field (GraphQL's "single root
 /// field" rule, which async-graphql does not check), if it is not.
 fn single_root_field(document: &ExecutableDocument, set: &SelectionSet) -> Option<String> {
-    match limits::root_keys(document, set).as_slice() {
+    match document::root_keys(document, set).as_slice() {
         [key] if !key.starts_with("__") => None,
         [_] => Some("A subscription may not select an introspection field at its root.".into()),
         _ => Some("A subscription must select exactly one field at its root.".into()),

@@ -1,68 +1,68 @@
 //! Text a request may carry: PostgreSQL's `text` cannot hold the NUL character (U+0000),
 //! so a string with one, anywhere in a document's arguments or its variables, is refused
-//! before anything runs (`BAD_USER_INPUT`) instead of failing in the database.
+//! before anything runs (`BAD_USER_INPUT`) instead of failing in the database. The
+//! document is read by the walk of [`super::document`].
 
 use std::convert::Infallible;
 
 use async_graphql::{
     Name, Value, Variables,
-    parser::Positioned,
-    parser::types::{Directive, ExecutableDocument, Field, Selection, SelectionSet},
+    parser::types::{Directive, ExecutableDocument, Field},
 };
 
-/// True when a string value of `document` or `variables` contains U+0000.
+use super::document::{self, Step, Visitor};
+
+/// True when a string value of `document` (an argument of a field or directive, or a
+/// variable's default) or of `variables` contains U+0000.
 pub fn has_nul(document: &ExecutableDocument, variables: &Variables) -> bool {
     if variables.values().any(const_has_nul) {
         return true;
     }
-    let fragments = document
-        .fragments
-        .values()
-        .map(|f| (&f.node.directives, &f.node.selection_set.node));
-    let operations = document.operations.iter().map(|(_, op)| {
-        let defaults = op.node.variable_definitions.iter().any(|definition| {
+    let defaults = document.operations.iter().any(|(_, op)| {
+        op.node.variable_definitions.iter().any(|definition| {
             definition
                 .node
                 .default_value
                 .as_ref()
                 .is_some_and(|v| const_has_nul(&v.node))
-        });
-        (defaults, &op.node.directives, &op.node.selection_set.node)
-    });
-    for (defaults, directives, set) in operations {
-        if defaults || directives_have_nul(directives) || set_has_nul(set) {
-            return true;
-        }
-    }
-    fragments
-        .into_iter()
-        .any(|(directives, set)| directives_have_nul(directives) || set_has_nul(set))
-}
-
-fn set_has_nul(set: &SelectionSet) -> bool {
-    set.items.iter().any(|selection| match &selection.node {
-        Selection::Field(field) => field_has_nul(&field.node),
-        Selection::InlineFragment(fragment) => {
-            directives_have_nul(&fragment.node.directives)
-                || set_has_nul(&fragment.node.selection_set.node)
-        }
-        Selection::FragmentSpread(spread) => directives_have_nul(&spread.node.directives),
-    })
-}
-
-fn field_has_nul(field: &Field) -> bool {
-    field.arguments.iter().any(|(_, value)| {
-        const_has_nul(&value.node.clone().into_const_with(null).unwrap_or_default())
-    }) || directives_have_nul(&field.directives)
-        || set_has_nul(&field.selection_set.node)
-}
-
-fn directives_have_nul(directives: &[Positioned<Directive>]) -> bool {
-    directives.iter().any(|d| {
-        d.node.arguments.iter().any(|(_, value)| {
-            const_has_nul(&value.node.clone().into_const_with(null).unwrap_or_default())
         })
-    })
+    });
+    if defaults {
+        return true;
+    }
+    let mut found = Nul(false);
+    document::walk_written(document, &mut found);
+    found.0
+}
+
+/// Looks for a NUL character in the arguments of fields and directives.
+struct Nul(bool);
+
+impl Nul {
+    fn step(&mut self, mut arguments: impl Iterator<Item = Value>) -> Step {
+        self.0 = arguments.any(|value| const_has_nul(&value));
+        if self.0 { Step::Stop } else { Step::Into }
+    }
+}
+
+impl<'a> Visitor<'a> for Nul {
+    fn enter_field(&mut self, field: &'a Field, _: usize) -> Step {
+        self.step(
+            field
+                .arguments
+                .iter()
+                .map(|(_, v)| v.node.clone().into_const_with(null).unwrap_or_default()),
+        )
+    }
+
+    fn directive(&mut self, directive: &'a Directive) -> Step {
+        self.step(
+            directive
+                .arguments
+                .iter()
+                .map(|(_, v)| v.node.clone().into_const_with(null).unwrap_or_default()),
+        )
+    }
 }
 
 /// A variable inside a literal counts as null: variables are checked on their own.

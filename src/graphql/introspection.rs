@@ -1,13 +1,17 @@
 //! With introspection off, async-graphql answers `__schema` and `__type` with a silent
 //! null. [`super::admission`] refuses such documents before execution with a clear error
 //! instead, so a client (or a code generator pointed at production) learns why.
+//! Reads the document with the walk of [`super::document`]; may call the error codes.
 
 use async_graphql::{
     ServerError,
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, Field},
 };
 
-use super::error::with_code;
+use super::{
+    document::{self, Step, Visitor},
+    error::with_code,
+};
 use crate::error::ErrorCode;
 
 /// Refuses `document` if it selects `__schema` or `__type` anywhere.
@@ -21,26 +25,22 @@ pub fn refuse(document: &ExecutableDocument) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// True when an operation or a fragment of `document`, as written, selects `__schema` or
+/// `__type`.
 fn selects_introspection(document: &ExecutableDocument) -> bool {
-    document
-        .operations
-        .iter()
-        .any(|(_, op)| in_selection_set(&op.node.selection_set.node))
-        || document
-            .fragments
-            .values()
-            .any(|f| in_selection_set(&f.node.selection_set.node))
+    let mut found = Introspection(false);
+    document::walk_written(document, &mut found);
+    found.0
 }
 
-fn in_selection_set(set: &SelectionSet) -> bool {
-    set.items.iter().any(|item| match &item.node {
-        Selection::Field(field) => {
-            matches!(field.node.name.node.as_str(), "__schema" | "__type")
-                || in_selection_set(&field.node.selection_set.node)
-        }
-        Selection::InlineFragment(fragment) => in_selection_set(&fragment.node.selection_set.node),
-        Selection::FragmentSpread(_) => false,
-    })
+/// Looks for an introspection field.
+struct Introspection(bool);
+
+impl<'a> Visitor<'a> for Introspection {
+    fn enter_field(&mut self, field: &'a Field, _: usize) -> Step {
+        self.0 = matches!(field.name.node.as_str(), "__schema" | "__type");
+        if self.0 { Step::Stop } else { Step::Into }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! Resolvers stay thin: they parse arguments, call `domain`/`db`, and map errors.
 
 pub mod admission;
+pub mod document;
 pub mod documents;
 pub mod error;
 pub mod execution;

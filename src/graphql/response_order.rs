@@ -6,15 +6,18 @@
 //! a query's sibling fields concurrently and inserts each as it *completes*, so a slow
 //! field lands after a fast one selected below it. Executors aside, the order is only a
 //! matter of the document, so it is restored here from the document, after execution.
+//!
+//! Reads the document through [`super::document`] (the selected operation, the fields of
+//! each selection set); calls nothing else of the crate.
 
-use std::cell::OnceCell;
+use std::{cell::OnceCell, ops::ControlFlow};
 
 use async_graphql::{
     Name, PathSegment, ServerError, Value,
-    parser::types::{
-        DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-    },
+    parser::types::{ExecutableDocument, SelectionSet},
 };
+
+use super::document;
 
 /// Puts `null` where a field failed. async-graphql 7 leaves a failed nullable field's key
 /// out of its object, where the spec (and Apollo Client's cache, which then reports the
@@ -40,32 +43,10 @@ pub fn null_failed_fields(data: &mut Value, errors: &[ServerError]) {
     }
 }
 
-/// The operation `name` picks in `document` (the only one when `name` is `None`).
-pub fn operation<'a>(
-    document: &'a ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'a OperationDefinition> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(op), None) => Some(&op.node),
-        // The executor refuses a name for an unnamed operation.
-        (DocumentOperations::Single(_), Some(_)) => None,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| &op.node),
-        // One named operation is "the only one" too (the parser keeps every named
-        // operation in `Multiple`, even alone).
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.iter().next().map(|(_, op)| &op.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    }
-}
-
 /// Reorders `data`, the result of operation `name` of `document`, in selection order.
 /// The document must have passed validation (so fragments do not cycle).
 pub fn restore(document: &ExecutableDocument, name: Option<&str>, data: &mut Value) {
-    if let Some(op) = operation(document, name) {
+    if let Some((_, op)) = document::operation(document, name) {
         Plan::new(&[&op.selection_set.node], document).apply(data, document);
     }
 }
@@ -80,9 +61,19 @@ struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     fn new(sets: &[&'a SelectionSet], document: &'a ExecutableDocument) -> Self {
-        let mut keys = Vec::new();
+        // Each response key in order, with the selection sets below it (a key selected
+        // twice merges both).
+        let mut keys: Vec<(Name, Vec<&SelectionSet>)> = Vec::new();
         for set in sets {
-            collect(set, document, &mut keys);
+            document::fields(document, set, |field| {
+                let key = &field.response_key().node;
+                let subset = &field.selection_set.node;
+                match keys.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, subsets)) => subsets.push(subset),
+                    None => keys.push((key.clone(), vec![subset])),
+                }
+                ControlFlow::Continue(())
+            });
         }
         Self {
             keys: keys
@@ -136,35 +127,6 @@ impl<'a> Plan<'a> {
                 }
             }
             _ => {}
-        }
-    }
-}
-
-/// The response keys of `set`, in order, each with the selection sets below it (a key
-/// selected twice merges both).
-fn collect<'a>(
-    set: &'a SelectionSet,
-    document: &'a ExecutableDocument,
-    keys: &mut Vec<(Name, Vec<&'a SelectionSet>)>,
-) {
-    for selection in &set.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                let key = &field.node.response_key().node;
-                let subset = &field.node.selection_set.node;
-                match keys.iter_mut().find(|(k, _)| k == key) {
-                    Some((_, subsets)) => subsets.push(subset),
-                    None => keys.push((key.clone(), vec![subset])),
-                }
-            }
-            Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    collect(&fragment.node.selection_set.node, document, keys);
-                }
-            }
-            Selection::InlineFragment(inline) => {
-                collect(&inline.node.selection_set.node, document, keys);
-            }
         }
     }
 }
