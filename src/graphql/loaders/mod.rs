@@ -1,0 +1,160 @@
+//! DataLoaders: one per key type, created per request, one `= ANY($1)` statement per batch.
+//!
+//! Every loader of a request reads through the request's one connection ([`RequestDb`]),
+//! so loads that run at the same depth pipeline on it. Answers that depend on who asks
+//! (viewer flags) carry the viewer in their key.
+//!
+//! **Statement counts are deterministic.** async-graphql's DataLoader collects keys for a
+//! fixed delay (1 ms by default) and then loads them on a spawned task, so how many
+//! statements a query sent depended on how fast the machine resolved fields and how the
+//! database's answers happened to interleave: a page of 50 could split into several
+//! batches. Here every read of a request runs in *waves*:
+//!
+//! - batch loads are not spawned but queued (with no delay), and the other reads
+//!   resolvers make (pages, counts, lookups) are queued too, through [`Loaders::read`];
+//! - [`LoadQueue::drive`] polls the execution until it only waits on queued work, then
+//!   starts everything queued as one wave, running concurrently (pipelined on the
+//!   request's connection), and starts the next wave only when the whole wave is done.
+//!
+//! So one wave serves one level of the query: every key of a list's items lands in one
+//! batch, whatever the page size, the machine's speed or the order answers arrive in.
+//!
+//! Every batch's size is recorded in `conduit_loader_batch_size{loader}` ([`Measured`]).
+//!
+//! May call: `db` (through the batch loaders and [`Loaders::read`]), `error`, `metrics`.
+
+mod batch;
+mod wave;
+
+use std::{sync::Arc, time::Duration};
+
+use async_graphql::{Context, dataloader::DataLoader};
+use futures_util::future::BoxFuture;
+
+pub use batch::{
+    ArticleLoader, CommentLoader, CommentPage, CommentPageLoader, Favorited, Follows, LoadError,
+    Measured, Named, NotificationLoader, PublishedFor, PublishedLoader, RelationLoader, UserLoader,
+};
+pub use wave::LoadQueue;
+
+use crate::{
+    db::{DbError, RequestDb, articles::ArticleRow, request::ReadConn, users::UserRow},
+    error::AppError,
+    metrics::Metrics,
+};
+
+/// The loaders of one request, and its read connection.
+pub struct Loaders {
+    /// The request's read connection.
+    pub db: Arc<RequestDb>,
+    /// Users by id.
+    pub users: DataLoader<Measured<UserLoader>>,
+    /// Articles by id.
+    pub articles: DataLoader<Measured<ArticleLoader>>,
+    /// Follow and favorite facts.
+    pub relations: DataLoader<Measured<RelationLoader>>,
+    /// Comments by id.
+    pub comments: DataLoader<Measured<CommentLoader>>,
+    /// Pages of comments by article.
+    pub comment_pages: DataLoader<Measured<CommentPageLoader>>,
+    /// Notifications by id.
+    pub notifications: DataLoader<Measured<NotificationLoader>>,
+    /// Followers' notifications of a new article.
+    pub published: DataLoader<Measured<PublishedLoader>>,
+    /// Where the loaders queue their batches; see [`LoadQueue::drive`].
+    pub queue: Arc<LoadQueue>,
+}
+
+impl Loaders {
+    /// Fresh loaders (and so a fresh cache) for one request, reading through `db` and
+    /// recording batch sizes in `metrics`. The execution using them must run inside
+    /// `queue.drive`.
+    pub fn new(db: Arc<RequestDb>, metrics: &Metrics) -> Self {
+        let queue = Arc::new(LoadQueue::default());
+        Self {
+            users: queued(UserLoader(Arc::clone(&db)), &queue, metrics),
+            articles: queued(ArticleLoader(Arc::clone(&db)), &queue, metrics),
+            relations: queued(RelationLoader(Arc::clone(&db)), &queue, metrics),
+            comments: queued(CommentLoader(Arc::clone(&db)), &queue, metrics),
+            comment_pages: queued(CommentPageLoader(Arc::clone(&db)), &queue, metrics),
+            notifications: queued(NotificationLoader(Arc::clone(&db)), &queue, metrics),
+            published: queued(PublishedLoader(Arc::clone(&db)), &queue, metrics),
+            db,
+            queue,
+        }
+    }
+}
+
+impl Loaders {
+    /// User `id`, which a foreign key guarantees to exist: its absence is a bug
+    /// (INTERNAL_SERVER_ERROR).
+    pub async fn referenced_user(&self, id: i64) -> Result<Arc<UserRow>, AppError> {
+        referenced(self.users.load_one(id).await?, "user", id)
+    }
+
+    /// Article `id`, which a foreign key guarantees to exist: its absence is a bug
+    /// (INTERNAL_SERVER_ERROR).
+    pub async fn referenced_article(&self, id: i64) -> Result<Arc<ArticleRow>, AppError> {
+        referenced(self.articles.load_one(id).await?, "article", id)
+    }
+
+    /// Runs one read (a page, a count, a lookup) in the request's next wave of loads, on
+    /// the request's connection. `read` gets the connection and must own what it uses.
+    pub async fn read<T, F>(&self, read: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(ReadConn) -> BoxFuture<'static, Result<T, DbError>> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let db = Arc::clone(&self.db);
+        self.queue.push(Box::pin(async move {
+            let result = match db.conn().await {
+                Ok(conn) => read(conn).await,
+                Err(err) => Err(err),
+            };
+            // The receiver is gone only if the request was cancelled.
+            let _ = tx.send(result);
+        }));
+        let result = rx.await.map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a queued read was dropped before it ran"))
+        })?;
+        Ok(result?)
+    }
+}
+
+fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
+    found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
+}
+
+/// A loader whose batches go to `queue`, with no delay, their sizes recorded in
+/// `metrics` under the loader's name.
+fn queued<T: Named + Send + Sync + 'static>(
+    inner: T,
+    queue: &Arc<LoadQueue>,
+    metrics: &Metrics,
+) -> DataLoader<Measured<T>> {
+    let queue = Arc::clone(queue);
+    let sizes = metrics.loader_batch_sizes(T::NAME);
+    DataLoader::new(Measured { inner, sizes }, move |load| queue.push(load)).delay(Duration::ZERO)
+}
+
+/// The loaders of this execution: the request's over HTTP, the instance's for a
+/// subscription.
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<Arc<Loaders>>()
+}
+
+/// Hands the request's read connection back to the pool; every mutation resolver calls
+/// this first. Its transaction takes a connection of its own, and a request must never
+/// hold one connection while waiting for another (with every pooled connection held that
+/// way, nothing would move until the pool wait ran out).
+pub async fn release_reads(ctx: &Context<'_>) {
+    if let Some(loaders) = ctx.data_opt::<Arc<Loaders>>() {
+        loaders.db.release().await;
+    }
+}
+
+/// [`loaders`], to keep beyond the resolver (in a subscription's stream).
+pub fn shared_loaders(ctx: &Context<'_>) -> Arc<Loaders> {
+    Arc::clone(ctx.data_unchecked::<Arc<Loaders>>())
+}
