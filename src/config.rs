@@ -74,25 +74,7 @@ pub enum AppEnv {
     Production,
 }
 
-/// WebSocket (subscription) limits and timers.
-#[derive(Debug, Clone, Copy)]
-pub struct WebSocketConfig {
-    /// How long a new socket may wait before `connection_init` (`WS_INIT_TIMEOUT_MS`, 3 s).
-    pub init_timeout: Duration,
-    /// How often the server pings (`WS_KEEPALIVE_MS`, 15 s). A socket that sends nothing
-    /// back for a whole interval after a ping, and a write that stalls that long, end
-    /// the connection.
-    pub keepalive: Duration,
-    /// Largest accepted message in bytes (`WS_MAX_MESSAGE_BYTES`, 64 KiB); larger closes
-    /// the socket with 1009.
-    pub max_message: usize,
-    /// Messages queued per connection before it counts as too slow and is closed with
-    /// 1013 (`WS_QUEUE_CAPACITY`, 256).
-    pub queue_capacity: usize,
-    /// Operations one socket may run at once (`WS_MAX_OPERATIONS`, 100); more get an
-    /// `error` message.
-    pub max_operations: usize,
-}
+pub use crate::http::ws::WebSocketConfig;
 
 /// The `/metrics` endpoint's settings.
 #[derive(Debug, Clone)]

@@ -1,15 +1,23 @@
 //! What every request shares: configuration, the database pool, metrics. Cheap to clone.
+//! Part of the composition root: it builds each layer's own state from it (the HTTP
+//! endpoint's, with the GraphQL operation pipeline inside).
 
 use std::sync::Arc;
-
-use tokio::sync::watch;
 
 use crate::{
     config::Config,
     db,
     domain::{events::Events, password::Passwords},
-    graphql::{documents::Documents, persisted::PersistedQueries, subscription::Hub},
-    http::metrics::MetricsEndpoint,
+    graphql::{
+        admission::Gate, documents::Documents, execution::Pipeline, persisted::PersistedQueries,
+        subscription::Hub,
+    },
+    http::{
+        graphql::{EndpointState, HttpLimits},
+        lifecycle::Lifecycle,
+        metrics::MetricsEndpoint,
+        ws::Sockets,
+    },
     metrics::{LiveCounts, Metrics},
     ratelimit::{budget::CostBudget, throttle::AuthThrottle},
 };
@@ -42,54 +50,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
-/// What graceful shutdown needs beyond axum's: WebSockets outlive their HTTP upgrade
-/// request, so the server tracks them itself.
-#[derive(Clone, Default)]
-pub struct Lifecycle {
-    stopping: watch::Sender<bool>,
-    sockets: watch::Sender<usize>,
-}
-
-impl Lifecycle {
-    /// Tells every open WebSocket to close (with 1001).
-    pub fn stop(&self) {
-        self.stopping.send_replace(true);
-    }
-
-    /// Completes once [`Lifecycle::stop`] has been called.
-    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let mut stopping = self.stopping.subscribe();
-        async move {
-            let _ = stopping.wait_for(|stopping| *stopping).await;
-        }
-    }
-
-    /// Counts an open WebSocket until the returned guard is dropped.
-    pub fn socket(&self) -> SocketGuard {
-        self.sockets.send_modify(|n| *n += 1);
-        SocketGuard(self.sockets.clone())
-    }
-
-    /// How many WebSockets are open.
-    pub fn open_sockets(&self) -> usize {
-        *self.sockets.borrow()
-    }
-
-    /// Completes when no WebSocket is open.
-    pub async fn sockets_closed(&self) {
-        let _ = self.sockets.subscribe().wait_for(|n| *n == 0).await;
-    }
-}
-
-/// One open WebSocket, counted by [`Lifecycle`].
-pub struct SocketGuard(watch::Sender<usize>);
-
-impl Drop for SocketGuard {
-    fn drop(&mut self) {
-        self.0.send_modify(|n| *n -= 1);
-    }
-}
-
 impl AppState {
     /// Builds the state (reading the persisted-documents manifest, if one is set); opens
     /// no connection yet.
@@ -117,6 +77,34 @@ impl AppState {
             passwords: Passwords::new(cores),
             events: Events,
         })
+    }
+
+    /// The `/graphql` endpoint's state, with the operation pipeline, from this state.
+    pub fn endpoint(&self) -> EndpointState {
+        let config = &self.config;
+        let gate = Gate {
+            documents: Arc::clone(&self.documents),
+            limits: config.query_limits,
+            introspection: config.introspection,
+            budget: self.budget.clone(),
+            metrics: Arc::clone(&self.metrics),
+        };
+        EndpointState {
+            pool: self.pool.clone(),
+            pipeline: Pipeline::new(gate, Arc::clone(&self.persisted)),
+            limits: HttpLimits {
+                body: config.body_limit,
+                batch: config.batch_limit,
+                timeout: config.request_timeout,
+            },
+            sockets: Sockets {
+                hub: self.hub.clone(),
+                lifecycle: self.lifecycle.clone(),
+                config: config.websocket,
+            },
+            graphiql: config.graphiql,
+            report_sql_statements: config.report_sql_statements,
+        }
     }
 
     /// What `/metrics` serves: the metrics, the token, and the gauges read from this

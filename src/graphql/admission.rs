@@ -3,17 +3,21 @@
 //! executor, the query limits ([`super::limits`]), introspection when it is off, and the
 //! cost budget; after it, a code on every error, the cost report and the metrics.
 //!
-//! The transports are the executor's only callers, and each calls [`parse`], then
-//! [`admit`], then [`finish`] (or [`refused`] when it stops early). These are not
-//! async-graphql schema extensions on purpose: with any extension registered,
-//! async-graphql 7 leaves its fast path for *every field it resolves* (it builds a
-//! `ResolveInfo`, looks the field's type up by name in the registry, and runs a chain of
-//! boxed futures, one per extension). On list pages that chain was about a fifth of
-//! Conduit's CPU (bench/RESULTS.md), to run hooks that only need to run once per request.
+//! [`super::execution`], the one operation pipeline, is the gate's only caller: it calls
+//! [`Gate::parse`], then [`Gate::admit`], then [`Gate::finish`] (or [`Gate::refused`] when
+//! it stops early). These are not async-graphql schema extensions on purpose: with any
+//! extension registered, async-graphql 7 leaves its fast path for *every field it
+//! resolves* (it builds a `ResolveInfo`, looks the field's type up by name in the
+//! registry, and runs a chain of boxed futures, one per extension). On list pages that
+//! chain was about a fifth of Conduit's CPU (bench/RESULTS.md), to run hooks that only
+//! need to run once per request.
 //!
 //! An operation's complexity is spent from the caller's budget once the document has
 //! passed the limits, before validation: a document that fails validation is charged too
 //! (it was parsed, measured and validated all the same).
+//!
+//! It may call the other admission checks of [`super`] (limits, introspection, the
+//! documents cache, error codes), the budget in `domain`, and the `metrics` leaf.
 
 use std::{sync::Arc, time::Instant};
 
@@ -25,20 +29,36 @@ use async_graphql::{
 
 use super::{
     document,
+    documents::Documents,
     error::{code_errors, with_code},
-    introspection, limits,
+    introspection,
+    limits::{self, QueryLimits},
     subscription::is_request_error,
 };
 use crate::{
     domain::policy::Viewer,
     error::ErrorCode,
-    metrics::GraphqlOutcome,
+    metrics::{GraphqlOutcome, Metrics},
     ratelimit::{
         ClientIp,
-        budget::{Charge, Spender},
+        budget::{Charge, CostBudget, Spender},
     },
-    state::AppState,
 };
+
+/// What the gate checks operations against and records them in, one per instance (built
+/// by the composition root from the configuration).
+pub struct Gate {
+    /// Recently parsed documents, by their text.
+    pub documents: Arc<Documents>,
+    /// The document limits.
+    pub limits: QueryLimits,
+    /// Whether introspection is allowed.
+    pub introspection: bool,
+    /// Each user's and anonymous IP's cost budget (`None`: off).
+    pub budget: Option<Arc<CostBudget>>,
+    /// Where operations are recorded.
+    pub metrics: Arc<Metrics>,
+}
 
 /// One operation on its way through the gate: what the metrics and the cost report need
 /// once it is over.
@@ -65,28 +85,10 @@ impl Ticket {
         }
     }
 
-    /// The selected operation's type, once [`parse`] has read the document.
+    /// The selected operation's type, once [`Gate::parse`] has read the document.
     pub fn operation_type(&self) -> Option<OperationType> {
         self.ty
     }
-}
-
-/// Checks the text's size and tokens, then parses it (or finds it parsed before) and
-/// notes which operation it selects. Each refusal is a request error with its code.
-pub fn parse(
-    state: &AppState,
-    ticket: &mut Ticket,
-    query: &str,
-) -> Result<Arc<ExecutableDocument>, ServerError> {
-    limits::check_text(query, &state.config.query_limits)?;
-    let document = state
-        .documents
-        .parse(query)
-        .map_err(|err| with_code(ServerError::from(err), ErrorCode::GraphqlParseFailed))?;
-    let (name, ty) = selected_operation(&document, ticket.name.as_deref());
-    ticket.name = name;
-    ticket.ty = ty;
-    Ok(document)
 }
 
 /// Who an operation is for: the signed-in viewer, and the client's address.
@@ -98,92 +100,112 @@ pub struct Caller {
     pub ip: Option<ClientIp>,
 }
 
-/// Checks the parsed document (NUL characters, the limits, introspection when it is off),
-/// then spends its complexity from the caller's budget: the viewer's, or the client IP's
-/// when anonymous.
-pub fn admit(
-    state: &AppState,
-    ticket: &mut Ticket,
-    query: &str,
-    document: &ExecutableDocument,
-    variables: &Variables,
-    caller: Caller,
-) -> Result<(), ServerError> {
-    let cost = limits::check_document(
-        query,
-        document,
-        variables,
-        &state.config.query_limits,
-        ticket.name.as_deref(),
-    )?;
-    if !state.config.introspection {
-        introspection::refuse(document)?;
+impl Gate {
+    /// Checks the text's size and tokens, then parses it (or finds it parsed before) and
+    /// notes which operation it selects. Each refusal is a request error with its code.
+    pub fn parse(
+        &self,
+        ticket: &mut Ticket,
+        query: &str,
+    ) -> Result<Arc<ExecutableDocument>, ServerError> {
+        limits::check_text(query, &self.limits)?;
+        let document = self
+            .documents
+            .parse(query)
+            .map_err(|err| with_code(ServerError::from(err), ErrorCode::GraphqlParseFailed))?;
+        let (name, ty) = selected_operation(&document, ticket.name.as_deref());
+        ticket.name = name;
+        ticket.ty = ty;
+        Ok(document)
     }
-    let Some(budget) = &state.budget else {
-        return Ok(());
-    };
-    let spender = match (caller.viewer, caller.ip) {
-        (Some(viewer), _) => Spender::User(viewer.user_id),
-        (None, Some(ClientIp(ip))) => Spender::anonymous(ip),
-        (None, None) => return Ok(()),
-    };
-    ticket.charge = Some(budget.spend(spender, cost).map_err(limits::over_budget)?);
-    Ok(())
-}
 
-/// After the executor: codes every execution error, reports the cost in
-/// `extensions.cost` (`{"requested", "limit", "remaining"}`) and records the operation
-/// in the metrics. Returns `true` when it failed before execution (validation: no data,
-/// errors without a path), recorded as rejected.
-#[must_use]
-pub fn finish(state: &AppState, ticket: Ticket, response: &mut Response) -> bool {
-    code_errors(&mut response.errors);
-    if is_request_error(response) {
-        refused(state, ticket, &response.errors);
-        return true;
+    /// Checks the parsed document (NUL characters, the limits, introspection when it is
+    /// off), then spends its complexity from the caller's budget: the viewer's, or the
+    /// client IP's when anonymous.
+    pub fn admit(
+        &self,
+        ticket: &mut Ticket,
+        query: &str,
+        document: &ExecutableDocument,
+        variables: &Variables,
+        caller: Caller,
+    ) -> Result<(), ServerError> {
+        let cost = limits::check_document(
+            query,
+            document,
+            variables,
+            &self.limits,
+            ticket.name.as_deref(),
+        )?;
+        if !self.introspection {
+            introspection::refuse(document)?;
+        }
+        let Some(budget) = &self.budget else {
+            return Ok(());
+        };
+        let spender = match (caller.viewer, caller.ip) {
+            (Some(viewer), _) => Spender::User(viewer.user_id),
+            (None, Some(ClientIp(ip))) => Spender::anonymous(ip),
+            (None, None) => return Ok(()),
+        };
+        ticket.charge = Some(budget.spend(spender, cost).map_err(limits::over_budget)?);
+        Ok(())
     }
-    if let Some(charge) = ticket.charge {
-        response.extensions.insert(
-            limits::COST_KEY.to_owned(),
-            value!({
-                "requested": charge.cost,
-                "limit": charge.limit,
-                "remaining": charge.remaining,
-            }),
-        );
-    }
-    let outcome = if response.errors.is_empty() {
-        GraphqlOutcome::Ok
-    } else {
-        GraphqlOutcome::Error
-    };
-    state.metrics.graphql_request(
-        ticket.name.as_deref(),
-        ticket.ty,
-        outcome,
-        ticket.started.elapsed(),
-    );
-    false
-}
 
-/// Records an operation refused before it ran, with `errors` saying why: a query limit's
-/// code is counted in `conduit_query_limit_rejections_total`, and a query or mutation in
-/// the request metrics (subscriptions are not requests that end, and are not counted
-/// there).
-pub fn refused(state: &AppState, ticket: Ticket, errors: &[ServerError]) {
-    if ticket.ty != Some(OperationType::Subscription) {
-        state.metrics.graphql_request(
+    /// After the executor: codes every execution error, reports the cost in
+    /// `extensions.cost` (`{"requested", "limit", "remaining"}`) and records the operation
+    /// in the metrics. Returns `true` when it failed before execution (validation: no
+    /// data, errors without a path), recorded as rejected.
+    #[must_use]
+    pub fn finish(&self, ticket: Ticket, response: &mut Response) -> bool {
+        code_errors(&mut response.errors);
+        if is_request_error(response) {
+            self.refused(ticket, &response.errors);
+            return true;
+        }
+        if let Some(charge) = ticket.charge {
+            response.extensions.insert(
+                limits::COST_KEY.to_owned(),
+                value!({
+                    "requested": charge.cost,
+                    "limit": charge.limit,
+                    "remaining": charge.remaining,
+                }),
+            );
+        }
+        let outcome = if response.errors.is_empty() {
+            GraphqlOutcome::Ok
+        } else {
+            GraphqlOutcome::Error
+        };
+        self.metrics.graphql_request(
             ticket.name.as_deref(),
             ticket.ty,
-            GraphqlOutcome::Rejected,
+            outcome,
             ticket.started.elapsed(),
         );
+        false
     }
-    for error in errors {
-        if let Some(async_graphql::Value::String(code)) =
-            error.extensions.as_ref().and_then(|e| e.get("code"))
-        {
-            state.metrics.query_limit_rejected(code);
+
+    /// Records an operation refused before it ran, with `errors` saying why: a query
+    /// limit's code is counted in `conduit_query_limit_rejections_total`, and a query or
+    /// mutation in the request metrics (subscriptions are not requests that end, and are
+    /// not counted there).
+    pub fn refused(&self, ticket: Ticket, errors: &[ServerError]) {
+        if ticket.ty != Some(OperationType::Subscription) {
+            self.metrics.graphql_request(
+                ticket.name.as_deref(),
+                ticket.ty,
+                GraphqlOutcome::Rejected,
+                ticket.started.elapsed(),
+            );
+        }
+        for error in errors {
+            if let Some(async_graphql::Value::String(code)) =
+                error.extensions.as_ref().and_then(|e| e.get("code"))
+            {
+                self.metrics.query_limit_rejected(code);
+            }
         }
     }
 }

@@ -1,4 +1,7 @@
-//! The one conversion point from [`AppError`] to GraphQL errors with `extensions.code`.
+//! The one conversion point from [`AppError`] to GraphQL errors with `extensions.code`:
+//! [`async_graphql::Error`] for resolvers, [`ServerError`] (built from it) for whatever
+//! fails outside a resolver; and the codes every other error gets. Calls nothing but
+//! [`crate::error`].
 
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
 
@@ -11,7 +14,7 @@ const COERCION_FAILURE: &str = "Failed to parse";
 /// this on every response): async-graphql raises a few itself, without one. An argument
 /// value it cannot coerce (an Int outside 32 bits, which its validation lets through) is
 /// `BAD_USER_INPUT`; anything else uncoded is a bug, logged and masked as
-/// `INTERNAL_SERVER_ERROR`. Request errors (no path) are coded by the transports.
+/// `INTERNAL_SERVER_ERROR`. Request errors (no path) are coded by [`request_errors`].
 pub fn code_errors(errors: &mut [ServerError]) {
     for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
         if error
@@ -48,6 +51,29 @@ pub fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
         .get_or_insert_with(ErrorExtensionValues::default)
         .set("code", code.as_str());
     error
+}
+
+/// Errors that failed a request before execution, each with a code
+/// (GRAPHQL_VALIDATION_FAILED unless it has one).
+pub fn request_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    errors
+        .into_iter()
+        .map(|error| match &error.extensions {
+            Some(ext) if ext.get("code").is_some() => error,
+            _ => with_code(error, ErrorCode::GraphqlValidationFailed),
+        })
+        .collect()
+}
+
+impl From<AppError> for ServerError {
+    /// The error as a request error (no position, no path), with the code, message and
+    /// extensions of [`async_graphql::Error`]'s conversion.
+    fn from(err: AppError) -> Self {
+        let error: async_graphql::Error = err.into();
+        let mut server_error = ServerError::new(error.message, None);
+        server_error.extensions = error.extensions;
+        server_error
+    }
 }
 
 impl From<AppError> for async_graphql::Error {

@@ -5,6 +5,7 @@ pub mod admission;
 pub mod document;
 pub mod documents;
 pub mod error;
+pub mod execution;
 pub mod guards;
 pub mod input_text;
 pub mod introspection;
@@ -65,7 +66,7 @@ pub fn throttle<'a>(ctx: &Context<'a>) -> &'a AuthThrottle {
 
 /// The schema as served: state attached, introspection and suggestions per configuration.
 /// No extension is registered: what runs once per operation runs in [`admission`], called
-/// by the transports (an extension would slow every field down).
+/// by the operation pipeline, [`execution`] (an extension would slow every field down).
 pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = schema_builder();
     if !state.config.introspection {

@@ -263,12 +263,7 @@ impl PersistedQueries {
             Ok::<_, AppError>(persisted_queries::find(&conn, hash).await?)
         }
         .await
-        .map_err(|err| {
-            let error: async_graphql::Error = err.into();
-            let mut server_error = ServerError::new(error.message, None);
-            server_error.extensions = error.extensions;
-            server_error
-        })?;
+        .map_err(ServerError::from)?;
         if let Some(document) = &found {
             self.remember(hash.to_owned(), document.clone());
         }

@@ -1,8 +1,13 @@
-//! The HTTP surface: routes, middleware, the GraphQL-over-HTTP handler, IDEs and probes.
+//! The HTTP surface: routes, middleware, the GraphQL-over-HTTP handler, the WebSocket
+//! protocol, IDEs and probes. Framing only: GraphQL decisions are the operation
+//! pipeline's ([`crate::graphql::execution`]). It may call `graphql`, and below it what
+//! framing needs (authentication in `domain::sessions`, the pool in `db`), never the
+//! composition root, which builds its state ([`graphql::EndpointState`], [`Surface`]).
 
 pub mod graphql;
 pub mod health;
 pub mod ide;
+pub mod lifecycle;
 pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
@@ -13,8 +18,6 @@ use std::sync::Arc;
 
 use async_graphql::Executor;
 use axum::{Router, routing::get};
-
-use crate::state::AppState;
 
 /// The benchmark's floor (`BENCH_HELLO`): what `{ __typename }` answers, without GraphQL.
 pub const HELLO_PATH: &str = "/hello";
@@ -27,35 +30,51 @@ async fn hello() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) 
     )
 }
 
-/// The router: `/graphql` served by `executor`, the probes, `/metrics`, and (when enabled)
-/// Playground.
+/// What the router serves besides `/graphql`, built by the composition root.
+pub struct Surface {
+    /// `/metrics`, whose metrics also count every request (see [`middleware`]).
+    pub metrics: metrics::MetricsEndpoint,
+    /// The browser origins that may call the API.
+    pub cors_origins: middleware::CorsOrigins,
+    /// Serve `/hello` (`BENCH_HELLO`).
+    pub bench_hello: bool,
+}
+
+/// The router: `/graphql` served by `executor` with `endpoint`, the probes, `/metrics`, and
+/// (when enabled) Playground and `/hello`, behind the middleware.
 ///
 /// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
 /// pass another one to exercise the transport.
-pub fn router<E: Executor>(state: &AppState, executor: E) -> Router {
-    let config = &state.config;
+pub fn router<E: Executor>(
+    executor: E,
+    endpoint: graphql::EndpointState,
+    surface: Surface,
+) -> Router {
+    let pool = endpoint.pool.clone();
+    let graphiql = endpoint.graphiql;
+    let counted = Arc::clone(&surface.metrics.metrics);
     let mut router = Router::new()
         .route(
             ide::GRAPHQL_PATH,
             get(graphql::get::<E>).post(graphql::post::<E>),
         )
-        .with_state(graphql::GraphqlEndpoint::new(executor, state))
+        .with_state(graphql::GraphqlEndpoint::new(executor, endpoint))
         .route("/healthz", get(health::healthz))
         .merge(
             Router::new()
                 .route("/readyz", get(health::readyz))
-                .with_state(state.pool.clone()),
+                .with_state(pool),
         )
         .merge(
             Router::new()
                 .route("/metrics", get(metrics::metrics))
-                .with_state(state.metrics_endpoint()),
+                .with_state(surface.metrics),
         );
-    if config.graphiql {
+    if graphiql {
         router = router.route("/playground", get(ide::playground));
     }
-    if config.bench_hello {
+    if surface.bench_hello {
         router = router.route(HELLO_PATH, get(hello).post(hello));
     }
-    middleware::apply(router, &config.cors_origins, Arc::clone(&state.metrics))
+    middleware::apply(router, &surface.cors_origins, counted)
 }

@@ -1,5 +1,5 @@
 //! Content negotiation for GraphQL over HTTP: which media type to answer with, and which
-//! request bodies to accept.
+//! request bodies to accept. Reads headers only; calls nothing else in the crate.
 
 use axum::http::{HeaderMap, StatusCode, header};
 

@@ -1,5 +1,6 @@
 //! GraphQL JSON replies built by the transport itself: errors raised before or around
-//! execution, always in the GraphQL response shape `{"errors": [...]}`.
+//! execution, always in the GraphQL response shape `{"errors": [...]}`. It calls only the
+//! error codes of [`crate::graphql::error`].
 
 use async_graphql::ServerError;
 use axum::{
@@ -9,8 +10,7 @@ use axum::{
 use serde::Serialize;
 
 use super::negotiate::ResponseMedia;
-use crate::error::ErrorCode;
-pub use crate::graphql::error::{coded_error, with_code};
+use crate::{error::ErrorCode, graphql::error::coded_error};
 
 /// A response body holding errors only (no `data` entry: nothing was executed).
 #[derive(Serialize)]

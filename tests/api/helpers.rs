@@ -259,7 +259,7 @@ impl TestApp {
     ) -> Self {
         let db = DatabaseGuard::cloned_from_template().await;
         let state = AppState::new(test_config(&db.url, vars)).expect("state");
-        let router = conduit::http::router(&state, executor(&state));
+        let router = conduit::router(&state, executor(&state));
         Self {
             state,
             router,

@@ -121,11 +121,7 @@ fn step(sub: &mut LiveSub) -> impl Future<Output = Step> + '_ {
 /// INTERNAL_SERVER_ERROR, with `cause` only in the log.
 fn internal_error(cause: &'static str) -> ServerError {
     tracing::error!(cause, "ending a subscription");
-    let error: async_graphql::Error =
-        crate::error::AppError::Internal(anyhow::anyhow!(cause)).into();
-    let mut server_error = ServerError::new(error.message, None);
-    server_error.extensions = error.extensions;
-    server_error
+    ServerError::from(crate::error::AppError::Internal(anyhow::anyhow!(cause)))
 }
 
 /// What the hub's unit tests share: loaders on a pool that never connects (nothing here

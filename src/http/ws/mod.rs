@@ -8,55 +8,79 @@
 //! a cap on operations per socket, keep-alive pings, a message size cap and a clean 1001
 //! on shutdown.
 //!
-//! Queries and mutations sent over the socket run on the connection's task as HTTP
-//! requests would: authenticated again each time with the `connection_init` token, within
-//! the request timeout. Subscriptions are handed to the instance's [`Hub`], which runs
-//! them with the viewer the socket was acknowledged as.
+//! This file owns the socket and its loop (reading, keep-alive, shutdown, closing);
+//! `session` what `connection_init` establishes, `operations` each operation's life.
+//! Queries and mutations sent over the socket run through the operation pipeline
+//! ([`crate::graphql::execution`]) on the connection's task as HTTP requests would:
+//! authenticated again each time with the `connection_init` token, within the request
+//! timeout. Subscriptions pass the same pipeline and are handed to the instance's
+//! [`Hub`], which runs them with the viewer the socket was acknowledged as. It may call
+//! the pipeline, the hub, `domain::sessions` and `db` (session checks).
 
+mod operations;
 pub mod protocol;
+mod session;
 
-use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use async_graphql::{
-    Executor, ServerError,
-    parser::types::{ExecutableDocument, OperationType, SelectionSet},
-};
+use async_graphql::Executor;
 use axum::{
     extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
     response::Response,
 };
-use futures_util::{
-    FutureExt, StreamExt,
-    future::{AbortHandle, Abortable, BoxFuture},
-    stream::FuturesUnordered,
+use futures_util::{StreamExt, stream::FuturesUnordered};
+use tokio::{sync::mpsc, time::MissedTickBehavior};
+
+use self::{
+    operations::{Op, OpKind, RunningQuery},
+    protocol::{ClientMessage, Protocol, close},
+    session::{Registration, Session},
 };
-use serde_json::{Map, Value};
-use tokio::{
-    sync::{mpsc, oneshot},
-    time::MissedTickBehavior,
+use super::{
+    graphql::{EndpointState, GraphqlEndpoint},
+    lifecycle::Lifecycle,
+};
+use crate::{
+    error::AppError,
+    graphql::subscription::{Command, ConnSignals, Hub, Outbox},
+    ratelimit::ClientIp,
 };
 
-use self::protocol::{ClientMessage, Protocol, SubscribePayload, close};
-use super::graphql::{GraphqlEndpoint, Outcome, Params};
-use crate::{
-    db::RequestDb,
-    domain::{policy::Viewer, sessions},
-    error::{AppError, ErrorCode},
-    graphql::{
-        admission::{self, Caller, Ticket},
-        document,
-        error::{code_errors, coded_error},
-        response_order,
-        subscription::{Command, ConnSignals, Hub, Inbox, Outbox, Outgoing},
-    },
-    ratelimit::ClientIp,
-    state::AppState,
-};
+/// What the WebSockets of `/graphql` share, one per instance (built by the composition
+/// root).
+pub struct Sockets {
+    /// The instance's live subscriptions.
+    pub hub: Hub,
+    /// Shutdown signalling and the count of open WebSockets.
+    pub lifecycle: Lifecycle,
+    /// The limits and timers.
+    pub config: WebSocketConfig,
+}
+
+/// WebSocket (subscription) limits and timers.
+#[derive(Debug, Clone, Copy)]
+pub struct WebSocketConfig {
+    /// How long a new socket may wait before `connection_init` (`WS_INIT_TIMEOUT_MS`, 3 s).
+    pub init_timeout: Duration,
+    /// How often the server pings (`WS_KEEPALIVE_MS`, 15 s). A socket that sends nothing
+    /// back for a whole interval after a ping, and a write that stalls that long, end
+    /// the connection.
+    pub keepalive: Duration,
+    /// Largest accepted message in bytes (`WS_MAX_MESSAGE_BYTES`, 64 KiB); larger closes
+    /// the socket with 1009.
+    pub max_message: usize,
+    /// Messages queued per connection before it counts as too slow and is closed with
+    /// 1013 (`WS_QUEUE_CAPACITY`, 256).
+    pub queue_capacity: usize,
+    /// Operations one socket may run at once (`WS_MAX_OPERATIONS`, 100); more get an
+    /// `error` message.
+    pub max_operations: usize,
+}
 
 impl<E: Executor> GraphqlEndpoint<E> {
     /// Accepts a WebSocket upgrade on the GraphQL URL.
     pub(super) fn upgrade(self, ws: WebSocketUpgrade, ip: Option<ClientIp>) -> Response {
-        let limit = self.state().config.websocket.max_message;
+        let limit = self.state().sockets.config.max_message;
         ws.protocols(protocol::SUBPROTOCOLS)
             // tungstenite's defaults reserve 128 KiB per socket for reading; messages here
             // are small, and larger ones still grow the buffer as needed.
@@ -68,7 +92,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
             .max_message_size(limit.saturating_mul(2))
             .max_frame_size(limit.saturating_mul(2))
             .on_upgrade(move |socket| async move {
-                let _open = self.state().lifecycle.socket();
+                let _open = self.state().sockets.lifecycle.socket();
                 let protocol = socket
                     .protocol()
                     .and_then(|p| p.to_str().ok())
@@ -81,9 +105,6 @@ impl<E: Executor> GraphqlEndpoint<E> {
 /// The read buffer of each socket, in bytes.
 const READ_BUFFER: usize = 4 * 1024;
 
-/// Longest a new connection waits for the hub to register it.
-const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Why the connection loop ended.
 enum End {
     /// Close with this code and reason.
@@ -92,49 +113,6 @@ enum End {
     Drop,
     /// The client sent a close frame: the transport answers it (RFC 6455 §5.5.1).
     ClosedByClient,
-}
-
-/// A query or mutation running on the connection's task: its operation number, and its
-/// outcome (`None` when the client completed it first).
-type RunningQuery = BoxFuture<'static, (u64, Option<Outcome>)>;
-
-/// What `connection_init` established.
-#[derive(Clone)]
-struct Session {
-    /// Who the socket is signed in as (subscriptions run as this viewer).
-    viewer: Option<Viewer>,
-    /// The `Authorization` value it was given, to authenticate each query and mutation.
-    authorization: Option<String>,
-}
-
-/// One running operation.
-struct Op {
-    /// The id the client chose.
-    id: String,
-    kind: OpKind,
-}
-
-enum OpKind {
-    /// A query or mutation on the connection's task.
-    Query(AbortHandle),
-    /// A subscription in the hub, with its document (to put results in selection order).
-    Subscription {
-        document: Arc<ExecutableDocument>,
-        operation_name: Option<String>,
-    },
-}
-
-/// The connection's registration in the hub; dropping it (however the connection ends,
-/// panics included) unregisters it.
-struct Registration {
-    hub: Hub,
-    conn: u64,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.hub.send(Command::Disconnect { conn: self.conn });
-    }
 }
 
 /// One WebSocket connection.
@@ -158,7 +136,7 @@ struct Connection<E> {
 
 impl<E: Executor> Connection<E> {
     fn new(socket: WebSocket, endpoint: GraphqlEndpoint<E>, ip: Option<ClientIp>) -> Self {
-        let hub = endpoint.state().hub.clone();
+        let hub = endpoint.state().sockets.hub.clone();
         Self {
             socket,
             conn: hub.next_conn(),
@@ -173,8 +151,12 @@ impl<E: Executor> Connection<E> {
         }
     }
 
-    fn state(&self) -> &AppState {
+    fn state(&self) -> &EndpointState {
         self.endpoint.state()
+    }
+
+    fn sockets(&self) -> &Sockets {
+        &self.state().sockets
     }
 
     async fn run(mut self, protocol: Option<Protocol>) {
@@ -186,7 +168,7 @@ impl<E: Executor> Connection<E> {
             ),
         };
         self.registration.take();
-        let timeout = self.state().config.websocket.keepalive;
+        let timeout = self.sockets().config.keepalive;
         match end {
             End::Close(code, reason) => {
                 let frame = CloseFrame {
@@ -210,14 +192,14 @@ impl<E: Executor> Connection<E> {
     }
 
     async fn serve(&mut self, protocol: Protocol) -> End {
-        let config = self.state().config.websocket;
+        let config = self.sockets().config;
         let (queue, mut outgoing) = mpsc::channel(config.queue_capacity);
         let signals = Arc::new(ConnSignals::default());
         let outbox = Outbox {
             queue,
             signals: Arc::clone(&signals),
         };
-        let stop = self.state().lifecycle.stopped();
+        let stop = self.sockets().lifecycle.stopped();
         tokio::pin!(stop);
         let init_deadline = tokio::time::sleep(config.init_timeout);
         tokio::pin!(init_deadline);
@@ -386,376 +368,19 @@ impl<E: Executor> Connection<E> {
         }
     }
 
-    /// Authenticates `connection_init`'s payload and registers the connection in the hub.
-    async fn initialise(
-        &mut self,
-        payload: &Map<String, Value>,
-        outbox: &Outbox,
-    ) -> Result<(), AppError> {
-        let state = self.state().clone();
-        let authorization = authorization(payload)?;
-        let viewer = match &authorization {
-            Some(header) => Some(authenticate(&state, header).await?),
-            None => None,
-        };
-        let (registered, heard) = oneshot::channel();
-        self.hub.send(Command::Connect {
-            conn: self.conn,
-            viewer,
-            outbox: outbox.clone(),
-            registered,
-        });
-        self.registration = Some(Registration {
-            hub: self.hub.clone(),
-            conn: self.conn,
-        });
-        if let Some(viewer) = viewer {
-            // A revocation the hub handled before it knew this connection would be
-            // missed: once it knows, look at the session once more.
-            let unavailable =
-                || AppError::ServiceUnavailable(anyhow::anyhow!("the hub did not register"));
-            tokio::time::timeout(REGISTRATION_TIMEOUT, heard)
-                .await
-                .map_err(|_| unavailable())?
-                .map_err(|_| unavailable())?;
-            if !session_is_live(&state, viewer.session_id).await? {
-                return Err(AppError::Unauthenticated(
-                    "The session has been revoked. Sign in again.".into(),
-                ));
-            }
-        }
-        self.session = Some(Session {
-            viewer,
-            authorization,
-        });
-        Ok(())
-    }
-
-    /// Starts operation `id`.
-    async fn start(
-        &mut self,
-        protocol: Protocol,
-        id: String,
-        mut payload: SubscribePayload,
-        session: Session,
-        running: &mut FuturesUnordered<RunningQuery>,
-    ) -> Result<(), ()> {
-        let limit = self.state().config.websocket.max_operations;
-        if self.ops.len() >= limit {
-            let error = coded_error(
-                ErrorCode::BadRequest,
-                format!("At most {limit} operations may run at once on one WebSocket."),
-            );
-            return self.send_text(protocol.error(&id, &[error])).await;
-        }
-        // A persisted query's hash stands for its text here as over HTTP; in safelist
-        // mode nothing else runs.
-        let text = (!payload.query.is_empty()).then(|| std::mem::take(&mut payload.query));
-        let db = RequestDb::new(&self.state().pool);
-        match self
-            .state()
-            .persisted
-            .resolve(&db, text, payload.extensions.as_ref())
-            .await
-        {
-            Ok(resolved) => payload.query = resolved.query,
-            Err(error) => return self.send_text(protocol.error(&id, &[error])).await,
-        }
-        let mut ticket = Ticket::new(payload.operation_name.as_deref());
-        let document = match admission::parse(self.state(), &mut ticket, &payload.query) {
-            Ok(document) => document,
-            Err(error) => {
-                admission::refused(self.state(), ticket, std::slice::from_ref(&error));
-                return self.send_text(protocol.error(&id, &[error])).await;
-            }
-        };
-        let operation =
-            document::operation(&document, payload.operation_name.as_deref()).map(|(_, op)| op);
-        let op = self.next_op;
-        self.next_op += 1;
-        if operation.map(|o| o.ty) != Some(OperationType::Subscription) {
-            // Queries and mutations run here, as HTTP requests would (an unknown operation
-            // name fails there with the usual error).
-            let (abort, registration) = AbortHandle::new_pair();
-            let query = self.query(session, payload);
-            running.push(Box::pin(async move {
-                let outcome = Abortable::new(query, registration).await.ok();
-                (op, outcome)
-            }));
-            self.ids.insert(id.clone(), op);
-            self.ops.insert(
-                op,
-                Op {
-                    id,
-                    kind: OpKind::Query(abort),
-                },
-            );
-            return Ok(());
-        }
-        if let Some(problem) =
-            operation.and_then(|o| single_root_field(&document, &o.selection_set.node))
-        {
-            let error = coded_error(ErrorCode::GraphqlValidationFailed, problem);
-            return self.send_text(protocol.error(&id, &[error])).await;
-        }
-        let variables = payload.variables.unwrap_or_default();
-        let caller = Caller {
-            viewer: session.viewer,
-            ip: self.ip,
-        };
-        if let Err(error) = admission::admit(
-            self.state(),
-            &mut ticket,
-            &payload.query,
-            &document,
-            &variables,
-            caller,
-        ) {
-            admission::refused(self.state(), ticket, std::slice::from_ref(&error));
-            return self.send_text(protocol.error(&id, &[error])).await;
-        }
-        let inbox = Arc::new(Inbox::default());
-        let mut request = async_graphql::Request::new(payload.query);
-        request.set_parsed_query(ExecutableDocument::clone(&document));
-        request.operation_name = payload.operation_name.clone();
-        request.variables = variables;
-        request.extensions = payload.extensions.unwrap_or_default();
-        request.data.insert(self.hub.loaders());
-        request.data.insert(Arc::clone(&inbox));
-        if let Some(viewer) = session.viewer {
-            request.data.insert(viewer);
-        }
-        if let Some(ip) = self.ip {
-            request.data.insert(ip);
-        }
-        let stream = self
-            .endpoint
-            .executor()
-            .execute_stream(request, None)
-            .map(|mut response| {
-                code_errors(&mut response.errors);
-                response
-            })
-            .boxed();
-        self.ids.insert(id.clone(), op);
-        self.ops.insert(
-            op,
-            Op {
-                id,
-                kind: OpKind::Subscription {
-                    document,
-                    operation_name: payload.operation_name,
-                },
-            },
-        );
-        self.hub.send(Command::Start {
-            conn: self.conn,
-            op,
-            stream,
-            inbox,
-        });
-        Ok(())
-    }
-
-    /// A query or mutation, run as an HTTP request would be: authenticated again with the
-    /// socket's token, within the request timeout, a panic answered as an internal error.
-    fn query(&self, session: Session, payload: SubscribePayload) -> BoxFuture<'static, Outcome> {
-        let endpoint = self.endpoint.clone();
-        let ip = self.ip;
-        let timeout = self.state().config.request_timeout;
-        let params = Params {
-            query: Some(payload.query),
-            operation_name: payload.operation_name,
-            variables: payload.variables,
-            extensions: payload.extensions,
-        };
-        let work = async move {
-            let db = RequestDb::new(&endpoint.state().pool);
-            let viewer = match &session.authorization {
-                Some(header) => match sessions::authenticate(&db, header).await {
-                    Ok(viewer) => Some(viewer),
-                    Err(err) => return Outcome::Rejected(vec![server_error(err)]),
-                },
-                None => None,
-            };
-            endpoint
-                .execute(params, false, Caller { viewer, ip }, &db)
-                .await
-        };
-        Box::pin(async move {
-            match tokio::time::timeout(timeout, AssertUnwindSafe(work).catch_unwind()).await {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(_)) => Outcome::Rejected(vec![server_error(AppError::Internal(
-                    anyhow::anyhow!("an operation over a WebSocket panicked"),
-                ))]),
-                Err(_) => Outcome::Rejected(vec![coded_error(
-                    ErrorCode::InternalServerError,
-                    "The request took longer than the server allows and was cancelled.",
-                )]),
-            }
-        })
-    }
-
-    /// Writes what the hub sent for one of this connection's subscriptions; messages about
-    /// an operation that is over (completed by the client meanwhile) are dropped.
-    async fn forward(&mut self, protocol: Protocol, message: Outgoing) -> Result<(), ()> {
-        match message {
-            Outgoing::Next(op, mut response) => {
-                let Some(Op {
-                    id,
-                    kind:
-                        OpKind::Subscription {
-                            document,
-                            operation_name,
-                        },
-                }) = self.ops.get(&op)
-                else {
-                    return Ok(());
-                };
-                response_order::null_failed_fields(&mut response.data, &response.errors);
-                response_order::restore(document, operation_name.as_deref(), &mut response.data);
-                let text = protocol.next(id, &response);
-                self.send_text(text).await
-            }
-            Outgoing::Error(op, errors) => {
-                let Some(id) = self.end_op(op) else {
-                    return Ok(());
-                };
-                let errors = super::graphql::request_errors(errors);
-                self.send_text(protocol.error(&id, &errors)).await
-            }
-            Outgoing::Complete(op) => {
-                let Some(id) = self.end_op(op) else {
-                    return Ok(());
-                };
-                self.send_text(protocol.complete(&id)).await
-            }
-        }
-    }
-
-    /// Writes the result of a query or mutation run over the socket.
-    async fn finish(&mut self, protocol: Protocol, op: u64, outcome: Outcome) -> Result<(), ()> {
-        let Some(id) = self.end_op(op) else {
-            return Ok(());
-        };
-        match outcome {
-            Outcome::Executed(response) => {
-                self.send_text(protocol.next(&id, &response)).await?;
-                self.send_text(protocol.complete(&id)).await
-            }
-            Outcome::Rejected(errors) => self.send_text(protocol.error(&id, &errors)).await,
-            Outcome::Malformed(error) => self.send_text(protocol.error(&id, &[error])).await,
-            Outcome::MutationOverGet => unreachable!("WebSocket operations are not GET requests"),
-        }
-    }
-
-    /// Forgets operation `op`; returns its client id if it was still running.
-    fn end_op(&mut self, op: u64) -> Option<String> {
-        let Op { id, .. } = self.ops.remove(&op)?;
-        self.ids.remove(&id);
-        Some(id)
-    }
-
-    /// The session was revoked: every operation gets an UNAUTHENTICATED `error`, then the
-    /// socket closes with 4403.
-    async fn revoked(&mut self, protocol: Protocol) -> End {
-        let error = coded_error(
-            ErrorCode::Unauthenticated,
-            "The session has been revoked. Sign in again.",
-        );
-        let ops: Vec<Op> = self.ops.drain().map(|(_, op)| op).collect();
-        self.ids.clear();
-        for op in ops {
-            if let OpKind::Query(abort) = &op.kind {
-                abort.abort();
-            }
-            let text = protocol.error(&op.id, std::slice::from_ref(&error));
-            if self.send_text(text).await.is_err() {
-                return End::Drop;
-            }
-        }
-        End::Close(
-            close::FORBIDDEN,
-            "Forbidden: the session has been revoked".into(),
-        )
-    }
-
+    /// Writes one text frame.
     async fn send_text(&mut self, text: String) -> Result<(), ()> {
         self.send(Message::Text(Utf8Bytes::from(text))).await
     }
 
     /// Writes one frame, giving up on a peer that does not read for a keep-alive interval.
     async fn send(&mut self, message: Message) -> Result<(), ()> {
-        let timeout: Duration = self.state().config.websocket.keepalive;
+        let timeout: Duration = self.sockets().config.keepalive;
         match tokio::time::timeout(timeout, self.socket.send(message)).await {
             Ok(Ok(())) => Ok(()),
             _ => Err(()),
         }
     }
-}
-
-/// The `Authorization` value in `connection_init`'s payload: `authorization` or
-/// `Authorization` ("Bearer <token>"), `token` (the bare token), or the same inside
-/// `headers` (as some clients send them). `None` for an anonymous socket.
-fn authorization(payload: &Map<String, Value>) -> Result<Option<String>, AppError> {
-    let found = ["authorization", "Authorization"]
-        .iter()
-        .find_map(|key| payload.get(*key).map(|v| (v, false)))
-        .or_else(|| payload.get("token").map(|v| (v, true)))
-        .or_else(|| match payload.get("headers") {
-            Some(Value::Object(headers)) => ["authorization", "Authorization"]
-                .iter()
-                .find_map(|key| headers.get(*key).map(|v| (v, false))),
-            _ => None,
-        });
-    let Some((value, bare)) = found else {
-        return Ok(None);
-    };
-    let value = value
-        .as_str()
-        .ok_or_else(|| AppError::Unauthenticated("The authorization must be a string.".into()))?;
-    Ok(Some(if bare && !value.starts_with("Bearer ") {
-        format!("Bearer {value}")
-    } else {
-        value.to_owned()
-    }))
-}
-
-/// The viewer an `Authorization` value names.
-async fn authenticate(state: &AppState, header: &str) -> Result<Viewer, AppError> {
-    let db = RequestDb::new(&state.pool);
-    let viewer = sessions::authenticate(&db, header).await;
-    db.release().await;
-    viewer
-}
-
-/// True when session `id` is not revoked.
-async fn session_is_live(state: &AppState, id: i64) -> Result<bool, AppError> {
-    let db = RequestDb::new(&state.pool);
-    let live = match db.conn().await {
-        Ok(conn) => crate::db::sessions::live_among(&conn, &[id]).await,
-        Err(err) => Err(err),
-    };
-    db.release().await;
-    Ok(!live?.is_empty())
-}
-
-/// Why a subscription's selection is not exactly one root field (GraphQL's "single root
-/// field" rule, which async-graphql does not check), if it is not.
-fn single_root_field(document: &ExecutableDocument, set: &SelectionSet) -> Option<String> {
-    match document::root_keys(document, set).as_slice() {
-        [key] if !key.starts_with("__") => None,
-        [_] => Some("A subscription may not select an introspection field at its root.".into()),
-        _ => Some("A subscription must select exactly one field at its root.".into()),
-    }
-}
-
-/// An [`AppError`] as a GraphQL error with its code.
-fn server_error(err: AppError) -> ServerError {
-    let error: async_graphql::Error = err.into();
-    let mut server_error = ServerError::new(error.message, None);
-    server_error.extensions = error.extensions;
-    server_error
 }
 
 /// True when the transport refused a message for its size.

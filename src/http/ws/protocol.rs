@@ -3,10 +3,15 @@
 //! - `graphql-transport-ws` is graphql-ws's protocol (Apollo Client, urql, GraphiQL), as
 //!   its PROTOCOL.md specifies it.
 //! - `graphql-ws` is the legacy subscriptions-transport-ws protocol.
+//!
+//! It reads and writes messages only; of the rest of the crate it knows the pipeline's
+//! [`Params`], which a `subscribe` payload becomes.
 
 use async_graphql::{Extensions, Response, ServerError, Variables};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use crate::graphql::execution::Params;
 
 /// The subprotocols, in order of preference.
 pub const SUBPROTOCOLS: [&str; 2] = [TRANSPORT_WS, LEGACY_WS];
@@ -153,7 +158,9 @@ pub enum ClientMessage {
     Terminate,
 }
 
-/// The operation in a `subscribe` message.
+/// The operation in a `subscribe` message: the pipeline's [`Params`] as graphql-ws sends
+/// them, with a `query` that must be a string when present (and a protocol error, 4400,
+/// when it is not), where GraphQL-over-HTTP allows `null`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscribePayload {
@@ -170,6 +177,24 @@ pub struct SubscribePayload {
     /// Extensions.
     #[serde(default)]
     pub extensions: Option<Extensions>,
+}
+
+impl From<SubscribePayload> for Params {
+    /// The payload as the pipeline reads it: an empty `query` is none.
+    fn from(payload: SubscribePayload) -> Self {
+        let SubscribePayload {
+            query,
+            operation_name,
+            variables,
+            extensions,
+        } = payload;
+        Self {
+            query: (!query.is_empty()).then_some(query),
+            operation_name,
+            variables,
+            extensions,
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,490 @@
+//! The one operation pipeline, shared by HTTP and WebSocket: it turns what a client sent
+//! (a document's text or a persisted query's hash, the operation name, variables,
+//! extensions) and who sent it into a request ready for the executor, or a coded refusal.
+//!
+//! [`Pipeline::prepare`] looks the persisted query up ([`super::persisted`]), starts the
+//! operation's [`Ticket`], parses the document and applies the transport's rules
+//! ([`Transport`]); then [`Pipeline::execute`] admits a query or mutation
+//! ([`super::admission`]), builds its request (viewer, client IP, per-request loaders),
+//! runs it and finishes it (error codes, cost report, metrics, registering a persisted
+//! query, selection order), while [`Pipeline::subscribe`] admits a subscription and gives
+//! its stream for the hub to run. The transports only frame: they read bodies and
+//! messages, authenticate, and render an [`Outcome`].
+//!
+//! It may call the rest of [`super`] (admission, persisted queries, loaders, response
+//! order, error codes), `db` (the request's read connection), the hub's request data and
+//! the `domain` types of a caller.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Executor, Extensions, Response, ServerError, Variables,
+    parser::types::{ExecutableDocument, OperationType, SelectionSet},
+};
+use futures_util::{StreamExt, stream::BoxStream};
+use serde::Deserialize;
+
+use super::{
+    admission::{Caller, Gate, Ticket},
+    document,
+    error::{code_errors, coded_error, request_errors},
+    loaders::Loaders,
+    persisted::{PersistedQueries, Resolved},
+    response_order,
+    subscription::Inbox,
+};
+use crate::{db::RequestDb, error::ErrorCode};
+
+/// The parameters of one GraphQL request (GraphQL-over-HTTP's "request parameters"),
+/// typed as that spec requires: a wrong type is a request error, unknown keys are
+/// ignored. HTTP reads them as they are; WebSocket from its `subscribe` payload.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    /// The document's text (absent when a persisted query's hash stands for it).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// The operation to run, when the document holds several.
+    #[serde(default)]
+    pub operation_name: Option<String>,
+    /// The variables' values.
+    #[serde(default)]
+    pub variables: Option<Variables>,
+    /// The request extensions (`persistedQuery`).
+    #[serde(default)]
+    pub extensions: Option<Extensions>,
+}
+
+/// How an operation came in, and so which rules it is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// HTTP GET: no mutations (GET must be safe), no subscriptions.
+    HttpGet,
+    /// HTTP POST: no subscriptions.
+    HttpPost,
+    /// A WebSocket message: everything, a subscription with exactly one root field.
+    WebSocket,
+}
+
+impl Transport {
+    /// Whether an operation refused at the persisted lookup counts as a rejected request:
+    /// over HTTP every request is one; over WebSocket an operation becomes one once its
+    /// document is known.
+    fn counts_lookup_refusals(self) -> bool {
+        self != Self::WebSocket
+    }
+}
+
+/// How one operation ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It ran (possibly with field errors).
+    Executed(Response),
+    /// The request is malformed (no `query` and no persisted query).
+    Malformed(ServerError),
+    /// The document failed before execution (persisted lookup, parse, limits, budget or
+    /// validation failure).
+    Rejected(Vec<ServerError>),
+    /// A mutation over a transport that allows none ([`Transport::HttpGet`]).
+    MutationNotAllowed,
+}
+
+/// An operation whose document is known and allowed on its transport, not admitted yet.
+pub struct Prepared {
+    ticket: Ticket,
+    /// The document's text.
+    query: String,
+    /// The persisted-query hash to store the text under once it has run.
+    register: Option<String>,
+    document: Arc<ExecutableDocument>,
+    operation_name: Option<String>,
+    variables: Variables,
+    extensions: Extensions,
+}
+
+impl Prepared {
+    /// The selected operation's type (`None` when the name selects nothing).
+    pub fn operation_type(&self) -> Option<OperationType> {
+        self.ticket.operation_type()
+    }
+}
+
+/// An admitted subscription: its responses (each error coded), and what puts them in
+/// selection order ([`in_selection_order`]).
+pub struct Subscription {
+    /// The executor's responses.
+    pub stream: BoxStream<'static, Response>,
+    /// The parsed document.
+    pub document: Arc<ExecutableDocument>,
+    /// The operation's name as the client sent it.
+    pub operation_name: Option<String>,
+}
+
+/// The instance's pipeline: the gate and the persisted queries (built by the composition
+/// root).
+pub struct Pipeline {
+    gate: Gate,
+    persisted: Arc<PersistedQueries>,
+}
+
+impl Pipeline {
+    /// A pipeline checking operations at `gate` and resolving hashes in `persisted`.
+    pub fn new(gate: Gate, persisted: Arc<PersistedQueries>) -> Self {
+        Self { gate, persisted }
+    }
+
+    /// [`Pipeline::prepare`], then [`Pipeline::execute`]: a query or mutation from start
+    /// to end.
+    pub async fn run<E: Executor>(
+        &self,
+        executor: &E,
+        db: &Arc<RequestDb>,
+        params: Params,
+        transport: Transport,
+        caller: Caller,
+    ) -> Outcome {
+        match self.prepare(db, params, transport).await {
+            Ok(prepared) => self.execute(executor, db, prepared, caller).await,
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Resolves the persisted query (through `db`, the request's read connection), parses
+    /// the document and applies `transport`'s rules; the refusal is already recorded.
+    pub async fn prepare(
+        &self,
+        db: &RequestDb,
+        params: Params,
+        transport: Transport,
+    ) -> Result<Prepared, Outcome> {
+        let Params {
+            query,
+            operation_name,
+            variables,
+            extensions,
+        } = params;
+        let mut ticket = Ticket::new(operation_name.as_deref());
+        let malformed = query.is_none()
+            && !extensions
+                .as_ref()
+                .is_some_and(|e| e.contains_key("persistedQuery"));
+        let resolved = self.persisted.resolve(db, query, extensions.as_ref()).await;
+        let Resolved { query, register } = match resolved {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                if transport.counts_lookup_refusals() {
+                    self.gate.refused(ticket, std::slice::from_ref(&error));
+                }
+                return Err(if malformed {
+                    Outcome::Malformed(error)
+                } else {
+                    Outcome::Rejected(vec![error])
+                });
+            }
+        };
+        let document = match self.gate.parse(&mut ticket, &query) {
+            Ok(document) => document,
+            Err(error) => return Err(self.refuse(ticket, error)),
+        };
+        match (ticket.operation_type(), transport) {
+            (Some(OperationType::Mutation), Transport::HttpGet) => {
+                self.gate.refused(ticket, &[]);
+                return Err(Outcome::MutationNotAllowed);
+            }
+            (Some(OperationType::Subscription), Transport::HttpGet | Transport::HttpPost) => {
+                let error = coded_error(
+                    ErrorCode::BadRequest,
+                    "Subscriptions are served over WebSocket (graphql-transport-ws) on this URL.",
+                );
+                return Err(self.refuse(ticket, error));
+            }
+            _ => {}
+        }
+        Ok(Prepared {
+            ticket,
+            query,
+            register,
+            document,
+            operation_name,
+            variables: variables.unwrap_or_default(),
+            extensions: extensions.unwrap_or_default(),
+        })
+    }
+
+    /// Admits a prepared query or mutation, runs it with fresh loaders reading through
+    /// `db`, and finishes it.
+    pub async fn execute<E: Executor>(
+        &self,
+        executor: &E,
+        db: &Arc<RequestDb>,
+        prepared: Prepared,
+        caller: Caller,
+    ) -> Outcome {
+        let (ticket, mut request, parts) = match self.admit(prepared, caller) {
+            Ok(admitted) => admitted,
+            Err(error) => return Outcome::Rejected(vec![error]),
+        };
+        let Parts {
+            query,
+            register,
+            document,
+            operation_name,
+        } = parts;
+        let loaders = Arc::new(Loaders::new(Arc::clone(db), &self.gate.metrics));
+        let queue = Arc::clone(&loaders.queue);
+        request.data.insert(loaders);
+        let mut response = queue.drive(executor.execute(request)).await;
+        if self.gate.finish(ticket, &mut response) {
+            return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
+        }
+        if let Some(hash) = register
+            && let Err(err) = self.persisted.register(db, hash, query).await
+        {
+            // The operation ran; the client will send the text again next time.
+            tracing::warn!(error = ?err, "could not store a persisted query");
+        }
+        in_selection_order(&document, operation_name.as_deref(), &mut response);
+        Outcome::Executed(response)
+    }
+
+    /// Admits a prepared subscription (which must select exactly one root field) for the
+    /// hub: its request reads through `loaders` (the hub's) and is woken through `inbox`.
+    pub fn subscribe<E: Executor>(
+        &self,
+        executor: &E,
+        prepared: Prepared,
+        caller: Caller,
+        loaders: Arc<Loaders>,
+        inbox: Arc<Inbox>,
+    ) -> Result<Subscription, Vec<ServerError>> {
+        let operation = document::operation(&prepared.document, prepared.operation_name.as_deref())
+            .map(|(_, op)| op);
+        if let Some(problem) =
+            operation.and_then(|o| single_root_field(&prepared.document, &o.selection_set.node))
+        {
+            let error = coded_error(ErrorCode::GraphqlValidationFailed, problem);
+            self.gate
+                .refused(prepared.ticket, std::slice::from_ref(&error));
+            return Err(vec![error]);
+        }
+        let (_ticket, mut request, parts) =
+            self.admit(prepared, caller).map_err(|error| vec![error])?;
+        request.data.insert(loaders);
+        request.data.insert(inbox);
+        let stream = executor
+            .execute_stream(request, None)
+            .map(|mut response| {
+                code_errors(&mut response.errors);
+                response
+            })
+            .boxed();
+        Ok(Subscription {
+            stream,
+            document: parts.document,
+            operation_name: parts.operation_name,
+        })
+    }
+
+    /// Admits `prepared` for `caller` and builds its request (without loaders); a refusal
+    /// is recorded.
+    fn admit(
+        &self,
+        prepared: Prepared,
+        caller: Caller,
+    ) -> Result<(Ticket, async_graphql::Request, Parts), ServerError> {
+        let Prepared {
+            mut ticket,
+            query,
+            register,
+            document,
+            operation_name,
+            variables,
+            extensions,
+        } = prepared;
+        if let Err(error) = self
+            .gate
+            .admit(&mut ticket, &query, &document, &variables, caller)
+        {
+            self.gate.refused(ticket, std::slice::from_ref(&error));
+            return Err(error);
+        }
+        let mut request = async_graphql::Request::new(query.clone());
+        request.set_parsed_query(ExecutableDocument::clone(&document));
+        request.operation_name = operation_name.clone();
+        request.variables = variables;
+        request.extensions = extensions;
+        if let Some(viewer) = caller.viewer {
+            request.data.insert(viewer);
+        }
+        if let Some(ip) = caller.ip {
+            request.data.insert(ip);
+        }
+        let parts = Parts {
+            query,
+            register,
+            document,
+            operation_name,
+        };
+        Ok((ticket, request, parts))
+    }
+
+    /// An operation refused before the executor, recorded as such.
+    fn refuse(&self, ticket: Ticket, error: ServerError) -> Outcome {
+        self.gate.refused(ticket, std::slice::from_ref(&error));
+        Outcome::Rejected(vec![error])
+    }
+}
+
+/// What finishing an admitted operation needs besides its ticket.
+struct Parts {
+    query: String,
+    register: Option<String>,
+    document: Arc<ExecutableDocument>,
+    operation_name: Option<String>,
+}
+
+/// Puts a response in the order of the document's selections, with the fields that
+/// failed set to null (see [`response_order`]).
+pub fn in_selection_order(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    response: &mut Response,
+) {
+    response_order::null_failed_fields(&mut response.data, &response.errors);
+    response_order::restore(document, operation_name, &mut response.data);
+}
+
+/// Why a subscription's selection is not exactly one root field (GraphQL's "single root
+/// field" rule, which async-graphql does not check), if it is not.
+fn single_root_field(document: &ExecutableDocument, set: &SelectionSet) -> Option<String> {
+    match document::root_keys(document, set).as_slice() {
+        [key] if !key.starts_with("__") => None,
+        [_] => Some("A subscription may not select an introspection field at its root.".into()),
+        _ => Some("A subscription must select exactly one field at its root.".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel_async::{AsyncPgConnection, pooled_connection::AsyncDieselConnectionManager};
+
+    use super::*;
+    use crate::{
+        db::PgPool,
+        graphql::{documents::Documents, limits::QueryLimits, persisted::PersistedMode},
+        metrics::Metrics,
+    };
+
+    fn pipeline() -> Pipeline {
+        let gate = Gate {
+            documents: Arc::new(Documents::default()),
+            limits: QueryLimits {
+                bytes: 10_000,
+                tokens: 1_000,
+                depth: 10,
+                aliases: 10,
+                root_fields: 10,
+                complexity: 1_000,
+            },
+            introspection: true,
+            budget: None,
+            metrics: Arc::new(Metrics::new(10)),
+        };
+        Pipeline::new(
+            gate,
+            Arc::new(PersistedQueries::new(PersistedMode::Automatic)),
+        )
+    }
+
+    /// A pool that is never connected to: preparing these operations reads nothing.
+    fn db() -> Arc<RequestDb> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new("postgres://-");
+        let pool: PgPool = PgPool::builder(manager).build().expect("pool");
+        RequestDb::new(&pool)
+    }
+
+    async fn prepare(query: Option<&str>, transport: Transport) -> Result<Prepared, Outcome> {
+        let params = Params {
+            query: query.map(str::to_owned),
+            ..Params::default()
+        };
+        pipeline().prepare(&db(), params, transport).await
+    }
+
+    fn code(outcome: Result<Prepared, Outcome>) -> String {
+        match outcome {
+            Err(Outcome::Rejected(errors)) => {
+                let code = errors[0].extensions.as_ref().and_then(|e| e.get("code"));
+                code.expect("coded")
+                    .to_string()
+                    .trim_matches('"')
+                    .to_owned()
+            }
+            Err(other) => format!("{other:?}"),
+            Ok(prepared) => format!("{:?}", prepared.operation_type()),
+        }
+    }
+
+    #[tokio::test]
+    async fn each_transport_keeps_its_rules() {
+        let mutation = Some("mutation { a }");
+        let subscription = Some("subscription { a }");
+        assert!(matches!(
+            prepare(mutation, Transport::HttpGet).await,
+            Err(Outcome::MutationNotAllowed)
+        ));
+        assert_eq!(
+            code(prepare(mutation, Transport::HttpPost).await),
+            "Some(Mutation)"
+        );
+        assert_eq!(
+            code(prepare(subscription, Transport::HttpPost).await),
+            "BAD_REQUEST"
+        );
+        assert_eq!(
+            code(prepare(subscription, Transport::WebSocket).await),
+            "Some(Subscription)"
+        );
+    }
+
+    #[tokio::test]
+    async fn refusals_before_execution_are_coded() {
+        assert!(matches!(
+            prepare(None, Transport::HttpPost).await,
+            Err(Outcome::Malformed(_))
+        ));
+        assert_eq!(
+            code(prepare(Some("{ a"), Transport::HttpPost).await),
+            "GRAPHQL_PARSE_FAILED"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_subscription_selects_one_root_field() {
+        let pipeline = pipeline();
+        let db = db();
+        for (query, admitted) in [
+            ("subscription { a }", true),
+            ("subscription { a b }", false),
+            ("subscription { __typename }", false),
+        ] {
+            let params = Params {
+                query: Some(query.to_owned()),
+                ..Params::default()
+            };
+            let prepared = pipeline
+                .prepare(&db, params, Transport::WebSocket)
+                .await
+                .expect("prepared");
+            let loaders = Arc::new(Loaders::new(Arc::clone(&db), &pipeline.gate.metrics));
+            let result = pipeline.subscribe(
+                &crate::graphql::schema_builder().finish(),
+                prepared,
+                Caller::default(),
+                loaders,
+                Arc::default(),
+            );
+            assert_eq!(result.is_ok(), admitted, "{query}");
+        }
+    }
+}

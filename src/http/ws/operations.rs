@@ -1,0 +1,244 @@
+//! The operations of one WebSocket: starting each through the operation pipeline
+//! ([`crate::graphql::execution`]), running a query or mutation on the connection's task
+//! or handing a subscription to the hub, and writing what comes back. It may call the
+//! pipeline, the hub, `domain::sessions` (each query's authentication) and `db`.
+
+use std::{panic::AssertUnwindSafe, sync::Arc};
+
+use async_graphql::{
+    Executor, ServerError,
+    parser::types::{ExecutableDocument, OperationType},
+};
+use futures_util::{
+    FutureExt,
+    future::{AbortHandle, Abortable, BoxFuture},
+    stream::FuturesUnordered,
+};
+
+use super::{
+    super::graphql::TIMED_OUT,
+    Connection,
+    protocol::{Protocol, SubscribePayload},
+    session::Session,
+};
+use crate::{
+    db::RequestDb,
+    domain::sessions,
+    error::{AppError, ErrorCode},
+    graphql::{
+        admission::Caller,
+        error::{coded_error, request_errors},
+        execution::{self, Outcome, Prepared, Transport},
+        subscription::{Command, Inbox, Outgoing},
+    },
+};
+
+/// A query or mutation running on the connection's task: its operation number, and its
+/// outcome (`None` when the client completed it first).
+pub(super) type RunningQuery = BoxFuture<'static, (u64, Option<Outcome>)>;
+
+/// One running operation.
+pub(super) struct Op {
+    /// The id the client chose.
+    pub(super) id: String,
+    pub(super) kind: OpKind,
+}
+
+/// What runs an operation.
+pub(super) enum OpKind {
+    /// A query or mutation on the connection's task.
+    Query(AbortHandle),
+    /// A subscription in the hub, with its document (to put results in selection order).
+    Subscription {
+        document: Arc<ExecutableDocument>,
+        operation_name: Option<String>,
+    },
+}
+
+impl<E: Executor> Connection<E> {
+    /// Starts operation `id`.
+    pub(super) async fn start(
+        &mut self,
+        protocol: Protocol,
+        id: String,
+        payload: SubscribePayload,
+        session: Session,
+        running: &mut FuturesUnordered<RunningQuery>,
+    ) -> Result<(), ()> {
+        let limit = self.sockets().config.max_operations;
+        if self.ops.len() >= limit {
+            let error = coded_error(
+                ErrorCode::BadRequest,
+                format!("At most {limit} operations may run at once on one WebSocket."),
+            );
+            return self.send_text(protocol.error(&id, &[error])).await;
+        }
+        // A persisted query's hash stands for its text here as over HTTP; in safelist
+        // mode nothing else runs.
+        let db = RequestDb::new(&self.state().pool);
+        let pipeline = &self.endpoint.state().pipeline;
+        let prepared = match pipeline
+            .prepare(&db, payload.into(), Transport::WebSocket)
+            .await
+        {
+            Ok(prepared) => prepared,
+            Err(outcome) => return self.reply(protocol, &id, outcome).await,
+        };
+        let op = self.next_op;
+        self.next_op += 1;
+        if prepared.operation_type() != Some(OperationType::Subscription) {
+            // Queries and mutations run here, as HTTP requests would (an unknown operation
+            // name fails there with the usual error).
+            let (abort, registration) = AbortHandle::new_pair();
+            let query = self.query(session, prepared);
+            running.push(Box::pin(async move {
+                let outcome = Abortable::new(query, registration).await.ok();
+                (op, outcome)
+            }));
+            self.insert(op, id, OpKind::Query(abort));
+            return Ok(());
+        }
+        let caller = Caller {
+            viewer: session.viewer,
+            ip: self.ip,
+        };
+        let inbox = Arc::new(Inbox::default());
+        let subscription = match pipeline.subscribe(
+            self.endpoint.executor(),
+            prepared,
+            caller,
+            self.hub.loaders(),
+            Arc::clone(&inbox),
+        ) {
+            Ok(subscription) => subscription,
+            Err(errors) => return self.send_text(protocol.error(&id, &errors)).await,
+        };
+        let kind = OpKind::Subscription {
+            document: subscription.document,
+            operation_name: subscription.operation_name,
+        };
+        self.insert(op, id, kind);
+        self.hub.send(Command::Start {
+            conn: self.conn,
+            op,
+            stream: subscription.stream,
+            inbox,
+        });
+        Ok(())
+    }
+
+    /// Notes operation `op`, which the client calls `id`, as running.
+    fn insert(&mut self, op: u64, id: String, kind: OpKind) {
+        self.ids.insert(id.clone(), op);
+        self.ops.insert(op, Op { id, kind });
+    }
+
+    /// A query or mutation, run as an HTTP request would be: authenticated again with the
+    /// socket's token, within the request timeout, a panic answered as an internal error.
+    fn query(&self, session: Session, prepared: Prepared) -> BoxFuture<'static, Outcome> {
+        let endpoint = self.endpoint.clone();
+        let ip = self.ip;
+        let timeout = self.state().limits.timeout;
+        let work = async move {
+            let db = RequestDb::new(&endpoint.state().pool);
+            let viewer = match &session.authorization {
+                Some(header) => match sessions::authenticate(&db, header).await {
+                    Ok(viewer) => Some(viewer),
+                    Err(err) => return Outcome::Rejected(vec![ServerError::from(err)]),
+                },
+                None => None,
+            };
+            let caller = Caller { viewer, ip };
+            let pipeline = &endpoint.state().pipeline;
+            pipeline
+                .execute(endpoint.executor(), &db, prepared, caller)
+                .await
+        };
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, AssertUnwindSafe(work).catch_unwind()).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(_)) => Outcome::Rejected(vec![ServerError::from(AppError::Internal(
+                    anyhow::anyhow!("an operation over a WebSocket panicked"),
+                ))]),
+                Err(_) => {
+                    Outcome::Rejected(vec![coded_error(ErrorCode::InternalServerError, TIMED_OUT)])
+                }
+            }
+        })
+    }
+
+    /// Writes what the hub sent for one of this connection's subscriptions; messages about
+    /// an operation that is over (completed by the client meanwhile) are dropped.
+    pub(super) async fn forward(
+        &mut self,
+        protocol: Protocol,
+        message: Outgoing,
+    ) -> Result<(), ()> {
+        match message {
+            Outgoing::Next(op, mut response) => {
+                let Some(Op {
+                    id,
+                    kind:
+                        OpKind::Subscription {
+                            document,
+                            operation_name,
+                        },
+                }) = self.ops.get(&op)
+                else {
+                    return Ok(());
+                };
+                execution::in_selection_order(document, operation_name.as_deref(), &mut response);
+                let text = protocol.next(id, &response);
+                self.send_text(text).await
+            }
+            Outgoing::Error(op, errors) => {
+                let Some(id) = self.end_op(op) else {
+                    return Ok(());
+                };
+                let errors = request_errors(errors);
+                self.send_text(protocol.error(&id, &errors)).await
+            }
+            Outgoing::Complete(op) => {
+                let Some(id) = self.end_op(op) else {
+                    return Ok(());
+                };
+                self.send_text(protocol.complete(&id)).await
+            }
+        }
+    }
+
+    /// Writes the result of a query or mutation run over the socket.
+    pub(super) async fn finish(
+        &mut self,
+        protocol: Protocol,
+        op: u64,
+        outcome: Outcome,
+    ) -> Result<(), ()> {
+        let Some(id) = self.end_op(op) else {
+            return Ok(());
+        };
+        self.reply(protocol, &id, outcome).await
+    }
+
+    /// Writes how operation `id` ended: its result and `complete`, or an `error`.
+    async fn reply(&mut self, protocol: Protocol, id: &str, outcome: Outcome) -> Result<(), ()> {
+        match outcome {
+            Outcome::Executed(response) => {
+                self.send_text(protocol.next(id, &response)).await?;
+                self.send_text(protocol.complete(id)).await
+            }
+            Outcome::Rejected(errors) => self.send_text(protocol.error(id, &errors)).await,
+            Outcome::Malformed(error) => self.send_text(protocol.error(id, &[error])).await,
+            Outcome::MutationNotAllowed => {
+                unreachable!("the WebSocket transport allows mutations")
+            }
+        }
+    }
+
+    /// Forgets operation `op`; returns its client id if it was still running.
+    fn end_op(&mut self, op: u64) -> Option<String> {
+        let Op { id, .. } = self.ops.remove(&op)?;
+        self.ids.remove(&id);
+        Some(id)
+    }
+}
