@@ -1,9 +1,22 @@
 //! Conduit: a GraphQL API server for the RealWorld publishing platform.
 //!
-//! Requests flow one way: [`http`] (transport) → [`graphql`] (the operation pipeline and
-//! thin resolvers) → `domain` (rules and policies) → [`db`] (SQL). This file, with
-//! [`state`], [`server`], [`config`] and `main.rs`, is the composition root: the only code
-//! that sees every layer, and builds each layer's state.
+//! Requests flow one way, and each layer imports only the layers below it (a test,
+//! `tests/api/layering.rs`, reads every `crate::` path and fails on an upward one):
+//!
+//! - [`http`]: framing only (routes, middleware, GraphQL over HTTP, the WebSocket
+//!   protocol, IDEs, probes, `/metrics`);
+//! - [`graphql`]: the schema and thin resolvers, the loaders, the one operation pipeline
+//!   ([`graphql::execution`]) and its admission checks over one document walk, and the
+//!   subscription hub;
+//! - [`seed`]: demo and load-test data (tooling: only `main` uses it);
+//! - [`domain`]: the rules and flows, and the events a write announces; [`ratelimit`]
+//!   beside it (the sign-in throttle and the cost budget);
+//! - [`db`]: SQL only (the pool, migrations, one module per table, notify and LISTEN).
+//!
+//! [`error`], [`metrics`] and [`telemetry`] are leaves: anything may use them, and they
+//! use no layer. This file, with [`state`], [`server`], [`config`] and `main.rs`, is the
+//! composition root: the only code that sees every layer; it builds each layer's own
+//! state and hands each owner its own config.
 
 pub mod config;
 pub mod db;
@@ -25,7 +38,7 @@ pub use state::AppState;
 
 /// The whole application as an axum router, serving the real schema.
 pub fn app(state: AppState) -> axum::Router {
-    let schema = build_schema(state.clone());
+    let schema = build_schema(state.schema_data());
     router(&state, schema)
 }
 

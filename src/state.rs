@@ -9,8 +9,8 @@ use crate::{
     db,
     domain::{events::Events, password::Passwords},
     graphql::{
-        admission::Gate, documents::Documents, execution::Pipeline, persisted::PersistedQueries,
-        subscription::Hub,
+        SchemaData, admission::Gate, document::cache::Documents, execution::Pipeline,
+        persisted::PersistedQueries, subscription::Hub,
     },
     http::{
         graphql::{EndpointState, HttpLimits},
@@ -77,6 +77,18 @@ impl AppState {
             passwords: Passwords::new(cores),
             events: Events,
         })
+    }
+
+    /// What the schema's resolvers read, and how it presents itself.
+    pub fn schema_data(&self) -> SchemaData {
+        SchemaData {
+            pool: self.pool.clone(),
+            passwords: self.passwords.clone(),
+            events: self.events,
+            throttle: Arc::clone(&self.throttle),
+            introspection: self.config.introspection,
+            suggestions: self.config.is_development(),
+        }
     }
 
     /// The `/graphql` endpoint's state, with the operation pipeline, from this state.

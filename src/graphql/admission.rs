@@ -17,7 +17,7 @@
 //! (it was parsed, measured and validated all the same).
 //!
 //! It may call the other admission checks of [`super`] (limits, introspection, the
-//! documents cache, error codes), the budget in `domain`, and the `metrics` leaf.
+//! documents cache, error codes), the cost budget in `ratelimit`, and the `metrics` leaf.
 
 use std::{sync::Arc, time::Instant};
 
@@ -29,7 +29,7 @@ use async_graphql::{
 
 use super::{
     document,
-    documents::Documents,
+    document::cache::Documents,
     error::{code_errors, with_code},
     introspection,
     limits::{self, QueryLimits},

@@ -371,7 +371,7 @@ mod tests {
     use super::*;
     use crate::{
         db::PgPool,
-        graphql::{documents::Documents, limits::QueryLimits, persisted::PersistedMode},
+        graphql::{document::cache::Documents, limits::QueryLimits, persisted::PersistedMode},
         metrics::Metrics,
     };
 

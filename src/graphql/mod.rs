@@ -1,9 +1,14 @@
-//! The GraphQL schema: root types, entity types and the error conversion.
-//! Resolvers stay thin: they parse arguments, call `domain`/`db`, and map errors.
+//! The GraphQL layer: the schema (root types, entity types, node ids, pagination), thin
+//! resolvers, the loaders, the one operation pipeline both transports call
+//! ([`execution`]: persisted lookup, parse, [`admission`] over one document walk
+//! ([`document`]), execution), the subscription hub ([`subscription`]), and the one
+//! error conversion ([`error`]). Resolvers stay thin: they parse arguments, call `domain`
+//! (rules, every write) or `db` (plain reads, through the loaders), and map errors.
+//!
+//! May call: `domain`, `ratelimit`, `db` and the leaves; never `http` or the root.
 
 pub mod admission;
 pub mod document;
-pub mod documents;
 pub mod error;
 pub mod execution;
 pub mod guards;
@@ -29,7 +34,6 @@ use crate::{
     db::PgPool,
     domain::{events::Events, password::Passwords},
     ratelimit::throttle::AuthThrottle,
-    state::AppState,
 };
 
 pub use mutation::Mutation;
@@ -64,23 +68,39 @@ pub fn throttle<'a>(ctx: &Context<'a>) -> &'a AuthThrottle {
     ctx.data_unchecked::<Arc<AuthThrottle>>()
 }
 
-/// The schema as served: state attached, introspection and suggestions per configuration.
+/// What the resolvers read from the schema's data, and how the schema presents itself;
+/// built by the composition root.
+pub struct SchemaData {
+    /// The database pool (writes, and reads outside the loaders).
+    pub pool: PgPool,
+    /// Password hashing.
+    pub passwords: Passwords,
+    /// The announcer of committed writes.
+    pub events: Events,
+    /// The sign-in throttle.
+    pub throttle: Arc<AuthThrottle>,
+    /// Whether introspection is served.
+    pub introspection: bool,
+    /// Whether validation errors suggest names ("Did you mean …?"): development only.
+    pub suggestions: bool,
+}
+
+/// The schema as served: its data attached, introspection and suggestions as `data` says.
 /// No extension is registered: what runs once per operation runs in [`admission`], called
 /// by the operation pipeline, [`execution`] (an extension would slow every field down).
-pub fn build_schema(state: AppState) -> AppSchema {
+pub fn build_schema(data: SchemaData) -> AppSchema {
     let mut builder = schema_builder();
-    if !state.config.introspection {
+    if !data.introspection {
         builder = builder.disable_introspection();
     }
-    if !state.config.is_development() {
+    if !data.suggestions {
         builder = builder.disable_suggestions();
     }
     builder
-        .data(state.pool.clone())
-        .data(state.passwords.clone())
-        .data(state.events)
-        .data(Arc::clone(&state.throttle))
-        .data(state)
+        .data(data.pool)
+        .data(data.passwords)
+        .data(data.events)
+        .data(data.throttle)
         .finish()
 }
 

@@ -404,3 +404,32 @@ fn the_checker_sees_every_form_of_upward_import() {
     assert!(check_source(Path::new("src/state.rs"), "use crate::http::router;").is_empty());
     assert!(check_source(Path::new("src/http/mod.rs"), "use crate::db::PgPool;").is_empty());
 }
+
+/// Longest a file under `src/` may be: past it, a file usually holds two things.
+const MAX_LINES: usize = 500;
+
+#[test]
+fn every_module_says_what_it_owns_and_stays_small() {
+    let mut files = Vec::new();
+    rust_files(&crate_dir().join("src"), &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(crate_dir().join(file)).unwrap();
+        let name = file.display();
+        // The generated Diesel schema is diesel's, not ours.
+        if file.ends_with("db/schema.rs") {
+            continue;
+        }
+        if !source.trim_start().starts_with("//!") {
+            problems.push(format!("{name}: opens with no `//!` saying what it owns"));
+        }
+        let lines = source.lines().count();
+        if lines > MAX_LINES {
+            problems.push(format!(
+                "{name}: {lines} lines (at most {MAX_LINES}): split it by job"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n  {}\n", problems.join("\n  "));
+}

@@ -1,8 +1,10 @@
 //! What Conduit reads from a parsed query document before and after execution: which
 //! operation a request runs ([`operation`]), the one walk over selections that every
 //! reader of a document shares ([`visitor`]), and the fields a selection set selects
-//! ([`fields`], [`root_keys`]). Imports only async-graphql's parser types.
+//! ([`fields`], [`root_keys`]); and the cache of parsed documents by their text
+//! ([`cache`]). Imports only async-graphql's parser types (and the cache, `error`).
 
+pub mod cache;
 pub mod operation;
 pub mod visitor;
 
