@@ -103,6 +103,23 @@ pub struct PageArgs {
     pub before: Option<String>,
 }
 
+impl PageArgs {
+    /// The four arguments, as a connection field receives them.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+}
+
 /// A validated page request on one list.
 #[derive(Debug, Clone)]
 pub struct PageRequest {

@@ -135,17 +135,7 @@ impl Query {
             favorited_by,
             ..ArticleFilter::default()
         };
-        Ok(article_list(
-            ctx,
-            filter,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?)
+        Ok(article_list(ctx, filter, PageArgs::new(first, after, last, before)).await?)
     }
 
     /// Articles by users the viewer follows, newest first. UNAUTHENTICATED when anonymous.
@@ -162,17 +152,7 @@ impl Query {
             feed_of: Some(viewer.user_id),
             ..ArticleFilter::default()
         };
-        Ok(article_list(
-            ctx,
-            filter,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?)
+        Ok(article_list(ctx, filter, PageArgs::new(first, after, last, before)).await?)
     }
 
     /// Tags by number of articles, most used first; ties by name.

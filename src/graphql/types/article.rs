@@ -131,12 +131,7 @@ impl Article {
         #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
         #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Comment>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let request = args.check(List::Comments(self.row.id))?;
         let key = CommentPage {
             article: self.row.id,

@@ -143,12 +143,7 @@ impl User {
         #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
         #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
     ) -> async_graphql::Result<Connection<User>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let total = i64::from(self.row.followers_count);
         Ok(user_list(ctx, FollowList::FollowersOf(self.row.id), args, total).await?)
     }
@@ -162,12 +157,7 @@ impl User {
         #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
         #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
     ) -> async_graphql::Result<Connection<User>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let total = i64::from(self.row.following_count);
         Ok(user_list(ctx, FollowList::FollowedBy(self.row.id), args, total).await?)
     }
@@ -185,17 +175,7 @@ impl User {
             author_id: Some(self.row.id),
             ..ArticleFilter::default()
         };
-        Ok(article_list(
-            ctx,
-            filter,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?)
+        Ok(article_list(ctx, filter, PageArgs::new(first, after, last, before)).await?)
     }
 
     /// The articles this user has favorited, newest article first.
@@ -211,17 +191,7 @@ impl User {
             favorited_by_id: Some(self.row.id),
             ..ArticleFilter::default()
         };
-        Ok(article_list(
-            ctx,
-            filter,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?)
+        Ok(article_list(ctx, filter, PageArgs::new(first, after, last, before)).await?)
     }
 
     /// Only for the user themself: FORBIDDEN otherwise. Newest first.
@@ -242,12 +212,7 @@ impl User {
             recipient: self.row.id,
             unread_only,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let request = args.check(list)?;
         let (recipient, query) = (self.row.id, request.query);
         let page = loaders(ctx)
