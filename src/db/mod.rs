@@ -1,5 +1,6 @@
 //! Database access: the pool, migrations, one module of queries per table, and the
-//! notify/LISTEN pair live updates travel on. SQL lives here and nowhere else; `db`
+//! notify/LISTEN pair live updates travel on. The runtime's SQL lives here and nowhere else (the seed, tooling,
+//! writes its bulk statements itself); `db`
 //! announces nothing itself (the domain decides what a write announces).
 //!
 //! Called by `domain` (every write and the flows' reads) and by `graphql`'s loaders and

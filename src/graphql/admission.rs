@@ -89,6 +89,12 @@ impl Ticket {
     pub fn operation_type(&self) -> Option<OperationType> {
         self.ty
     }
+
+    /// Starts the operation's clock again: a transport that authenticates after preparing
+    /// (a WebSocket query) keeps its authentication out of the measured duration.
+    pub fn restart_clock(&mut self) {
+        self.started = Instant::now();
+    }
 }
 
 /// Who an operation is for: the signed-in viewer, and the client's address.

@@ -71,7 +71,7 @@ pub(super) struct OperationLabels {
 /// The labels of `conduit_http_requests_total`.
 pub(super) struct HttpLabels {
     pub(super) method: &'static str,
-    pub(super) path: String,
+    pub(super) path: &'static str,
     pub(super) status: u16,
 }
 
@@ -79,7 +79,7 @@ pub(super) struct HttpLabels {
 /// The labels of `conduit_http_request_duration_seconds`.
 pub(super) struct RouteLabels {
     pub(super) method: &'static str,
-    pub(super) path: String,
+    pub(super) path: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

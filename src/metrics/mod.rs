@@ -50,7 +50,7 @@
 mod labels;
 mod operation_names;
 
-use std::time::Duration;
+use std::{sync::RwLock, time::Duration};
 
 use async_graphql::parser::types::OperationType;
 use axum::{
@@ -144,6 +144,9 @@ pub struct Metrics {
     websockets_open: Gauge,
     subscriptions_active: Gauge,
     loader_batches: Histograms<LoaderLabels>,
+    /// Every route label seen, kept for the process's life: the router's route patterns
+    /// only (axum's `MatchedPath`), so the list stays as short as the route table.
+    routes: RwLock<Vec<&'static str>>,
 }
 
 impl Default for Metrics {
@@ -251,6 +254,7 @@ impl Metrics {
             websockets_open,
             subscriptions_active,
             loader_batches,
+            routes: RwLock::default(),
         }
     }
 
@@ -288,7 +292,7 @@ impl Metrics {
     ) {
         let route = RouteLabels {
             method: method_label(method),
-            path: route.map_or(OTHER_PATH, MatchedPath::as_str).to_owned(),
+            path: route.map_or(OTHER_PATH, |route| self.route_label(route.as_str())),
         };
         self.http_durations
             .get_or_create(&route)
@@ -300,6 +304,21 @@ impl Metrics {
                 status: status.as_u16(),
             })
             .inc();
+    }
+
+    /// `route` as a label that lives as long as the process, without allocating once
+    /// the route has been seen.
+    fn route_label(&self, route: &str) -> &'static str {
+        let known = |routes: &[&'static str]| routes.iter().copied().find(|r| *r == route);
+        if let Some(label) = known(&self.routes.read().unwrap_or_else(|e| e.into_inner())) {
+            return label;
+        }
+        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        known(&routes).unwrap_or_else(|| {
+            let label: &'static str = Box::leak(route.to_owned().into_boxed_str());
+            routes.push(label);
+            label
+        })
     }
 
     /// Counts one call refused by `limit` (with RATE_LIMITED).

@@ -2,7 +2,7 @@
 //! operation a request runs ([`operation`]), the one walk over selections that every
 //! reader of a document shares ([`visitor`]), and the fields a selection set selects
 //! ([`fields`], [`root_keys`]); and the cache of parsed documents by their text
-//! ([`cache`]). Imports only async-graphql's parser types (and the cache, `error`).
+//! ([`cache`]). Imports only async-graphql's parser types (and, for the cache, `lru`).
 
 pub mod cache;
 pub mod operation;

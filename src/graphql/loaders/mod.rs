@@ -30,6 +30,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_graphql::{Context, dataloader::DataLoader};
 use futures_util::future::BoxFuture;
+use prometheus_client::metrics::histogram::Histogram;
 
 pub use batch::{
     ArticleLoader, CommentLoader, CommentPage, CommentPageLoader, Favorited, Follows, LoadError,
@@ -65,20 +66,57 @@ pub struct Loaders {
     pub queue: Arc<LoadQueue>,
 }
 
+/// Each loader's batch-size histogram, looked up once per instance (a lookup in the
+/// metrics' label family takes a lock; cloning a histogram does not).
+#[derive(Clone)]
+pub struct BatchSizes {
+    users: Histogram,
+    articles: Histogram,
+    relations: Histogram,
+    comments: Histogram,
+    comment_pages: Histogram,
+    notifications: Histogram,
+    published: Histogram,
+}
+
+impl BatchSizes {
+    /// The histograms of `conduit_loader_batch_size`, each under its loader's own name.
+    pub fn new(metrics: &Metrics) -> Self {
+        Self {
+            users: metrics.loader_batch_sizes(UserLoader::NAME),
+            articles: metrics.loader_batch_sizes(ArticleLoader::NAME),
+            relations: metrics.loader_batch_sizes(RelationLoader::NAME),
+            comments: metrics.loader_batch_sizes(CommentLoader::NAME),
+            comment_pages: metrics.loader_batch_sizes(CommentPageLoader::NAME),
+            notifications: metrics.loader_batch_sizes(NotificationLoader::NAME),
+            published: metrics.loader_batch_sizes(PublishedLoader::NAME),
+        }
+    }
+}
+
 impl Loaders {
     /// Fresh loaders (and so a fresh cache) for one request, reading through `db` and
-    /// recording batch sizes in `metrics`. The execution using them must run inside
+    /// recording batch sizes in `sizes`. The execution using them must run inside
     /// `queue.drive`.
-    pub fn new(db: Arc<RequestDb>, metrics: &Metrics) -> Self {
+    pub fn new(db: Arc<RequestDb>, sizes: &BatchSizes) -> Self {
         let queue = Arc::new(LoadQueue::default());
+        let sizes = sizes.clone();
         Self {
-            users: queued(UserLoader(Arc::clone(&db)), &queue, metrics),
-            articles: queued(ArticleLoader(Arc::clone(&db)), &queue, metrics),
-            relations: queued(RelationLoader(Arc::clone(&db)), &queue, metrics),
-            comments: queued(CommentLoader(Arc::clone(&db)), &queue, metrics),
-            comment_pages: queued(CommentPageLoader(Arc::clone(&db)), &queue, metrics),
-            notifications: queued(NotificationLoader(Arc::clone(&db)), &queue, metrics),
-            published: queued(PublishedLoader(Arc::clone(&db)), &queue, metrics),
+            users: queued(UserLoader(Arc::clone(&db)), &queue, sizes.users),
+            articles: queued(ArticleLoader(Arc::clone(&db)), &queue, sizes.articles),
+            relations: queued(RelationLoader(Arc::clone(&db)), &queue, sizes.relations),
+            comments: queued(CommentLoader(Arc::clone(&db)), &queue, sizes.comments),
+            comment_pages: queued(
+                CommentPageLoader(Arc::clone(&db)),
+                &queue,
+                sizes.comment_pages,
+            ),
+            notifications: queued(
+                NotificationLoader(Arc::clone(&db)),
+                &queue,
+                sizes.notifications,
+            ),
+            published: queued(PublishedLoader(Arc::clone(&db)), &queue, sizes.published),
             db,
             queue,
         }
@@ -126,15 +164,13 @@ fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
     found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
 }
 
-/// A loader whose batches go to `queue`, with no delay, their sizes recorded in
-/// `metrics` under the loader's name.
-fn queued<T: Named + Send + Sync + 'static>(
+/// A loader whose batches go to `queue`, with no delay, their sizes recorded in `sizes`.
+fn queued<T: Send + Sync + 'static>(
     inner: T,
     queue: &Arc<LoadQueue>,
-    metrics: &Metrics,
+    sizes: Histogram,
 ) -> DataLoader<Measured<T>> {
     let queue = Arc::clone(queue);
-    let sizes = metrics.loader_batch_sizes(T::NAME);
     DataLoader::new(Measured { inner, sizes }, move |load| queue.push(load)).delay(Duration::ZERO)
 }
 

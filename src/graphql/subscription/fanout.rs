@@ -5,7 +5,8 @@
 //! the new one. It applies the hub's commands, routes each event to the subscriptions it
 //! concerns and runs them in one [`wave`], and closes the sockets of revoked sessions.
 //!
-//! May call: `db` (after a listener gap), `domain` (events, viewers).
+//! May call: the rest of [`super`] and `graphql::loaders`, `db` (after a listener gap),
+//! `domain` (events, viewers).
 
 use std::{
     collections::{HashMap, HashSet},

@@ -37,7 +37,7 @@ use crate::{
         events::{CHANNEL, Event},
         policy::Viewer,
     },
-    graphql::loaders::Loaders,
+    graphql::loaders::{BatchSizes, Loaders},
     metrics::Metrics,
 };
 
@@ -108,7 +108,10 @@ impl Hub {
             shared: Arc::new(Shared {
                 commands,
                 receiver: Mutex::new(Some(receiver)),
-                loaders: Arc::new(Loaders::new(RequestDb::new(pool), metrics)),
+                loaders: Arc::new(Loaders::new(
+                    RequestDb::new(pool),
+                    &BatchSizes::new(metrics),
+                )),
                 subscriptions: AtomicUsize::new(0),
                 next_conn: AtomicU64::new(1),
             }),

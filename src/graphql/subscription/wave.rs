@@ -139,7 +139,10 @@ pub(super) mod testing {
 
     use super::super::inbox::{Inbox, Interest};
     use crate::{
-        db::RequestDb, domain::events::Event, graphql::loaders::Loaders, metrics::Metrics,
+        db::RequestDb,
+        domain::events::Event,
+        graphql::loaders::{BatchSizes, Loaders},
+        metrics::Metrics,
     };
 
     /// A pool on a port nothing listens on: building it connects to nothing.
@@ -151,7 +154,10 @@ pub(super) mod testing {
 
     /// Loaders reading through [`pool`].
     pub fn loaders() -> Arc<Loaders> {
-        Arc::new(Loaders::new(RequestDb::new(&pool()), &Metrics::default()))
+        Arc::new(Loaders::new(
+            RequestDb::new(&pool()),
+            &BatchSizes::new(&Metrics::default()),
+        ))
     }
 
     /// What a test subscription answers for `event`.

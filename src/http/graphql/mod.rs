@@ -253,9 +253,11 @@ impl<E: Executor> GraphqlEndpoint<E> {
         let work = async {
             match payload {
                 Payload::Single(operation) => {
-                    let mut outcome = pipeline
-                        .run(&self.executor, db, operation, transport, caller)
-                        .await;
+                    // Boxed: the pipeline's future is large, and moving it into the
+                    // deadline's future below cost a memcpy of it per request.
+                    let mut outcome =
+                        Box::pin(pipeline.run(&self.executor, db, operation, transport, caller))
+                            .await;
                     if let Outcome::Executed(response) = &mut outcome
                         && self.state.report_sql_statements
                     {
@@ -272,9 +274,14 @@ impl<E: Executor> GraphqlEndpoint<E> {
                     // mutation's own, after the read one is released).
                     let mut outcomes = Vec::with_capacity(list.len());
                     for operation in list {
-                        let outcome = pipeline
-                            .run(&self.executor, db, operation, transport, caller)
-                            .await;
+                        let outcome = Box::pin(pipeline.run(
+                            &self.executor,
+                            db,
+                            operation,
+                            transport,
+                            caller,
+                        ))
+                        .await;
                         outcomes.push(outcome);
                     }
                     render::batch(media, outcomes)

@@ -135,7 +135,7 @@ impl<E: Executor> Connection<E> {
 
     /// A query or mutation, run as an HTTP request would be: authenticated again with the
     /// socket's token, within the request timeout, a panic answered as an internal error.
-    fn query(&self, session: Session, prepared: Prepared) -> BoxFuture<'static, Outcome> {
+    fn query(&self, session: Session, mut prepared: Prepared) -> BoxFuture<'static, Outcome> {
         let endpoint = self.endpoint.clone();
         let ip = self.ip;
         let timeout = self.state().limits.timeout;
@@ -148,6 +148,9 @@ impl<E: Executor> Connection<E> {
                 },
                 None => None,
             };
+            // The operation's duration is the executor's, authentication excluded (as over
+            // HTTP, where the clock starts once the caller is known).
+            prepared.restart_clock();
             let caller = Caller { viewer, ip };
             let pipeline = &endpoint.state().pipeline;
             pipeline

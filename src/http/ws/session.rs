@@ -94,6 +94,7 @@ impl<E: Executor> Connection<E> {
         Ok(())
     }
 
+    /// The session was revoked: every operation gets an UNAUTHENTICATED `error`, then the
     /// socket closes with 4403.
     pub(super) async fn revoked(&mut self, protocol: Protocol) -> End {
         let error = coded_error(
