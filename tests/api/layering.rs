@@ -314,6 +314,20 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every `.rs` file under `src/` (relative to the crate, sorted) with its text.
+fn sources() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    rust_files(&crate_dir().join("src"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let source = std::fs::read_to_string(crate_dir().join(&file)).unwrap();
+            (file, source)
+        })
+        .collect()
+}
+
 /// The allow-list's entries (comments and blank lines skipped).
 fn allowed() -> BTreeSet<String> {
     let path = crate_dir().join("tests/api/layering_allowed.txt");
@@ -328,14 +342,10 @@ fn allowed() -> BTreeSet<String> {
 
 #[test]
 fn no_module_reaches_a_layer_above_it() {
-    let mut files = Vec::new();
-    rust_files(&crate_dir().join("src"), &mut files);
-    files.sort();
-    let mut violations = Vec::new();
-    for file in &files {
-        let source = std::fs::read_to_string(crate_dir().join(file)).unwrap();
-        violations.extend(check_source(file, &source));
-    }
+    let violations: Vec<Violation> = sources()
+        .iter()
+        .flat_map(|(file, source)| check_source(file, source))
+        .collect();
     let allowed = allowed();
     let new: Vec<String> = violations
         .iter()
@@ -410,12 +420,8 @@ const MAX_LINES: usize = 500;
 
 #[test]
 fn every_module_says_what_it_owns_and_stays_small() {
-    let mut files = Vec::new();
-    rust_files(&crate_dir().join("src"), &mut files);
-    files.sort();
     let mut problems = Vec::new();
-    for file in &files {
-        let source = std::fs::read_to_string(crate_dir().join(file)).unwrap();
+    for (file, source) in &sources() {
         let name = file.display();
         // The generated Diesel schema is diesel's, not ours.
         if file.ends_with("db/schema.rs") {
