@@ -13,7 +13,7 @@
 //! | `APP_ENV` | `development` | `development` or `production` |
 //! | `HOST` | `127.0.0.1` | address to listen on |
 //! | `PORT` | `8080` | port to listen on (`0` picks a free one) |
-//! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/conduit` | PostgreSQL URL; **required in production** |
+//! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/conduit` | PostgreSQL URL; **required in production**; `sslmode`/`sslrootcert` as in libpq (`db::tls`) |
 //! | `DATABASE_POOL_SIZE` | `16` | most pooled connections |
 //! | `DATABASE_POOL_WAIT_MS` | `2000` | longest wait for a free pooled connection, then `SERVICE_UNAVAILABLE` |
 //! | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | longest wait to open a new connection |

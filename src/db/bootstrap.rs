@@ -1,14 +1,15 @@
 //! Getting the database ready at start: create it when missing, then run the embedded
-//! migrations under an advisory lock so several instances can start at once.
+//! migrations under an advisory lock so several instances can start at once. Both connect
+//! as `DATABASE_URL`'s sslmode says ([`super::tls`]).
 
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel_async::{
-    AsyncConnection, AsyncPgConnection, async_connection_wrapper::AsyncConnectionWrapper,
-};
+use diesel_async::{AsyncPgConnection, async_connection_wrapper::AsyncConnectionWrapper};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use tokio_postgres::{NoTls, error::SqlState};
+use tokio_postgres::error::SqlState;
+
+use super::tls::{Connector, ConnectorError, is_tls_failure};
 
 /// The migrations under `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -19,15 +20,27 @@ const MIGRATION_LOCK_KEY: i64 = 0x0063_6f6e_6475_6974;
 /// Why the database could not be made ready.
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
-    /// `DATABASE_URL` cannot be parsed.
-    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
-    InvalidUrl(#[source] tokio_postgres::Error),
+    /// `DATABASE_URL` cannot be parsed, or its TLS options cannot be used.
+    #[error(transparent)]
+    InvalidUrl(#[from] ConnectorError),
     /// The server cannot be reached at all.
     #[error(
         "cannot reach PostgreSQL at {target} ({reason}). Install and start PostgreSQL, \
          or set DATABASE_URL to a server that is running."
     )]
     Unreachable {
+        /// `host:port` that was tried.
+        target: String,
+        /// The underlying failure, in one line.
+        reason: String,
+    },
+    /// The server was reached, but TLS could not be set up as `sslmode` asks (the
+    /// server offers no TLS, or its certificate is not trusted).
+    #[error(
+        "TLS to PostgreSQL at {target} failed ({reason}). Check DATABASE_URL's sslmode \
+         and sslrootcert, and the server's certificate."
+    )]
+    Tls {
         /// `host:port` that was tried.
         target: String,
         /// The underlying failure, in one line.
@@ -50,13 +63,18 @@ pub async fn create_database_if_missing(
     url: &str,
     connect_timeout: Duration,
 ) -> Result<(), BootstrapError> {
-    let mut config: tokio_postgres::Config = url.parse().map_err(BootstrapError::InvalidUrl)?;
+    let connector = Connector::from_url(url)?;
+    let mut config = connector.config().clone();
     config.connect_timeout(connect_timeout);
-    let unreachable = |err: tokio_postgres::Error| BootstrapError::Unreachable {
-        target: describe_target(&config),
-        reason: one_line(&err),
+    let unreachable = |err: tokio_postgres::Error| {
+        let (target, reason) = (describe_target(&config), one_line(&err));
+        if is_tls_failure(&err) {
+            BootstrapError::Tls { target, reason }
+        } else {
+            BootstrapError::Unreachable { target, reason }
+        }
     };
-    match config.connect(NoTls).await {
+    match connector.with_config(config.clone()).client().await {
         Ok(_) => return Ok(()),
         Err(err) if err.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {}
         Err(err) if err.code().is_some() => {
@@ -70,8 +88,11 @@ pub async fn create_database_if_missing(
     let name = config.get_dbname().unwrap_or("postgres").to_owned();
     let mut admin = config.clone();
     admin.dbname("postgres");
-    let (client, connection) = admin.connect(NoTls).await.map_err(unreachable)?;
-    tokio::spawn(connection);
+    let client = connector
+        .with_config(admin)
+        .client()
+        .await
+        .map_err(unreachable)?;
     let statement = format!("CREATE DATABASE {}", quote_ident(&name));
     match client.batch_execute(&statement).await {
         Ok(()) => {
@@ -94,7 +115,7 @@ pub async fn create_database_if_missing(
 /// Runs the pending embedded migrations while holding an advisory lock, so concurrent
 /// callers apply each migration once. Returns the versions applied by this call.
 pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
-    let conn = AsyncPgConnection::establish(url).await?;
+    let conn = Connector::from_url(url)?.establish().await?;
     let mut conn: AsyncConnectionWrapper<AsyncPgConnection> = conn.into();
     tokio::task::spawn_blocking(move || {
         conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
@@ -120,13 +141,7 @@ fn describe_target(config: &tokio_postgres::Config) -> String {
 }
 
 fn one_line(err: &tokio_postgres::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        text = format!("{text}: {inner}");
-        source = inner.source();
-    }
-    text.replace('\n', " ")
+    super::tls::one_line(err)
 }
 
 /// Quotes an SQL identifier.

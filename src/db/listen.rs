@@ -13,7 +13,7 @@
 
 use std::{pin::pin, time::Duration};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
@@ -88,7 +88,7 @@ pub async fn run(
 }
 
 async fn connect(url: &str, channel: &str, timeout: Duration) -> anyhow::Result<AsyncPgConnection> {
-    let mut conn = tokio::time::timeout(timeout, AsyncPgConnection::establish(url))
+    let mut conn = tokio::time::timeout(timeout, super::tls::establish(url))
         .await
         .map_err(|_| anyhow::anyhow!("connecting timed out"))??;
     tokio::time::timeout(timeout, listen_on(&mut conn, channel))

@@ -148,15 +148,23 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
-/// Builds the pool. No connection is opened until one is needed.
+/// Builds the pool. No connection is opened until one is needed; `DATABASE_URL`'s TLS
+/// options are read (and its CA file loaded) now.
 ///
 /// Waiting for a free connection is bounded by `pool_wait`, opening one by
 /// `connect_timeout`; each new connection gets `statement_timeout` and `application_name`.
 /// Connections are recycled without a round trip (a closed connection is detected by its
 /// client state), so a checkout costs no SQL statement.
 pub fn build_pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
+    let connector = super::tls::Connector::from_url(&config.url)?;
     let mut manager_config = ManagerConfig::default();
     manager_config.recycling_method = RecyclingMethod::Fast;
+    // Every connection as `DATABASE_URL`'s sslmode says (src/db/tls.rs), not diesel-async's
+    // own `establish` (no TLS at all).
+    manager_config.custom_setup = Box::new(move |_url| {
+        let connector = connector.clone();
+        Box::pin(async move { connector.establish().await })
+    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
         &config.url,
         manager_config,

@@ -220,7 +220,7 @@ pub async fn demo(pool: &PgPool, passwords: &Passwords) -> anyhow::Result<()> {
 /// seeded user's password is [`DEMO_PASSWORD`], hashed once.
 pub async fn run(database_url: &str, plan: &SeedPlan) -> anyhow::Result<SeedReport> {
     let hash = Passwords::new(1).hash(DEMO_PASSWORD.to_owned()).await?;
-    let mut conn = AsyncPgConnection::establish(database_url)
+    let mut conn = db::tls::establish(database_url)
         .await
         .context("connecting to the database")?;
     seed(&mut conn, plan, &hash).await.context("seeding")
