@@ -20,6 +20,7 @@ pub mod pool;
 pub mod request;
 pub mod sessions;
 pub mod tags;
+pub mod throttle;
 pub mod users;
 #[rustfmt::skip]
 pub mod schema;
