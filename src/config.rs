@@ -27,8 +27,9 @@
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
 //! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
-//! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email, changePassword per user (`RATE_LIMITED`) |
-//! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP |
+//! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email and client IP, changePassword and email changes per user and client IP (`RATE_LIMITED`) |
+//! | `AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL` | `100` | the same attempts per minute per account from every IP together |
+//! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP (IPv6: per /64), shared by every instance on the database |
 //! | `COST_BUDGET_PER_MINUTE` | `100000` | complexity each user (or anonymous client IP) may spend per minute, refilled evenly; `0` turns the budget off (`RATE_LIMITED`); at least `QUERY_MAX_COMPLEXITY` |
 //! | `PERSISTED_QUERIES` | `automatic` | `automatic` (Apollo's APQ: clients register documents by hash), `safelist` (only the manifest's documents run) or `off` |
 //! | `PERSISTED_QUERIES_MANIFEST` | none | GraphQL Code Generator's `persisted-documents.json`, loaded at start as the safelist; **required** with `PERSISTED_QUERIES=safelist` |
@@ -46,6 +47,9 @@
 //! | `METRICS_TOKEN` | unset | when set, `GET /metrics` requires `Authorization: Bearer <token>` (else 401); unset, it is open |
 //! | `METRICS_OPERATION_NAMES` | `200` | most distinct GraphQL operation names used as metric labels; others are `other` (see `crate::metrics`) |
 //! | `BENCH_HELLO` | `false` | serve `/hello`, a fixed GraphQL-shaped JSON answer behind the same middleware: the benchmark's floor for `{ __typename }` (never in production) |
+//! | `TRUSTED_PROXIES` | empty | comma-separated CIDR networks (or addresses) of reverse proxies: only from them are `X-Forwarded-For`/`Forwarded` read, taking the right-most address that is not a trusted proxy |
+//! | `REDIS_URL` | unset | when set (`redis://host:6379`), the cost budget is shared by every instance through this Redis, reserved in chunks; unreachable, it falls back to per instance |
+//! | `REDIS_KEY_PREFIX` | `conduit:` | the start of every Redis key Conduit writes |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -56,9 +60,9 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 use crate::{
     db::DatabaseConfig,
     graphql::{limits::QueryLimits, persisted::PersistedMode},
-    http::{metrics::MetricsToken, middleware::CorsOrigins},
+    http::{client_ip::TrustedProxies, metrics::MetricsToken, middleware::CorsOrigins},
     metrics::DEFAULT_OPERATION_NAMES,
-    ratelimit::throttle::ThrottleConfig,
+    ratelimit::{shared::RedisConfig, throttle::ThrottleConfig},
     telemetry::LogFormat,
 };
 
@@ -134,6 +138,10 @@ pub struct Config {
     pub bench_hello: bool,
     /// Log line format.
     pub log_format: LogFormat,
+    /// The proxies whose `X-Forwarded-For`/`Forwarded` give the client IP.
+    pub trusted_proxies: TrustedProxies,
+    /// The Redis that shares the cost budget across instances (`None`: per instance).
+    pub redis: Option<RedisConfig>,
 }
 
 /// A setting that is missing or cannot be read.
@@ -257,6 +265,7 @@ impl Config {
             demo_data: parse(&get, "DEMO_DATA", dev)?,
             throttle: ThrottleConfig {
                 per_account: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT", 10)?,
+                per_account_total: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL", 100)?,
                 per_ip: per_minute(&get, "AUTH_ATTEMPTS_PER_IP", 60)?,
             },
             cost_budget,
@@ -288,6 +297,11 @@ impl Config {
             },
             bench_hello: parse(&get, "BENCH_HELLO", false)?,
             log_format,
+            trusted_proxies: parse(&get, "TRUSTED_PROXIES", TrustedProxies::default())?,
+            redis: get("REDIS_URL").map(|url| RedisConfig {
+                url: url.trim().to_owned(),
+                key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "conduit:".to_owned()),
+            }),
         })
     }
 
@@ -410,6 +424,8 @@ mod tests {
             ("DEMO_DATA", "maybe"),
             // Less than one query of the highest complexity allowed.
             ("COST_BUDGET_PER_MINUTE", "9999"),
+            ("AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL", "0"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,nginx"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.starts_with(name), "{err}");
@@ -445,6 +461,26 @@ mod tests {
         assert!(!token.matches("s3cre") && !token.matches("s3creT") && !token.matches(""));
         assert_eq!(c.metrics.operation_names, 5);
         assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn throttle_proxies_and_redis() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.throttle.per_account_total.get(), c.redis), (100, None));
+        assert_eq!(c.trusted_proxies, TrustedProxies::default());
+        let c = config(&[
+            ("AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL", "7"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("REDIS_URL", " redis://r:6379 "),
+        ])
+        .unwrap();
+        assert_eq!(c.throttle.per_account_total.get(), 7);
+        assert!(c.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        let redis = c.redis.unwrap();
+        assert_eq!(
+            (&*redis.url, &*redis.key_prefix),
+            ("redis://r:6379", "conduit:")
+        );
     }
 
     #[test]

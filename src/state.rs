@@ -66,9 +66,14 @@ impl AppState {
             throttle: Arc::new(AuthThrottle::new(config.throttle, Arc::clone(&metrics))),
             persisted: Arc::new(persisted),
             documents: Arc::default(),
-            budget: config
-                .cost_budget
-                .map(|n| Arc::new(CostBudget::new(n, Arc::clone(&metrics)))),
+            budget: match (config.cost_budget, &config.redis) {
+                (None, _) => None,
+                (Some(n), None) => Some(Arc::new(CostBudget::new(n, Arc::clone(&metrics)))),
+                (Some(n), Some(redis)) => Some(Arc::new(
+                    CostBudget::shared(n, redis, Arc::clone(&metrics))
+                        .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+                )),
+            },
             config: Arc::new(config),
             hub: Hub::new(&pool, &metrics),
             metrics,
@@ -116,6 +121,7 @@ impl AppState {
             },
             graphiql: config.graphiql,
             report_sql_statements: config.report_sql_statements,
+            trusted_proxies: config.trusted_proxies.clone(),
         }
     }
 

@@ -21,6 +21,7 @@ pub mod request;
 pub mod sessions;
 pub mod tags;
 pub mod tls;
+pub mod throttle;
 pub mod users;
 #[rustfmt::skip]
 pub mod schema;

@@ -24,6 +24,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    auth_throttle (key) {
+        key -> Text,
+        tat -> Timestamptz,
+    }
+}
+
+diesel::table! {
     comments (id) {
         id -> Int8,
         article_id -> Int8,
@@ -129,6 +136,7 @@ diesel::joinable!(used_refresh_tokens -> sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(
     article_total,
     articles,
+    auth_throttle,
     comments,
     favorites,
     follows,

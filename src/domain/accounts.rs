@@ -1,4 +1,5 @@
-//! Accounts: registration, profile edits, roles.
+//! Accounts: registration, profile edits (a new email needs the current password),
+//! roles, and the normalized email the sign-in throttle keys on.
 //!
 //! May call: `db`.
 
@@ -40,6 +41,18 @@ pub struct ProfileEdit {
     pub bio: Option<Option<String>>,
     /// New image URL, or clear it.
     pub image: Option<Option<String>>,
+    /// The password in use now: required with a new `email`.
+    pub current_password: Option<String>,
+}
+
+/// The form of `email` the sign-in throttle keys on: trimmed and lowercased, once it is a
+/// valid address (`None` otherwise: such an address names no account, and is never a
+/// key).
+pub fn throttle_email(email: &str) -> Option<String> {
+    let email = email.trim();
+    validation::email(email)
+        .is_none()
+        .then(|| email.to_lowercase())
 }
 
 fn taken_errors(taken: &[Taken]) -> Result<(), AppError> {
@@ -94,9 +107,11 @@ pub async fn register(
     Ok(sessions::new_session(user, session_id, tokens))
 }
 
-/// Applies `edit` to the viewer's profile.
+/// Applies `edit` to the viewer's profile. A new email needs the viewer's current
+/// password (checked before anything says whether the address is taken).
 pub async fn update_profile(
     pool: &PgPool,
+    passwords: &Passwords,
     viewer: &Viewer,
     edit: ProfileEdit,
 ) -> Result<UserRow, AppError> {
@@ -116,6 +131,31 @@ pub async fn update_profile(
         errors.check("image", validation::image(image));
     }
     errors.into_result()?;
+    if email.is_some() && edit.current_password.is_none() {
+        let mut errors = FieldErrors::default();
+        errors.check(
+            "currentPassword",
+            Some("is required to change the email".into()),
+        );
+        errors.into_result()?;
+    }
+
+    if let (Some(_), Some(current)) = (&email, edit.current_password) {
+        let hash = {
+            let mut conn = db::connect(pool).await?;
+            db::users::password_hash(&mut conn, viewer.user_id).await?
+        };
+        if current.chars().count() > validation::PASSWORD_MAX
+            || !passwords.verify(current, hash).await?
+        {
+            let mut errors = FieldErrors::default();
+            errors.check(
+                "currentPassword",
+                Some("is not your current password".into()),
+            );
+            errors.into_result()?;
+        }
+    }
 
     let mut conn = db::connect(pool).await?;
     if username.is_some() || email.is_some() {

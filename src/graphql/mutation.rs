@@ -22,6 +22,7 @@ use crate::{
         accounts::{self, Registration},
         articles, comments, notifications, sessions, social,
     },
+    ratelimit::throttle::{Account, Purpose},
 };
 
 /// Every write.
@@ -44,7 +45,12 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account.")] input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
-        throttle(ctx).attempt(guards::client_ip(ctx), Some(&input.email))?;
+        let email = accounts::throttle_email(&input.email);
+        let account = email.as_deref().map(Account::Email);
+        let ip = guards::client_ip(ctx);
+        throttle(ctx)
+            .attempt(writer(ctx).await, ip, Purpose::Register, account)
+            .await?;
         let registration = Registration {
             username: input.username,
             email: input.email,
@@ -63,7 +69,12 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Email and password.")] input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        throttle(ctx).attempt(guards::client_ip(ctx), Some(&input.email))?;
+        let email = accounts::throttle_email(&input.email);
+        let account = email.as_deref().map(Account::Email);
+        let ip = guards::client_ip(ctx);
+        throttle(ctx)
+            .attempt(writer(ctx).await, ip, Purpose::Login, account)
+            .await?;
         Ok(sessions::login(
             writer(ctx).await,
             passwords(ctx),
@@ -80,7 +91,11 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The refresh token from the latest AuthPayload.")] refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
-        throttle(ctx).attempt(guards::client_ip(ctx), None)?;
+        // Refresh tokens are not guessable; only the address is counted.
+        let ip = guards::client_ip(ctx);
+        throttle(ctx)
+            .attempt(writer(ctx).await, ip, Purpose::Login, None)
+            .await?;
         Ok(
             sessions::refresh(writer(ctx).await, events(ctx), &refresh_token)
                 .await?
@@ -95,14 +110,24 @@ impl Mutation {
         Ok(true)
     }
 
-    /// Changes the signed-in user's profile. Omitted fields stay as they are.
+    /// Changes the signed-in user's profile. Omitted fields stay as they are. A new email
+    /// needs `currentPassword`, and is throttled like sign-in (per user and client IP).
     async fn update_viewer(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The fields to change.")] input: UpdateViewerInput,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = accounts::update_profile(writer(ctx).await, &viewer, input.into()).await?;
+        if input.email.is_some() {
+            let account = Some(Account::User(viewer.user_id));
+            let ip = guards::client_ip(ctx);
+            throttle(ctx)
+                .attempt(writer(ctx).await, ip, Purpose::EmailChange, account)
+                .await?;
+        }
+        let row =
+            accounts::update_profile(writer(ctx).await, passwords(ctx), &viewer, input.into())
+                .await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -115,8 +140,11 @@ impl Mutation {
         #[graphql(desc = "The new password: 8–128 characters.")] new_password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let viewer = guards::require_viewer(ctx)?;
-        let account = format!("user:{}", viewer.user_id);
-        throttle(ctx).attempt(guards::client_ip(ctx), Some(&account))?;
+        let account = Some(Account::User(viewer.user_id));
+        let ip = guards::client_ip(ctx);
+        throttle(ctx)
+            .attempt(writer(ctx).await, ip, Purpose::Password, account)
+            .await?;
         let session = sessions::change_password(
             writer(ctx).await,
             passwords(ctx),

@@ -4,6 +4,7 @@
 //! framing needs (authentication in `domain::sessions`, the pool in `db`), never the
 //! composition root, which builds its state ([`graphql::EndpointState`], [`Surface`]).
 
+pub mod client_ip;
 pub mod graphql;
 pub mod health;
 pub mod ide;

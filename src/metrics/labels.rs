@@ -30,17 +30,26 @@ impl GraphqlOutcome {
 /// A rate limit, the `limit` label of `conduit_rate_limited_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
-    /// Sign-in attempts per account (`auth_account`, `AUTH_ATTEMPTS_PER_ACCOUNT`).
+    /// Sign-in attempts per account from every IP (`auth_account`,
+    /// `AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL`).
     AuthAccount,
     /// Sign-in attempts per client IP (`auth_ip`, `AUTH_ATTEMPTS_PER_IP`).
     AuthIp,
     /// A client's query cost budget (`cost_budget`).
     CostBudget,
+    /// Attempts per account from one client IP (`auth_account_ip`,
+    /// `AUTH_ATTEMPTS_PER_ACCOUNT`).
+    AuthAccountIp,
 }
 
 impl Limit {
     /// Every limit, in label order.
-    pub const ALL: [Limit; 3] = [Self::AuthAccount, Self::AuthIp, Self::CostBudget];
+    pub const ALL: [Limit; 4] = [
+        Self::AuthAccount,
+        Self::AuthIp,
+        Self::CostBudget,
+        Self::AuthAccountIp,
+    ];
 
     /// The label value.
     pub const fn as_str(self) -> &'static str {
@@ -48,6 +57,7 @@ impl Limit {
             Self::AuthAccount => "auth_account",
             Self::AuthIp => "auth_ip",
             Self::CostBudget => "cost_budget",
+            Self::AuthAccountIp => "auth_account_ip",
         }
     }
 }

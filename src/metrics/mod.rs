@@ -18,6 +18,7 @@
 //! | `conduit_loader_batch_size` | histogram | `loader` |
 //! | `conduit_rate_limited_total` | counter | `limit` |
 //! | `conduit_query_limit_rejections_total` | counter | `code` |
+//! | `conduit_budget_store_fallback_total` | counter | |
 //!
 //! **GraphQL requests** are queries and mutations, over HTTP and WebSocket alike (both run
 //! through the executor), one per operation of a JSON batch; subscriptions are followed by
@@ -144,6 +145,7 @@ pub struct Metrics {
     websockets_open: Gauge,
     subscriptions_active: Gauge,
     loader_batches: Histograms<LoaderLabels>,
+    budget_store_fallbacks: Counter,
     /// Every route label seen, kept for the process's life: the router's route patterns
     /// only (axum's `MatchedPath`), so the list stays as short as the route table.
     routes: RwLock<Vec<&'static str>>,
@@ -238,7 +240,14 @@ impl Metrics {
             "Keys per DataLoader batch load, by loader",
             loader_batches.clone(),
         );
+        let budget_store_fallbacks = Counter::default();
+        registry.register(
+            "conduit_budget_store_fallback",
+            "Times the shared cost budget (Redis) was unreachable and fell back to per instance",
+            budget_store_fallbacks.clone(),
+        );
         Self {
+            budget_store_fallbacks,
             registry,
             names: OperationNames::new(operation_names),
             graphql_requests,
@@ -319,6 +328,11 @@ impl Metrics {
             routes.push(label);
             label
         })
+    }
+
+    /// Counts one fall-back of the shared cost budget to per instance (Redis unreachable).
+    pub fn budget_store_fell_back(&self) {
+        self.budget_store_fallbacks.inc();
     }
 
     /// Counts one call refused by `limit` (with RATE_LIMITED).

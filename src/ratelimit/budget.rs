@@ -5,12 +5,17 @@
 //! operation the budget cannot cover is refused with RATE_LIMITED and
 //! `extensions.retryAfter` before anything runs.
 //!
-//! The budgets are one [`KeyedLimiter`] keyed by [`Spender`], one per instance; each
-//! refusal is counted in `conduit_rate_limited_total` (`cost_budget`).
+//! Without `REDIS_URL` the budgets are one [`KeyedLimiter`] keyed by [`Spender`], one
+//! per instance; with it they are shared by every instance through Redis
+//! ([`super::shared`]), falling back to the per-instance limiter while Redis is
+//! unreachable. Each refusal is counted in `conduit_rate_limited_total` (`cost_budget`).
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
 
-use super::{KeyedLimiter, RetryAfter};
+use super::{
+    KeyedLimiter, RetryAfter,
+    shared::{RedisConfig, SharedBudget},
+};
 use crate::metrics::{Limit, Metrics};
 
 /// Whose budget an operation spends.
@@ -27,16 +32,7 @@ impl Spender {
     /// of an IPv6 one (one host commonly holds a whole /64, and could otherwise take a
     /// fresh budget with each address).
     pub fn anonymous(ip: IpAddr) -> Self {
-        match ip {
-            IpAddr::V4(_) => Self::Ip(ip),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Self::Ip(IpAddr::V4(v4)),
-                None => {
-                    let network = u128::from(v6) & !((1u128 << 64) - 1);
-                    Self::Ip(IpAddr::V6(network.into()))
-                }
-            },
-        }
+        Self::Ip(super::ClientIp(ip).network())
     }
 }
 
@@ -63,9 +59,18 @@ pub struct Refusal {
 }
 
 /// The instance's budgets.
-#[derive(Debug)]
 pub struct CostBudget {
     limiter: KeyedLimiter<Spender>,
+    shared: Option<SharedBudget>,
+}
+
+impl std::fmt::Debug for CostBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CostBudget")
+            .field("limiter", &self.limiter)
+            .field("shared", &self.shared.is_some())
+            .finish()
+    }
 }
 
 /// How often (in operations) budgets that are full again are forgotten.
@@ -77,7 +82,37 @@ impl CostBudget {
     pub fn new(per_minute: NonZeroU32, metrics: Arc<Metrics>) -> Self {
         Self {
             limiter: KeyedLimiter::per_minute(per_minute, Limit::CostBudget, PRUNE_EVERY, metrics),
+            shared: None,
         }
+    }
+
+    /// Budgets of `per_minute` shared through the Redis at `redis` (falling back to per
+    /// instance while it is unreachable); opens no connection yet. Errors when the URL
+    /// is not a Redis URL.
+    pub fn shared(
+        per_minute: NonZeroU32,
+        redis: &RedisConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, redis::RedisError> {
+        let shared = SharedBudget::new(redis, per_minute.get(), Arc::clone(&metrics))?;
+        Ok(Self {
+            shared: Some(shared),
+            ..Self::new(per_minute, metrics)
+        })
+    }
+
+    /// Waits until what this instance spent has reached the shared store (no reservation
+    /// out); at once for a per-instance budget.
+    pub async fn settled(&self) {
+        if let Some(shared) = &self.shared {
+            shared.settled().await;
+        }
+    }
+
+    /// Whether the budget is shared now: `Some(false)` while Redis is unreachable,
+    /// `None` for a per-instance budget.
+    pub fn is_shared(&self) -> Option<bool> {
+        self.shared.as_ref().map(|s| !s.is_down())
     }
 
     /// Spends `cost` (at least 1) from `spender`'s budget, or refuses without spending.
@@ -85,6 +120,9 @@ impl CostBudget {
         let limit = self.limiter.size().get();
         let n = NonZeroU32::new(u32::try_from(cost).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN);
         let cost = n.get();
+        if let Some(verdict) = self.shared.as_ref().and_then(|s| s.spend(spender, cost)) {
+            return verdict;
+        }
         match self.limiter.spend(&spender, n) {
             Ok(remaining) => Ok(Charge {
                 cost,

@@ -1,115 +1,201 @@
-//! Throttling of the paths that guess credentials: `login`, `register`, `refreshSession`
-//! and `changePassword`, per account and per client IP.
+//! Throttling of the paths that guess credentials or probe accounts: `login`, `register`,
+//! `refreshSession`, `changePassword` and an email change in `updateViewer`.
 //!
 //! Counted per resolver call, not per request: aliases and JSON batches cannot multiply
 //! the attempts one request makes. Over a limit, the call fails with RATE_LIMITED and
-//! `extensions.retryAfter` (seconds). The counters are two [`KeyedLimiter`]s, one per
-//! account and one per client IP, one pair per instance. Each refusal is counted in
-//! `conduit_rate_limited_total` (`auth_ip` or `auth_account`).
+//! `extensions.retryAfter` (seconds). The counters live in PostgreSQL (`db::throttle`),
+//! so every instance on one database shares them; an attempt is one statement, checking
+//! and spending all of its keys atomically (all or nothing: a refused attempt spends
+//! nothing anywhere).
+//!
+//! Keys are namespaced by purpose, so that no input can name another purpose's key
+//! (`login(email: "user:42")` is `login:email:user:42`, never `password:user:42`):
+//!
+//! | key | limit | metric label |
+//! |---|---|---|
+//! | `ip:<address or IPv6 /64>` | `AUTH_ATTEMPTS_PER_IP`, every purpose together | `auth_ip` |
+//! | `<purpose>:email+ip:<email>\|<ip>`, `<purpose>:user+ip:<id>\|<ip>` | `AUTH_ATTEMPTS_PER_ACCOUNT` | `auth_account_ip` |
+//! | `<purpose>:email:<email>`, `<purpose>:user:<id>` | `AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL` | `auth_account` |
+//!
+//! The purposes are `login`, `register`, `password` and `email`. Why two keys per
+//! account: the strict one (per account and IP) stops one source guessing at an account
+//! without touching anyone else, so an attacker cannot lock the owner out from elsewhere;
+//! the generous one (per account, every IP) bounds a guesser that spreads over many
+//! addresses. Only a source with more addresses than `TOTAL / PER_ACCOUNT` can still
+//! delay the owner, and then only while it keeps spending them all.
 
-use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
+use std::sync::Arc;
 
-use super::{ClientIp, KeyedLimiter, RetryAfter};
+use super::ClientIp;
 use crate::{
+    db::{self, PgPool},
     error::AppError,
     metrics::{Limit, Metrics},
 };
 
+use std::num::NonZeroU32;
+
 /// Attempts allowed per minute (as a burst, refilled evenly over the minute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleConfig {
-    /// Per account (email, or user for password changes): `AUTH_ATTEMPTS_PER_ACCOUNT`.
+    /// Per account from one client IP: `AUTH_ATTEMPTS_PER_ACCOUNT`.
     pub per_account: NonZeroU32,
+    /// Per account from every IP together: `AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL`.
+    pub per_account_total: NonZeroU32,
     /// Per client IP: `AUTH_ATTEMPTS_PER_IP`.
     pub per_ip: NonZeroU32,
 }
 
-/// The instance's counters.
+/// What an attempt is for: the namespace of its account keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `login`.
+    Login,
+    /// `register`.
+    Register,
+    /// `changePassword`.
+    Password,
+    /// `updateViewer` with a new email.
+    EmailChange,
+}
+
+impl Purpose {
+    const fn namespace(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Register => "register",
+            Self::Password => "password",
+            Self::EmailChange => "email",
+        }
+    }
+}
+
+/// The account an attempt is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Account<'a> {
+    /// An email, already validated and normalized by the caller
+    /// (`domain::accounts::throttle_email`).
+    Email(&'a str),
+    /// A signed-in user.
+    User(i64),
+}
+
+/// The sign-in throttle (stateless here: the counters are in the database).
 #[derive(Debug)]
 pub struct AuthThrottle {
-    accounts: KeyedLimiter<String>,
-    ips: KeyedLimiter<IpAddr>,
+    config: ThrottleConfig,
+    metrics: Arc<Metrics>,
 }
-
-/// How often (in attempts) buckets that are full again are forgotten.
-const PRUNE_EVERY: u64 = 1024;
 
 impl AuthThrottle {
-    /// Empty counters for `config`, counting refusals in `metrics`.
+    /// The throttle for `config`, counting refusals in `metrics`.
     pub fn new(config: ThrottleConfig, metrics: Arc<Metrics>) -> Self {
-        Self {
-            accounts: KeyedLimiter::per_minute(
-                config.per_account,
-                Limit::AuthAccount,
-                PRUNE_EVERY,
-                Arc::clone(&metrics),
-            ),
-            ips: KeyedLimiter::per_minute(config.per_ip, Limit::AuthIp, PRUNE_EVERY, metrics),
-        }
+        Self { config, metrics }
     }
 
-    /// Counts one attempt from `ip` on `account` (compared without case); RATE_LIMITED
-    /// when either is over its limit.
-    pub fn attempt(&self, ip: Option<ClientIp>, account: Option<&str>) -> Result<(), AppError> {
-        if let Some(ClientIp(ip)) = ip {
-            self.ips.spend(&ip, NonZeroU32::MIN).map_err(limited)?;
+    /// The keys of one attempt, their emission intervals (seconds a unit takes to come
+    /// back) and their metric labels.
+    fn keys(
+        &self,
+        ip: Option<ClientIp>,
+        purpose: Purpose,
+        account: Option<Account<'_>>,
+    ) -> (Vec<String>, Vec<f64>, Vec<Limit>) {
+        let interval = |n: NonZeroU32| 60.0 / f64::from(n.get());
+        let net = ip.map(|ip| ip.network().to_string());
+        let mut keys = Vec::with_capacity(3);
+        let mut intervals = Vec::with_capacity(3);
+        let mut limits = Vec::with_capacity(3);
+        if let Some(net) = &net {
+            keys.push(format!("ip:{net}"));
+            intervals.push(interval(self.config.per_ip));
+            limits.push(Limit::AuthIp);
         }
         if let Some(account) = account {
-            let key = account.trim().to_lowercase();
-            self.accounts
-                .spend(&key, NonZeroU32::MIN)
-                .map_err(limited)?;
+            let ns = purpose.namespace();
+            let (kind, id) = match account {
+                Account::Email(email) => ("email", email.to_owned()),
+                Account::User(id) => ("user", id.to_string()),
+            };
+            // An attempt from an unknown address (in-process callers) pairs with "unknown".
+            let from = net.as_deref().unwrap_or("unknown");
+            keys.push(format!("{ns}:{kind}+ip:{id}|{from}"));
+            intervals.push(interval(self.config.per_account));
+            limits.push(Limit::AuthAccountIp);
+            keys.push(format!("{ns}:{kind}:{id}"));
+            intervals.push(interval(self.config.per_account_total));
+            limits.push(Limit::AuthAccount);
         }
-        Ok(())
+        (keys, intervals, limits)
     }
-}
 
-/// The error a refused attempt fails with.
-fn limited(RetryAfter(retry_after_secs): RetryAfter) -> AppError {
-    AppError::RateLimited { retry_after_secs }
+    /// Counts one attempt from `ip` for `purpose` on `account`: RATE_LIMITED (nothing
+    /// spent) when any of its keys is over its limit. One statement on `pool`.
+    pub async fn attempt(
+        &self,
+        pool: &PgPool,
+        ip: Option<ClientIp>,
+        purpose: Purpose,
+        account: Option<Account<'_>>,
+    ) -> Result<(), AppError> {
+        let (keys, intervals, limits) = self.keys(ip, purpose, account);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let verdict = {
+            let conn = db::connect(pool).await?;
+            db::throttle::attempt(&conn, &keys, &intervals).await?
+        };
+        let Err(refused) = verdict else {
+            return Ok(());
+        };
+        let limit = keys.iter().position(|k| *k == refused.key);
+        self.metrics
+            .rate_limited(limit.map_or(Limit::AuthAccount, |i| limits[i]));
+        Err(AppError::RateLimited {
+            retry_after_secs: (refused.wait_secs.ceil() as u64).clamp(1, 60),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn throttle(per_account: u32, per_ip: u32) -> (AuthThrottle, Arc<Metrics>) {
-        let metrics = Arc::new(Metrics::default());
-        let throttle = AuthThrottle::new(
+    fn throttle() -> AuthThrottle {
+        let n = |v| NonZeroU32::new(v).unwrap();
+        AuthThrottle::new(
             ThrottleConfig {
-                per_account: NonZeroU32::new(per_account).unwrap(),
-                per_ip: NonZeroU32::new(per_ip).unwrap(),
+                per_account: n(10),
+                per_account_total: n(100),
+                per_ip: n(60),
             },
-            Arc::clone(&metrics),
-        );
-        (throttle, metrics)
+            Arc::default(),
+        )
     }
 
     #[test]
-    fn each_account_and_each_ip_has_its_own_budget() {
-        let (t, metrics) = throttle(2, 3);
-        let ip = Some(ClientIp("10.0.0.1".parse().unwrap()));
-        assert!(t.attempt(ip, Some("A@x.io")).is_ok());
-        assert!(t.attempt(ip, Some("a@x.io ")).is_ok());
-        let Err(AppError::RateLimited { retry_after_secs }) = t.attempt(None, Some("a@X.io"))
-        else {
-            panic!("the account's third attempt passed");
-        };
-        assert!((1..=60).contains(&retry_after_secs));
-        assert!(t.attempt(None, Some("b@x.io")).is_ok());
-        assert!(t.attempt(ip, Some("c@x.io")).is_ok());
-        assert!(matches!(
-            t.attempt(ip, Some("d@x.io")),
-            Err(AppError::RateLimited { .. })
-        ));
-        let other = Some(ClientIp("10.0.0.2".parse().unwrap()));
-        assert!(t.attempt(other, Some("e@x.io")).is_ok());
-        let text = metrics.render(&Default::default());
-        for line in [
-            "conduit_rate_limited_total{limit=\"auth_account\"} 1",
-            "conduit_rate_limited_total{limit=\"auth_ip\"} 1",
-        ] {
-            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
-        }
+    fn keys_are_namespaced_by_purpose_and_ipv6_is_grouped_by_64() {
+        let t = throttle();
+        let ip = Some(ClientIp("2001:db8:1:2:3:4:5:6".parse().unwrap()));
+        let (keys, intervals, limits) = t.keys(ip, Purpose::Login, Some(Account::Email("user:42")));
+        assert_eq!(
+            keys,
+            [
+                "ip:2001:db8:1:2::",
+                "login:email+ip:user:42|2001:db8:1:2::",
+                "login:email:user:42"
+            ]
+        );
+        assert_eq!(intervals, [1.0, 6.0, 0.6]);
+        assert_eq!(
+            limits,
+            [Limit::AuthIp, Limit::AuthAccountIp, Limit::AuthAccount]
+        );
+        let (keys, ..) = t.keys(None, Purpose::Password, Some(Account::User(42)));
+        assert_eq!(keys, ["password:user+ip:42|unknown", "password:user:42"]);
+        let (keys, ..) = t.keys(ip, Purpose::EmailChange, Some(Account::User(42)));
+        assert_eq!(keys[2], "email:user:42");
+        assert!(t.keys(None, Purpose::Login, None).0.is_empty());
     }
 }

@@ -204,6 +204,7 @@ pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
                 // these low.
                 "AUTH_ATTEMPTS_PER_ACCOUNT" => Some("100000".to_owned()),
                 "AUTH_ATTEMPTS_PER_IP" => Some("100000".to_owned()),
+                "AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL" => Some("100000".to_owned()),
                 // Off, so whole responses compare without `extensions.cost`; the budget's
                 // own tests turn it on.
                 "COST_BUDGET_PER_MINUTE" => Some("0".to_owned()),

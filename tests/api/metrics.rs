@@ -430,29 +430,33 @@ async fn rate_limited_calls_are_counted_per_limit() {
         "a@example.com",
         "a@example.com",
         "b@example.com",
+        "c@example.com",
     ] {
         let body = json!({ "query": login, "variables": { "email": email } }).to_string();
         let (status, text) = crate::helpers::post_over_tcp(server.addr, body).await;
         assert_eq!(status, 200, "{text}");
         codes.push(error_code(&serde_json::from_str(&text).unwrap()).to_owned());
     }
-    // The third is over the account's limit, the fourth over the IP's.
+    // The third is over the account's limit from this IP (and, refused, spends nothing),
+    // the fifth over the IP's.
     assert_eq!(
         codes,
         [
             "UNAUTHENTICATED",
             "UNAUTHENTICATED",
             "RATE_LIMITED",
+            "UNAUTHENTICATED",
             "RATE_LIMITED"
         ]
     );
     let m = scrape(&server, None).await;
     let limited = "conduit_rate_limited_total";
-    assert_eq!(m.value(limited, &[("limit", "auth_account")]), 1.0);
+    assert_eq!(m.value(limited, &[("limit", "auth_account_ip")]), 1.0);
+    assert_eq!(m.value(limited, &[("limit", "auth_account")]), 0.0);
     assert_eq!(m.value(limited, &[("limit", "auth_ip")]), 1.0);
     assert_eq!(m.value(limited, &[("limit", "cost_budget")]), 0.0);
     // The operations ran, with an error each.
-    assert_eq!(m.value(REQUESTS, &op("", "mutation", "error")), 4.0);
+    assert_eq!(m.value(REQUESTS, &op("", "mutation", "error")), 5.0);
 }
 
 #[tokio::test]

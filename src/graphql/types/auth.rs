@@ -66,6 +66,8 @@ pub struct UpdateViewerInput {
     pub bio: MaybeUndefined<String>,
     /// New avatar URL (http or https); null clears it.
     pub image: MaybeUndefined<String>,
+    /// Changing the email needs the current password, and marks the new address unverified.
+    pub current_password: Option<String>,
 }
 
 fn optional(value: MaybeUndefined<String>) -> Option<Option<String>> {
@@ -83,6 +85,7 @@ impl From<UpdateViewerInput> for ProfileEdit {
             email: input.email,
             bio: optional(input.bio),
             image: optional(input.image),
+            current_password: input.current_password,
         }
     }
 }

@@ -27,6 +27,7 @@ use axum::{
 
 use self::body::{GetParams, Payload};
 use super::{
+    client_ip::TrustedProxies,
     ide,
     negotiate::{self, BodyKind, ResponseMedia},
     reply,
@@ -73,6 +74,8 @@ pub struct EndpointState {
     pub graphiql: bool,
     /// Whether responses count their SQL statements ([`SQL_STATEMENTS_KEY`]).
     pub report_sql_statements: bool,
+    /// The proxies whose forwarding headers give the client IP (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The `/graphql` endpoint's state: the executor (normally the schema) and the rest of
@@ -103,9 +106,14 @@ impl<E: Executor> GraphqlEndpoint<E> {
     }
 }
 
-/// The client IP axum's connect info gives (absent when called in process).
-fn client_ip(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<ClientIp> {
-    info.map(|Extension(ConnectInfo(addr))| ClientIp(addr.ip()))
+/// The client IP: axum's connect info (absent when called in process), or what a trusted
+/// proxy forwarded ([`super::client_ip`]).
+fn client_ip(
+    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+    trusted: &TrustedProxies,
+) -> Option<ClientIp> {
+    info.map(|Extension(ConnectInfo(addr))| trusted.client_ip(addr.ip(), headers))
 }
 
 /// `GET /graphql`: a WebSocket upgrade (subscriptions), queries from the URL, or GraphiQL
@@ -117,7 +125,7 @@ pub async fn get<E: Executor>(
     info: Option<Extension<ConnectInfo<SocketAddr>>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let ip = client_ip(info);
+    let ip = client_ip(info, &headers, &endpoint.state.trusted_proxies);
     if let Ok(ws) = upgrade {
         return endpoint.upgrade(ws, ip);
     }
@@ -195,7 +203,7 @@ pub async fn post<E: Executor>(
     };
     let caller = Caller {
         viewer,
-        ip: client_ip(info),
+        ip: client_ip(info, &headers, &endpoint.state.trusted_proxies),
     };
     endpoint
         .run(media, Transport::HttpPost, caller, &db, payload)
