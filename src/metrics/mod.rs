@@ -18,6 +18,8 @@
 //! | `conduit_loader_batch_size` | histogram | `loader` |
 //! | `conduit_rate_limited_total` | counter | `limit` |
 //! | `conduit_query_limit_rejections_total` | counter | `code` |
+//! | `conduit_connection_limit_refusals_total` | counter | `limit` ([`ConnectionLimit`]) |
+//! | `conduit_http_requests_in_flight` | gauge | |
 //!
 //! **GraphQL requests** are queries and mutations, over HTTP and WebSocket alike (both run
 //! through the executor), one per operation of a JSON batch; subscriptions are followed by
@@ -47,6 +49,7 @@
 //!
 //! The text is the Prometheus text exposition format, version 0.0.4.
 
+mod connections;
 mod labels;
 mod operation_names;
 
@@ -63,6 +66,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
+pub use self::connections::{ConnectionLimit, ConnectionMetrics};
 pub use self::labels::{GraphqlOutcome, Limit};
 use self::{
     labels::{
@@ -144,6 +148,8 @@ pub struct Metrics {
     websockets_open: Gauge,
     subscriptions_active: Gauge,
     loader_batches: Histograms<LoaderLabels>,
+    /// The connection limits' refusals and the requests in flight.
+    pub connections: ConnectionMetrics,
     /// Every route label seen, kept for the process's life: the router's route patterns
     /// only (axum's `MatchedPath`), so the list stays as short as the route table.
     routes: RwLock<Vec<&'static str>>,
@@ -238,7 +244,9 @@ impl Metrics {
             "Keys per DataLoader batch load, by loader",
             loader_batches.clone(),
         );
+        let connections = ConnectionMetrics::register(&mut registry);
         Self {
+            connections,
             registry,
             names: OperationNames::new(operation_names),
             graphql_requests,
