@@ -26,7 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Every socket comes from one address: lift the per-IP and per-instance caps past N.
+CAP=$((SUBSCRIBERS + 1000))
 DATABASE_URL="$URL" PORT="$PORT" DEMO_DATA=false REPORT_SQL_STATEMENTS=false \
+  WS_MAX_PER_IP="$CAP" WS_MAX_CONNECTIONS="$CAP" \
   RUST_LOG=warn LOG_FORMAT=json "$TARGET/release/conduit" >/dev/null &
 server=$!
 for _ in $(seq 100); do

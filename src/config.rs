@@ -11,7 +11,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `APP_ENV` | `development` | `development` or `production` |
-//! | `HOST` | `127.0.0.1` | address to listen on |
+//! | `HOST` | `127.0.0.1` | address to listen on; a non-loopback one needs `APP_ENV` set explicitly |
 //! | `PORT` | `8080` | port to listen on (`0` picks a free one) |
 //! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/conduit` | PostgreSQL URL; **required in production**; `sslmode`/`sslrootcert` as in libpq (`db::tls`) |
 //! | `DATABASE_POOL_SIZE` | `16` | most pooled connections |
@@ -19,6 +19,8 @@
 //! | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | longest wait to open a new connection |
 //! | `DATABASE_STATEMENT_TIMEOUT_MS` | `5000` | `statement_timeout` set on every connection; a statement cancelled by it is `SERVICE_UNAVAILABLE` |
 //! | `REQUEST_TIMEOUT_MS` | `15000` | longest a GraphQL request may run |
+//! | `REQUEST_BODY_TIMEOUT_MS` | `10000` | longest reading a request's body and authenticating may take (then 408) |
+//! | `MAX_REQUESTS_IN_FLIGHT` | `1024` | most `/graphql` requests at once; more get a fast 503 with `Retry-After` |
 //! | `BODY_LIMIT_BYTES` | `1048576` | largest accepted request body (1 MiB) |
 //! | `BATCH_LIMIT` | `10` | most operations in one JSON batch request |
 //! | `SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGTERM/SIGINT, longest wait for in-flight requests |
@@ -26,7 +28,7 @@
 //! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
 //! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
-//! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
+//! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`); refused in production |
 //! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email and client IP, changePassword and email changes per user and client IP (`RATE_LIMITED`) |
 //! | `AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL` | `100` | the same attempts per minute per account from every IP together |
 //! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP (IPv6: per /64), shared by every instance on the database |
@@ -44,7 +46,9 @@
 //! | `WS_MAX_MESSAGE_BYTES` | `65536` | largest WebSocket message (then 1009) |
 //! | `WS_MAX_OPERATIONS` | `100` | operations one WebSocket may run at once (more get an `error` message) |
 //! | `WS_QUEUE_CAPACITY` | `256` | messages waiting for one WebSocket before it is closed as too slow (1013) |
-//! | `METRICS_TOKEN` | unset | when set, `GET /metrics` requires `Authorization: Bearer <token>` (else 401); unset, it is open |
+//! | `WS_MAX_PER_IP`, `WS_MAX_PER_USER`, `WS_MAX_CONNECTIONS` | `256`, `32`, `10000` | open WebSockets per client IP (429), per signed-in user (4429) and per instance (503) |
+//! | `WS_IDLE_TIMEOUT_MS` | `300000` | an anonymous WebSocket running no operation for this long is closed (1000) |
+//! | `METRICS_TOKEN` | unset | when set, `GET /metrics` requires `Authorization: Bearer <token>` (else 401); unset, it is open in development and refused (403) in production |
 //! | `METRICS_OPERATION_NAMES` | `200` | most distinct GraphQL operation names used as metric labels; others are `other` (see `crate::metrics`) |
 //! | `BENCH_HELLO` | `false` | serve `/hello`, a fixed GraphQL-shaped JSON answer behind the same middleware: the benchmark's floor for `{ __typename }` (never in production) |
 //! | `TRUSTED_PROXIES` | empty | comma-separated CIDR networks (or addresses) of reverse proxies: only from them are `X-Forwarded-For`/`Forwarded` read, taking the right-most address that is not a trusted proxy |
@@ -60,7 +64,7 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 use crate::{
     db::DatabaseConfig,
     graphql::{limits::QueryLimits, persisted::PersistedMode},
-    http::{client_ip::TrustedProxies, metrics::MetricsToken, middleware::CorsOrigins},
+    http::{client_ip::TrustedProxies, limits::DEFAULT_MAX_IN_FLIGHT, metrics::MetricsToken, middleware::CorsOrigins},
     metrics::DEFAULT_OPERATION_NAMES,
     ratelimit::{shared::RedisConfig, throttle::ThrottleConfig},
     telemetry::LogFormat,
@@ -104,6 +108,10 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Longest a GraphQL request may run.
     pub request_timeout: Duration,
+    /// Longest reading a request's body and authenticating may take.
+    pub body_timeout: Duration,
+    /// Most `/graphql` requests in flight at once.
+    pub max_in_flight: usize,
     /// Largest accepted request body in bytes.
     pub body_limit: usize,
     /// Most operations in one JSON batch request.
@@ -240,9 +248,21 @@ impl Config {
             ));
         }
 
+        // A careless deployment must not serve development mode (or demo accounts) to
+        // the network: both are refused at start.
+        let host: IpAddr = parse(&get, "HOST", "127.0.0.1".parse().expect("valid address"))?;
+        if dev && get("APP_ENV").is_none() && !host.is_loopback() {
+            let reason = "is not a loopback address: set APP_ENV explicitly to serve on it";
+            return Err(invalid("HOST", &host.to_string(), reason));
+        }
+        let demo_data = parse(&get, "DEMO_DATA", dev)?;
+        if demo_data && !dev {
+            let reason = "must be false when APP_ENV=production (demo accounts share a password)";
+            return Err(invalid("DEMO_DATA", "true", reason));
+        }
         Ok(Self {
             env,
-            host: parse(&get, "HOST", "127.0.0.1".parse().expect("valid address"))?,
+            host,
             port: parse(&get, "PORT", 8080)?,
             database: DatabaseConfig {
                 url,
@@ -252,6 +272,11 @@ impl Config {
                 statement_timeout: millis(&get, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
             },
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS", 15_000)?,
+            body_timeout: millis(&get, "REQUEST_BODY_TIMEOUT_MS", 10_000)?,
+            max_in_flight: positive(
+                parse(&get, "MAX_REQUESTS_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT)?,
+                "MAX_REQUESTS_IN_FLIGHT",
+            )?,
             body_limit: positive(
                 parse(&get, "BODY_LIMIT_BYTES", 1024 * 1024)?,
                 "BODY_LIMIT_BYTES",
@@ -262,7 +287,7 @@ impl Config {
             graphiql: parse(&get, "GRAPHIQL_ENABLED", dev)?,
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,
             report_sql_statements: parse(&get, "REPORT_SQL_STATEMENTS", dev)?,
-            demo_data: parse(&get, "DEMO_DATA", dev)?,
+            demo_data,
             throttle: ThrottleConfig {
                 per_account: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT", 10)?,
                 per_account_total: per_minute(&get, "AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL", 100)?,
@@ -289,6 +314,13 @@ impl Config {
                 max_operations: positive(
                     parse(&get, "WS_MAX_OPERATIONS", 100)?,
                     "WS_MAX_OPERATIONS",
+                )?,
+                idle_timeout: millis(&get, "WS_IDLE_TIMEOUT_MS", 300_000)?,
+                max_per_ip: positive(parse(&get, "WS_MAX_PER_IP", 256)?, "WS_MAX_PER_IP")?,
+                max_per_user: positive(parse(&get, "WS_MAX_PER_USER", 32)?, "WS_MAX_PER_USER")?,
+                max_connections: positive(
+                    parse(&get, "WS_MAX_CONNECTIONS", 10_000)?,
+                    "WS_MAX_CONNECTIONS",
                 )?,
             },
             metrics: MetricsConfig {

@@ -60,6 +60,8 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// Anything else; the message is masked and the details are in the server log.
     InternalServerError,
+    /// The body or authentication took longer than `REQUEST_BODY_TIMEOUT_MS` (HTTP 408).
+    RequestTimeout,
 }
 
 impl ErrorCode {
@@ -90,6 +92,7 @@ impl ErrorCode {
             Self::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
         }
     }
 }

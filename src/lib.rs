@@ -50,6 +50,7 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> axum::Router {
         metrics: state.metrics_endpoint(),
         cors_origins: state.config.cors_origins.clone(),
         bench_hello: state.config.bench_hello,
+        in_flight: state.in_flight.clone(),
     };
     http::router(executor, state.endpoint(), surface)
 }

@@ -15,8 +15,9 @@ use crate::{
     http::{
         graphql::{EndpointState, HttpLimits},
         lifecycle::Lifecycle,
+        limits::InFlight,
         metrics::MetricsEndpoint,
-        ws::Sockets,
+        ws::{SocketCaps, Sockets},
     },
     metrics::{LiveCounts, Metrics},
     ratelimit::{budget::CostBudget, throttle::AuthThrottle},
@@ -48,6 +49,10 @@ pub struct AppState {
     pub budget: Option<Arc<CostBudget>>,
     /// The instance's Prometheus metrics, served on `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The `/graphql` requests in flight (`MAX_REQUESTS_IN_FLIGHT`).
+    pub in_flight: InFlight,
+    /// The open WebSockets per client IP, per user and in all (`WS_MAX_*`).
+    pub socket_caps: Arc<SocketCaps>,
 }
 
 impl AppState {
@@ -63,6 +68,8 @@ impl AppState {
             tracing::info!(documents = count, path = %path.display(), "read the persisted-documents manifest");
         }
         Ok(Self {
+            in_flight: InFlight::new(config.max_in_flight, Arc::clone(&metrics)),
+            socket_caps: Arc::new(SocketCaps::new(&config.websocket, Arc::clone(&metrics))),
             throttle: Arc::new(AuthThrottle::new(config.throttle, Arc::clone(&metrics))),
             persisted: Arc::new(persisted),
             documents: Arc::default(),
@@ -113,15 +120,18 @@ impl AppState {
                 body: config.body_limit,
                 batch: config.batch_limit,
                 timeout: config.request_timeout,
+                body_timeout: config.body_timeout,
             },
             sockets: Sockets {
                 hub: self.hub.clone(),
                 lifecycle: self.lifecycle.clone(),
                 config: config.websocket,
+                caps: Arc::clone(&self.socket_caps),
             },
             graphiql: config.graphiql,
             report_sql_statements: config.report_sql_statements,
             trusted_proxies: config.trusted_proxies.clone(),
+            metrics: Arc::clone(&self.metrics),
         }
     }
 
@@ -132,6 +142,7 @@ impl AppState {
         MetricsEndpoint {
             metrics: Arc::clone(&self.metrics),
             token: self.config.metrics.token.clone(),
+            token_required: !self.config.is_development(),
             live: Arc::new(move || {
                 let status = pool.status();
                 LiveCounts {

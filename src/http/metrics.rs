@@ -1,6 +1,7 @@
 //! `GET /metrics`: the instance's metrics in the Prometheus text format, the gauges read
 //! from the instance at scrape time, behind a bearer token ([`MetricsToken`], which
-//! `config` fills in) when `METRICS_TOKEN` is set.
+//! `config` fills in) when `METRICS_TOKEN` is set. In production it is never open: without
+//! a token it answers 403.
 
 use std::sync::Arc;
 
@@ -17,15 +18,22 @@ use crate::metrics::{CONTENT_TYPE, LiveCounts, Metrics};
 pub struct MetricsEndpoint {
     /// The instance's metrics.
     pub metrics: Arc<Metrics>,
-    /// The token a scrape must present (`METRICS_TOKEN`; `None`: open).
+    /// The token a scrape must present (`METRICS_TOKEN`; `None`: open, unless
+    /// `token_required`).
     pub token: Option<MetricsToken>,
+    /// Without a token, refuse every scrape (production).
+    pub token_required: bool,
     /// Reads the scrape-time gauges from the running instance.
     pub live: Arc<dyn Fn() -> LiveCounts + Send + Sync>,
 }
 
 /// `GET /metrics`: every metric, the gauges read now. With `METRICS_TOKEN` set, a request
-/// without `Authorization: Bearer <that token>` gets 401.
+/// without `Authorization: Bearer <that token>` gets 401; without it, in production, 403.
 pub async fn metrics(State(endpoint): State<MetricsEndpoint>, headers: HeaderMap) -> Response {
+    if endpoint.token.is_none() && endpoint.token_required {
+        let text = "Set METRICS_TOKEN to serve /metrics in production.\n";
+        return (StatusCode::FORBIDDEN, text).into_response();
+    }
     if let Some(token) = &endpoint.token {
         let presented = headers
             .get(header::AUTHORIZATION)

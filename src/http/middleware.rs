@@ -1,5 +1,6 @@
-//! The middleware around every route: metrics (by the route matched), request ids,
-//! tracing, CORS and panic recovery; and the CORS setting's type ([`CorsOrigins`], which
+//! The middleware around every route: `X-Content-Type-Options: nosniff` on every
+//! response, metrics (by the route matched), request ids, tracing, CORS and panic
+//! recovery; and the CORS setting's type ([`CorsOrigins`], which
 //! `config` fills in).
 
 use std::{
@@ -21,6 +22,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::{Level, Span};
@@ -43,11 +45,16 @@ pub enum CorsOrigins {
 /// The request id header: accepted from the client or generated, and always returned.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps `router` in the middleware stack (outermost first): metrics, request id, tracing
-/// span, request id on the response, CORS (allowing `cors_origins`), panic recovery.
+/// Wraps `router` in the middleware stack (outermost first): `nosniff`, metrics, request
+/// id, tracing span, request id on the response, CORS (allowing `cors_origins`), panic
+/// recovery.
 pub fn apply(router: Router, cors_origins: &CorsOrigins, metrics: Arc<Metrics>) -> Router {
     router.layer(
         ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
             .layer(axum::middleware::from_fn_with_state(metrics, record))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(

@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod health;
 pub mod ide;
 pub mod lifecycle;
+pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
@@ -39,6 +40,8 @@ pub struct Surface {
     pub cors_origins: middleware::CorsOrigins,
     /// Serve `/hello` (`BENCH_HELLO`).
     pub bench_hello: bool,
+    /// The in-flight permits `/graphql` requests take (`MAX_REQUESTS_IN_FLIGHT`).
+    pub in_flight: limits::InFlight,
 }
 
 /// The router: `/graphql` served by `executor` with `endpoint`, the probes, `/metrics`, and
@@ -57,7 +60,9 @@ pub fn router<E: Executor>(
     let mut router = Router::new()
         .route(
             ide::GRAPHQL_PATH,
-            get(graphql::get::<E>).post(graphql::post::<E>),
+            get(graphql::get::<E>).post(graphql::post::<E>).layer(
+                axum::middleware::from_fn_with_state(surface.in_flight.clone(), limits::limit),
+            ),
         )
         .with_state(graphql::GraphqlEndpoint::new(executor, endpoint))
         .route("/healthz", get(health::healthz))

@@ -19,6 +19,8 @@
 //! | `conduit_rate_limited_total` | counter | `limit` |
 //! | `conduit_query_limit_rejections_total` | counter | `code` |
 //! | `conduit_budget_store_fallback_total` | counter | |
+//! | `conduit_connection_limit_refusals_total` | counter | `limit` ([`ConnectionLimit`]) |
+//! | `conduit_http_requests_in_flight` | gauge | |
 //!
 //! **GraphQL requests** are queries and mutations, over HTTP and WebSocket alike (both run
 //! through the executor), one per operation of a JSON batch; subscriptions are followed by
@@ -48,6 +50,7 @@
 //!
 //! The text is the Prometheus text exposition format, version 0.0.4.
 
+mod connections;
 mod labels;
 mod operation_names;
 
@@ -64,6 +67,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
+pub use self::connections::{ConnectionLimit, ConnectionMetrics};
 pub use self::labels::{GraphqlOutcome, Limit};
 use self::{
     labels::{
@@ -146,6 +150,8 @@ pub struct Metrics {
     subscriptions_active: Gauge,
     loader_batches: Histograms<LoaderLabels>,
     budget_store_fallbacks: Counter,
+    /// The connection limits' refusals and the requests in flight.
+    pub connections: ConnectionMetrics,
     /// Every route label seen, kept for the process's life: the router's route patterns
     /// only (axum's `MatchedPath`), so the list stays as short as the route table.
     routes: RwLock<Vec<&'static str>>,
@@ -246,8 +252,10 @@ impl Metrics {
             "Times the shared cost budget (Redis) was unreachable and fell back to per instance",
             budget_store_fallbacks.clone(),
         );
+        let connections = ConnectionMetrics::register(&mut registry);
         Self {
             budget_store_fallbacks,
+            connections,
             registry,
             names: OperationNames::new(operation_names),
             graphql_requests,

@@ -1,13 +1,15 @@
 //! Reading a GraphQL request off HTTP: the GET query string and the POST body (bounded,
-//! one operation or a bounded batch), into [`Params`]s. Calls only the pipeline's
+//! drained past the bound so the 413 is readable; one operation or a bounded batch),
+//! into [`Params`]s. Calls only the pipeline's
 //! [`Params`] type and [`reply`] for its refusals.
 
 use async_graphql::Variables;
 use axum::{
     body::{Body, Bytes},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
 };
+use http_body_util::BodyExt;
 use serde::Deserialize;
 
 use super::{super::reply, ResponseMedia};
@@ -50,41 +52,89 @@ impl GetParams {
     }
 }
 
-/// Reads the body, refusing more than `limit` bytes.
+/// The most bytes read and discarded from a body over the limit before answering 413:
+/// four times the limit, and at least 16 MiB.
+pub(super) fn drain_bound(limit: usize) -> usize {
+    limit.saturating_mul(4).max(16 * 1024 * 1024)
+}
+
+/// Reads the body, refusing more than `limit` bytes with 413.
+///
+/// A body over the limit is read on and discarded, up to [`drain_bound`], before the 413
+/// is sent: answering while the client is still writing makes the connection close with
+/// unread data, the kernel then resets it, and a client that writes its whole body
+/// before reading (most do) sees a broken pipe instead of the 413. Past the bound (or
+/// when `Content-Length` already says so) the 413 goes at once, with `Connection: close`.
+/// The caller bounds the time this takes (`REQUEST_BODY_TIMEOUT_MS`).
 pub(super) async fn read_body(
     body: Body,
     headers: &HeaderMap,
     limit: usize,
 ) -> Result<Bytes, Response> {
-    let too_large = || {
-        reply::error(
+    let too_large = |drained: bool| {
+        let mut response = reply::error(
             ResponseMedia::Json,
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,
             format!("The request body is larger than {limit} bytes."),
-        )
+        );
+        if !drained {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     };
+    let bound = drain_bound(limit);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
+    let mut over = declared.is_some_and(|len| len > limit as u64);
+    // A client waiting for `100 Continue` has sent nothing yet: refuse before inviting it.
+    let waiting = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if declared.is_some_and(|len| len > bound as u64) || (over && waiting) {
+        return Err(too_large(false));
     }
-    axum::body::to_bytes(body, limit).await.map_err(|err| {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
-        while let Some(inner) = source {
-            if inner.is::<http_body_util::LengthLimitError>() {
-                return too_large();
+    let mut body = body;
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            if over {
+                return Err(too_large(false));
             }
-            source = inner.source();
+            return Err(reply::error(
+                ResponseMedia::Json,
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                "The request body could not be read.",
+            ));
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > limit && !over {
+            over = true;
+            chunks = Vec::new();
         }
-        reply::error(
-            ResponseMedia::Json,
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadRequest,
-            "The request body could not be read.",
-        )
+        if over {
+            if seen > bound {
+                return Err(too_large(false));
+            }
+            continue;
+        }
+        chunks.push(data);
+    }
+    if over {
+        return Err(too_large(true));
+    }
+    Ok(match chunks.len() {
+        1 => chunks.pop().expect("one chunk"),
+        _ => Bytes::from(chunks.concat()),
     })
 }
 

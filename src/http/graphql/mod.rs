@@ -41,6 +41,7 @@ use crate::{
         admission::Caller,
         execution::{Outcome, Pipeline, Transport},
     },
+    metrics::{ConnectionLimit, Metrics},
     ratelimit::ClientIp,
 };
 
@@ -57,6 +58,8 @@ pub struct HttpLimits {
     pub batch: usize,
     /// Longest a request may run.
     pub timeout: Duration,
+    /// Longest reading the body and authenticating may take (`REQUEST_BODY_TIMEOUT_MS`).
+    pub body_timeout: Duration,
 }
 
 /// What `/graphql` serves with besides its executor, one per instance (built by the
@@ -76,6 +79,8 @@ pub struct EndpointState {
     pub report_sql_statements: bool,
     /// The proxies whose forwarding headers give the client IP (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// The instance's metrics (the connection limits count their refusals).
+    pub metrics: Arc<Metrics>,
 }
 
 /// The `/graphql` endpoint's state: the executor (normally the schema) and the rest of
@@ -145,9 +150,12 @@ pub async fn get<E: Executor>(
         Err(message) => return render::bad_request(media, message),
     };
     let db = RequestDb::new(&endpoint.state.pool);
-    let viewer = match endpoint.authenticate(media, &headers, &db).await {
-        Ok(viewer) => viewer,
-        Err(response) => return response,
+    let limits = endpoint.state.limits;
+    let authenticated = endpoint.authenticate(media, &headers, &db);
+    let viewer = match tokio::time::timeout(limits.body_timeout, authenticated).await {
+        Ok(Ok(viewer)) => viewer,
+        Ok(Err(response)) => return response,
+        Err(_) => return endpoint.body_timed_out(media),
     };
     let caller = Caller { viewer, ip };
     let payload = Payload::Single(operation);
@@ -188,18 +196,26 @@ pub async fn post<E: Executor>(
         }
     }
     let limits = endpoint.state.limits;
-    let bytes = match body::read_body(body, &headers, limits.body).await {
-        Ok(bytes) => bytes,
-        Err(response) => return response,
-    };
-    let payload = match body::parse_payload(&bytes, limits.batch) {
-        Ok(payload) => payload,
-        Err((code, message)) => return reply::error(media, StatusCode::BAD_REQUEST, code, message),
-    };
     let db = RequestDb::new(&endpoint.state.pool);
-    let viewer = match endpoint.authenticate(media, &headers, &db).await {
-        Ok(viewer) => viewer,
-        Err(response) => return response,
+    // Reading the body and authenticating share one deadline: a client sending its body
+    // a byte at a time cannot hold the connection (and an in-flight permit) for long.
+    let read = async {
+        let bytes = body::read_body(body, &headers, limits.body).await?;
+        let payload = body::parse_payload(&bytes, limits.batch).map_err(|(code, message)| {
+            reply::error(media, StatusCode::BAD_REQUEST, code, message)
+        })?;
+        let viewer = endpoint.authenticate(media, &headers, &db).await?;
+        Ok::<_, Response>((payload, viewer))
+    };
+    let (payload, viewer) = match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(response)) => {
+            if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                endpoint.refused(ConnectionLimit::BodyTooLarge);
+            }
+            return response;
+        }
+        Err(_) => return endpoint.body_timed_out(media),
     };
     let caller = Caller {
         viewer,
@@ -211,6 +227,29 @@ pub async fn post<E: Executor>(
 }
 
 impl<E: Executor> GraphqlEndpoint<E> {
+    /// Counts a refusal by a connection limit.
+    fn refused(&self, limit: ConnectionLimit) {
+        self.state.metrics.connections.refused(limit);
+    }
+
+    /// The 408 for a body or authentication past `REQUEST_BODY_TIMEOUT_MS`; the
+    /// connection closes (the rest of the body is not read).
+    fn body_timed_out(&self, media: ResponseMedia) -> Response {
+        self.refused(ConnectionLimit::BodyTimeout);
+        let timeout = self.state.limits.body_timeout;
+        tracing::info!(timeout_ms = timeout.as_millis(), "request body timed out");
+        let mut response = reply::error(
+            media,
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::RequestTimeout,
+            "The request body and its authentication took longer than the server allows.",
+        );
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    }
+
     /// The viewer named by the `Authorization` header. A header that names no valid session
     /// fails the whole request (never silent anonymity): 401 under
     /// `application/graphql-response+json`, 200 under `application/json`.

@@ -5,8 +5,9 @@
 //! closes idle sockets with 3008 without pinging. This one follows PROTOCOL.md exactly
 //! (see [`protocol::close`] for every close code) and adds what a production server
 //! needs: authentication in `connection_init`, revocation, bounded per-connection queues,
-//! a cap on operations per socket, keep-alive pings, a message size cap and a clean 1001
-//! on shutdown.
+//! a cap on operations per socket, caps on sockets per client IP, per user and per
+//! instance ([`caps`]), an idle timeout for anonymous sockets, keep-alive pings, a message
+//! size cap and a clean 1001 on shutdown.
 //!
 //! This file owns the socket and its loop (reading, keep-alive, shutdown, closing);
 //! `session` what `connection_init` establishes, `operations` each operation's life.
@@ -17,6 +18,7 @@
 //! [`Hub`], which runs them with the viewer the socket was acknowledged as. It may call
 //! the pipeline, the hub, `domain::sessions` and `db` (session checks).
 
+pub mod caps;
 mod operations;
 pub mod protocol;
 mod session;
@@ -26,12 +28,15 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use async_graphql::Executor;
 use axum::{
     extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
+    http::{HeaderValue, StatusCode, header},
     response::Response,
 };
 use futures_util::{StreamExt, stream::FuturesUnordered};
 use tokio::{sync::mpsc, time::MissedTickBehavior};
 
+pub use self::caps::SocketCaps;
 use self::{
+    caps::UserSlot,
     operations::{Op, OpKind, RunningQuery},
     protocol::{ClientMessage, Protocol, close},
     session::{Registration, Session},
@@ -39,10 +44,12 @@ use self::{
 use super::{
     graphql::{EndpointState, GraphqlEndpoint},
     lifecycle::Lifecycle,
+    limits, negotiate, reply,
 };
 use crate::{
-    error::AppError,
+    error::{AppError, ErrorCode},
     graphql::subscription::{Command, ConnSignals, Hub, Outbox},
+    metrics::ConnectionLimit,
     ratelimit::ClientIp,
 };
 
@@ -55,6 +62,8 @@ pub struct Sockets {
     pub lifecycle: Lifecycle,
     /// The limits and timers.
     pub config: WebSocketConfig,
+    /// The open sockets per client IP, per user and in all.
+    pub caps: Arc<SocketCaps>,
 }
 
 /// WebSocket (subscription) limits and timers.
@@ -75,11 +84,27 @@ pub struct WebSocketConfig {
     /// Operations one socket may run at once (`WS_MAX_OPERATIONS`, 100); more get an
     /// `error` message.
     pub max_operations: usize,
+    /// How long an anonymous socket may run no operation before it is closed with 1000
+    /// (`WS_IDLE_TIMEOUT_MS`, 5 minutes).
+    pub idle_timeout: Duration,
+    /// Open sockets per client IP (`WS_MAX_PER_IP`, 256; IPv6 per /64); more are refused
+    /// with 429 before the upgrade.
+    pub max_per_ip: usize,
+    /// Open sockets per signed-in user (`WS_MAX_PER_USER`, 32); more are closed with 4429
+    /// at `connection_init`.
+    pub max_per_user: usize,
+    /// Open sockets on the instance (`WS_MAX_CONNECTIONS`, 10000); more are refused with
+    /// 503 before the upgrade.
+    pub max_connections: usize,
 }
 
 impl<E: Executor> GraphqlEndpoint<E> {
     /// Accepts a WebSocket upgrade on the GraphQL URL.
     pub(super) fn upgrade(self, ws: WebSocketUpgrade, ip: Option<ClientIp>) -> Response {
+        let slot = match self.state().sockets.caps.admit(ip.map(|ClientIp(ip)| ip)) {
+            Ok(slot) => slot,
+            Err(limit) => return refused(limit),
+        };
         let limit = self.state().sockets.config.max_message;
         ws.protocols(protocol::SUBPROTOCOLS)
             // tungstenite's defaults reserve 128 KiB per socket for reading; messages here
@@ -92,6 +117,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
             .max_message_size(limit.saturating_mul(2))
             .max_frame_size(limit.saturating_mul(2))
             .on_upgrade(move |socket| async move {
+                let _slot = slot;
                 let _open = self.state().sockets.lifecycle.socket();
                 let protocol = socket
                     .protocol()
@@ -100,6 +126,23 @@ impl<E: Executor> GraphqlEndpoint<E> {
                 Connection::new(socket, self, ip).run(protocol).await;
             })
     }
+}
+
+/// The answer to an upgrade over a cap: 429 per client IP, 503 per instance, both with
+/// `Retry-After`.
+fn refused(limit: ConnectionLimit) -> Response {
+    if limit == ConnectionLimit::WsInstance {
+        return limits::unavailable("The server is at its limit of WebSockets: try again shortly.");
+    }
+    let mut response = reply::error(
+        negotiate::ResponseMedia::Json,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        "Too many WebSockets from this address.",
+    );
+    let retry = HeaderValue::from(limits::RETRY_AFTER_SECONDS);
+    response.headers_mut().insert(header::RETRY_AFTER, retry);
+    response
 }
 
 /// The read buffer of each socket, in bytes.
@@ -130,6 +173,8 @@ struct Connection<E> {
     ids: HashMap<String, u64>,
     next_op: u64,
     registration: Option<Registration>,
+    /// The socket's place in its user's count (`WS_MAX_PER_USER`), once signed in.
+    user_slot: Option<UserSlot>,
     /// The client's address, when known.
     ip: Option<ClientIp>,
 }
@@ -147,6 +192,7 @@ impl<E: Executor> Connection<E> {
             ids: HashMap::new(),
             next_op: 0,
             registration: None,
+            user_slot: None,
             ip,
         }
     }
@@ -211,8 +257,17 @@ impl<E: Executor> Connection<E> {
         keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut heard = true;
         let mut running: FuturesUnordered<RunningQuery> = FuturesUnordered::new();
+        let idle_deadline = tokio::time::sleep(config.idle_timeout);
+        tokio::pin!(idle_deadline);
 
         loop {
+            // The idle clock runs only while an anonymous socket runs nothing.
+            let idle =
+                self.ops.is_empty() && self.session.as_ref().is_some_and(|s| s.viewer.is_none());
+            if !idle {
+                let next = tokio::time::Instant::now() + config.idle_timeout;
+                idle_deadline.as_mut().reset(next);
+            }
             // Not biased: a steady stream of outgoing messages must not starve reading
             // (a client's pongs would go unread and it would look dead).
             tokio::select! {
@@ -229,6 +284,10 @@ impl<E: Executor> Connection<E> {
                 }
                 () = &mut init_deadline, if self.session.is_none() => {
                     return End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout".into());
+                }
+                () = &mut idle_deadline, if idle => {
+                    self.sockets().caps.closed_idle();
+                    return End::Close(close::NORMAL, "Idle: no operation for WS_IDLE_TIMEOUT_MS".into());
                 }
                 _ = keepalive.tick() => {
                     if !heard {
@@ -307,6 +366,10 @@ impl<E: Executor> Connection<E> {
                             AppError::Unauthenticated(message) => {
                                 (close::FORBIDDEN, format!("Forbidden: {message}"))
                             }
+                            AppError::RateLimited { .. } => (
+                                close::TOO_MANY_SOCKETS,
+                                "Too many WebSockets for this user".into(),
+                            ),
                             _ => (close::INTERNAL, "Internal server error: try again".into()),
                         };
                         if let Some(text) = protocol.connection_error(&reason) {

@@ -20,6 +20,8 @@ const LEGACY_WS: &str = "graphql-ws";
 
 /// Close codes.
 pub mod close {
+    /// A normal closure: an anonymous socket idle for `WS_IDLE_TIMEOUT_MS`.
+    pub const NORMAL: u16 = 1000;
     /// The server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
     /// A message was larger than the server accepts.
@@ -40,6 +42,9 @@ pub mod close {
     pub const DUPLICATE_ID: u16 = 4409;
     /// A second `connection_init`.
     pub const TOO_MANY_INITS: u16 = 4429;
+    /// The user has `WS_MAX_PER_USER` sockets open already (the reason tells it from
+    /// [`TOO_MANY_INITS`]).
+    pub const TOO_MANY_SOCKETS: u16 = 4429;
     /// The server failed (the database was unreachable during authentication).
     pub const INTERNAL: u16 = 4500;
 }

@@ -1,5 +1,6 @@
 //! What `connection_init` establishes on a WebSocket: the credentials it carries, the
-//! viewer they name, the connection's registration in the hub, and the end of it all
+//! viewer they name, its place in the user's count of sockets (`WS_MAX_PER_USER`), the
+//! connection's registration in the hub, and the end of it all
 //! when the session is revoked. It may call `domain::sessions`, `db::sessions` (whether a
 //! session is live) and the hub.
 
@@ -61,6 +62,14 @@ impl<E: Executor> Connection<E> {
             Some(header) => Some(authenticate(&pool, header).await?),
             None => None,
         };
+        if let Some(viewer) = viewer {
+            let caps = &self.state().sockets.caps;
+            self.user_slot = Some(caps.admit_user(viewer.user_id).ok_or(
+                AppError::RateLimited {
+                    retry_after_secs: 1,
+                },
+            )?);
+        }
         let (registered, heard) = oneshot::channel();
         self.hub.send(Command::Connect {
             conn: self.conn,
