@@ -31,6 +31,10 @@
 //! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP |
 //! | `COST_BUDGET_PER_MINUTE` | `100000` | complexity each user (or anonymous client IP) may spend per minute, refilled evenly; `0` turns the budget off (`RATE_LIMITED`); at least `QUERY_MAX_COMPLEXITY` |
 //! | `PERSISTED_QUERIES` | `automatic` | `automatic` (Apollo's APQ: clients register documents by hash), `safelist` (only the manifest's documents run) or `off` |
+//! | `PERSISTED_QUERY_REGISTRATIONS_PER_MINUTE` | `30` | new persisted documents each user (or anonymous client IP) may register per minute; past it documents run unstored; `0`: unlimited |
+//! | `NOTIFICATION_DEDUP_WINDOW` | `1h` | a repeat of the same (recipient, kind, actor, article) within this adds no notification (`humantime` format: `90s`, `30m`, `1h`; `0`: off) |
+//! | `SESSION_MAX_AGE` | `90d` | a session's absolute lifetime, however often it is refreshed (`humantime` format) |
+//! | `SESSION_PRUNE_INTERVAL_MS` | `3600000` | how often an instance prunes ended sessions (one instance at a time) |
 //! | `PERSISTED_QUERIES_MANIFEST` | none | GraphQL Code Generator's `persisted-documents.json`, loaded at start as the safelist; **required** with `PERSISTED_QUERIES=safelist` |
 //! | `QUERY_MAX_BYTES` | `32768` | largest GraphQL document (`DOCUMENT_TOO_LARGE`) |
 //! | `QUERY_MAX_TOKENS` | `2000` | most lexical tokens in a document (`TOKEN_LIMIT_EXCEEDED`) |
@@ -55,12 +59,15 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 
 use crate::{
     db::DatabaseConfig,
+    domain::{notifications::NotificationConfig, sessions::SessionConfig},
     graphql::{limits::QueryLimits, persisted::PersistedMode},
     http::{metrics::MetricsToken, middleware::CorsOrigins},
     metrics::DEFAULT_OPERATION_NAMES,
     ratelimit::throttle::ThrottleConfig,
     telemetry::LogFormat,
 };
+
+mod housekeeping;
 
 /// The default database URL for development.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
@@ -126,6 +133,12 @@ pub struct Config {
     pub persisted_queries: PersistedMode,
     /// The persisted-documents manifest to load at start.
     pub persisted_manifest: Option<PathBuf>,
+    /// Persisted-document registrations per client per minute (`None`: unlimited).
+    pub persisted_registrations: Option<NonZeroU32>,
+    /// Notifications' duplicate window.
+    pub notifications: NotificationConfig,
+    /// Session lifetime and pruning.
+    pub sessions: SessionConfig,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: QueryLimits,
     /// The `/metrics` endpoint.
@@ -232,6 +245,8 @@ impl Config {
             ));
         }
 
+        let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
+
         Ok(Self {
             env,
             host: parse(&get, "HOST", "127.0.0.1".parse().expect("valid address"))?,
@@ -262,6 +277,9 @@ impl Config {
             cost_budget,
             persisted_queries,
             persisted_manifest,
+            persisted_registrations,
+            notifications,
+            sessions,
             query_limits,
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db,
-    domain::{events::Events, password::Passwords},
+    domain::{clock::Clock, events::Events, password::Passwords, sessions::SessionRules},
     graphql::{
         SchemaData, admission::Gate, document::cache::Documents, execution::Pipeline,
         persisted::PersistedQueries, subscription::Hub,
@@ -18,8 +18,8 @@ use crate::{
         metrics::MetricsEndpoint,
         ws::Sockets,
     },
-    metrics::{LiveCounts, Metrics},
-    ratelimit::{budget::CostBudget, throttle::AuthThrottle},
+    metrics::{Limit, LiveCounts, Metrics},
+    ratelimit::{KeyedLimiter, budget::CostBudget, throttle::AuthThrottle},
 };
 
 /// Shared application state.
@@ -48,6 +48,9 @@ pub struct AppState {
     pub budget: Option<Arc<CostBudget>>,
     /// The instance's Prometheus metrics, served on `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The clock time-bound rules are judged by (sessions, persisted queries): the
+    /// system's; tests move it forward.
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -57,7 +60,12 @@ impl AppState {
         let pool = db::build_pool(&config.database)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let metrics = Arc::new(Metrics::new(config.metrics.operation_names));
-        let persisted = PersistedQueries::new(config.persisted_queries);
+        let clock = Clock::default();
+        let registrations = config.persisted_registrations.map(|n| {
+            KeyedLimiter::per_minute(n, Limit::PersistedRegistration, 4096, Arc::clone(&metrics))
+        });
+        let persisted = PersistedQueries::new(config.persisted_queries)
+            .with_rules(clock.clone(), registrations);
         if let Some(path) = &config.persisted_manifest {
             let count = persisted.load_manifest(path)?;
             tracing::info!(documents = count, path = %path.display(), "read the persisted-documents manifest");
@@ -76,6 +84,7 @@ impl AppState {
             pool,
             passwords: Passwords::new(cores),
             events: Events,
+            clock,
         })
     }
 
@@ -86,9 +95,16 @@ impl AppState {
             passwords: self.passwords.clone(),
             events: self.events,
             throttle: Arc::clone(&self.throttle),
+            notifications: self.config.notifications,
+            sessions: self.session_rules(),
             introspection: self.config.introspection,
             suggestions: self.config.is_development(),
         }
+    }
+
+    /// The session lifetime rules, judged by the instance's clock.
+    pub fn session_rules(&self) -> SessionRules {
+        SessionRules::new(&self.config.sessions, self.clock.clone())
     }
 
     /// The `/graphql` endpoint's state, with the operation pipeline, from this state.

@@ -8,7 +8,7 @@ use super::{
     events, guards,
     loaders::release_reads,
     node::{self, NodeKind, global_id},
-    passwords, pool, throttle,
+    notices, passwords, pool, session_rules, throttle,
     types::{
         article::{Article, CreateArticleInput, UpdateArticleInput},
         auth::{AuthPayload, LoginInput, RegisterInput, UpdateViewerInput},
@@ -81,11 +81,14 @@ impl Mutation {
         #[graphql(desc = "The refresh token from the latest AuthPayload.")] refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
         throttle(ctx).attempt(guards::client_ip(ctx), None)?;
-        Ok(
-            sessions::refresh(writer(ctx).await, events(ctx), &refresh_token)
-                .await?
-                .into(),
+        Ok(sessions::refresh(
+            writer(ctx).await,
+            events(ctx),
+            session_rules(ctx),
+            &refresh_token,
         )
+        .await?
+        .into())
     }
 
     /// Revokes the current session at once, on HTTP and on open subscriptions.
@@ -137,7 +140,14 @@ impl Mutation {
         #[graphql(desc = "The username to follow, in any case.")] username: String,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = social::follow(writer(ctx).await, events(ctx), &viewer, &username).await?;
+        let row = social::follow(
+            writer(ctx).await,
+            events(ctx),
+            notices(ctx),
+            &viewer,
+            &username,
+        )
+        .await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -195,7 +205,8 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::favorite(writer(ctx).await, events(ctx), &viewer, &slug).await?;
+        let row = articles::favorite(writer(ctx).await, events(ctx), notices(ctx), &viewer, &slug)
+            .await?;
         Ok(row.into())
     }
 

@@ -36,11 +36,19 @@ pub enum Limit {
     AuthIp,
     /// A client's query cost budget (`cost_budget`).
     CostBudget,
+    /// A client's registrations of persisted documents (`persisted_registration`,
+    /// `PERSISTED_QUERY_REGISTRATIONS_PER_MINUTE`).
+    PersistedRegistration,
 }
 
 impl Limit {
     /// Every limit, in label order.
-    pub const ALL: [Limit; 3] = [Self::AuthAccount, Self::AuthIp, Self::CostBudget];
+    pub const ALL: [Limit; 4] = [
+        Self::AuthAccount,
+        Self::AuthIp,
+        Self::CostBudget,
+        Self::PersistedRegistration,
+    ];
 
     /// The label value.
     pub const fn as_str(self) -> &'static str {
@@ -48,6 +56,7 @@ impl Limit {
             Self::AuthAccount => "auth_account",
             Self::AuthIp => "auth_ip",
             Self::CostBudget => "cost_budget",
+            Self::PersistedRegistration => "persisted_registration",
         }
     }
 }
