@@ -25,7 +25,7 @@
 //! | `CORS_ALLOWED_ORIGINS` | development: any `localhost`/`127.0.0.1` origin; production: none | comma-separated origins allowed to call the API from a browser |
 //! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
-//! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
+//! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on every connection it used) to single responses |
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`) |
 //! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email, changePassword per user (`RATE_LIMITED`) |
 //! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP |
