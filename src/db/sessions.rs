@@ -312,7 +312,7 @@ pub async fn live_among(mut conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec
 }
 
 /// The advisory lock that lets one instance at a time prune sessions.
-const PRUNE_LOCK_KEY: i64 = 0x636f_6e64_7569_7401;
+pub const PRUNE_LOCK_KEY: i64 = 0x636f_6e64_7569_7401;
 
 /// What one pruning removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
