@@ -352,3 +352,24 @@ pub async fn prune_periodically(pool: PgPool, rules: SessionRules, interval: std
         }
     }
 }
+
+/// Gives the user `username` `role` (`conduit user set-role`) and announces it, in one
+/// transaction: the user's open sockets on every instance close (as a revocation does),
+/// so no subscription goes on under the old role; the client reconnects with its token.
+pub async fn change_role(
+    pool: &PgPool,
+    events: &Events,
+    username: &str,
+    role: Role,
+) -> Result<(), AppError> {
+    let mut conn = db::connect(pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let user = db::users::find_by_username(tx, username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("No user named {username}")))?;
+        db::users::set_role(tx, username, role.as_db()).await?;
+        let event = Event::RoleChanged { user: user.id };
+        Ok(events.publish(tx, &event).await?)
+    })
+    .await
+}

@@ -444,3 +444,55 @@ async fn pruning_removes_ended_sessions_and_their_used_tokens_one_instance_at_a_
         (0, 0)
     );
 }
+
+#[tokio::test]
+async fn set_role_takes_effect_on_open_subscriptions() {
+    use crate::live::{TestServer, bearer};
+    let server = TestServer::start(&[]).await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let subscribe = "subscription { notificationAdded { id } }";
+    let mut client = server.ws_ready(bearer(&alice.access)).await;
+    client.subscribe("n", subscribe, json!({})).await;
+    let mut bystander = server.ws_ready(bearer(&bob.access)).await;
+    bystander.subscribe("b", subscribe, json!({})).await;
+    server.wait_for_subscriptions(2).await;
+
+    // The real CLI, another process, on the same database.
+    let url = server.database_url();
+    let output = tokio::task::spawn_blocking(move || {
+        crate::helpers::conduit_command(
+            &["user", "set-role", "alice", "admin"],
+            &[("DATABASE_URL", &url)],
+        )
+        .output()
+        .expect("run conduit")
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    // Alice's subscription ends and her socket closes: nothing runs under the old role.
+    let ended = client.next_json().await;
+    assert_eq!(
+        (&ended["id"], &ended["type"]),
+        (&json!("n"), &json!("error")),
+        "{ended}"
+    );
+    assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    client.expect_close(4403).await;
+    // Her token still works, now as an admin (who sees every email).
+    let admin = "{ user(username: \"bob\") { email } }";
+    let seen = server.gql(admin, json!({}), Some(&alice.access)).await;
+    assert_eq!(seen["data"]["user"]["email"], "bob@example.com", "{seen}");
+    // Bob's socket is untouched: it still hears his notifications.
+    let follow = "mutation { followUser(username: \"bob\") { username } }";
+    let followed = server.gql(follow, json!({}), Some(&alice.access)).await;
+    assert!(followed.get("errors").is_none(), "{followed}");
+    let heard = bystander.next_json().await;
+    assert_eq!(
+        (&heard["id"], &heard["type"]),
+        (&json!("b"), &json!("next")),
+        "{heard}"
+    );
+}
