@@ -422,11 +422,17 @@ async fn undoing_keeps_notifications_and_repeating_within_the_window_adds_none()
 }
 
 #[tokio::test]
-async fn follow_and_favorite_cycles_in_parallel_notify_once() {
+async fn follow_and_favorite_cycles_in_a_row_and_in_parallel_notify_once() {
     let w = World::new().await;
     let app = &w.app;
     publish(app, &w.jane, "Liked").await;
     let john = &w.john;
+    for _ in 0..5 {
+        follow(app, john, "jane").await;
+        unfollow(app, john, "jane").await;
+        favorite(app, john, "liked").await;
+        unfavorite(app, john, "liked").await;
+    }
     let cycles = (0..12).map(|i| async move {
         if i % 2 == 0 {
             unfollow(app, john, "jane").await;
