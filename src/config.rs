@@ -27,13 +27,17 @@
 //! | `CORS_ALLOWED_ORIGINS` | development: any `localhost`/`127.0.0.1` origin; production: none | comma-separated origins allowed to call the API from a browser |
 //! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
-//! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on its read connection) to single responses |
+//! | `REPORT_SQL_STATEMENTS` | development: `true`; production: `false` | add `extensions.sqlStatements` (SQL statements the request sent on every connection it used) to single responses |
 //! | `DEMO_DATA` | development: `true`; production: `false` | at start, when the `users` table is empty, seed a small demo data set (password `conduit-demo`); refused in production |
 //! | `AUTH_ATTEMPTS_PER_ACCOUNT` | `10` | login/register attempts per minute per email and client IP, changePassword and email changes per user and client IP (`RATE_LIMITED`) |
 //! | `AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL` | `100` | the same attempts per minute per account from every IP together |
 //! | `AUTH_ATTEMPTS_PER_IP` | `60` | those attempts and refreshSession per minute per client IP (IPv6: per /64), shared by every instance on the database |
 //! | `COST_BUDGET_PER_MINUTE` | `100000` | complexity each user (or anonymous client IP) may spend per minute, refilled evenly; `0` turns the budget off (`RATE_LIMITED`); at least `QUERY_MAX_COMPLEXITY` |
 //! | `PERSISTED_QUERIES` | `automatic` | `automatic` (Apollo's APQ: clients register documents by hash), `safelist` (only the manifest's documents run) or `off` |
+//! | `PERSISTED_QUERY_REGISTRATIONS_PER_MINUTE` | `30` | new persisted documents each user (or anonymous client IP) may register per minute; past it documents run unstored; `0`: unlimited |
+//! | `NOTIFICATION_DEDUP_WINDOW` | `1h` | a repeat of the same (recipient, kind, actor, article) within this adds no notification (`humantime` format: `90s`, `30m`, `1h`; `0`: off) |
+//! | `SESSION_MAX_AGE` | `90d` | a session's absolute lifetime, however often it is refreshed (`humantime` format) |
+//! | `SESSION_PRUNE_INTERVAL_MS` | `3600000` | how often an instance prunes ended sessions (one instance at a time) |
 //! | `PERSISTED_QUERIES_MANIFEST` | none | GraphQL Code Generator's `persisted-documents.json`, loaded at start as the safelist; **required** with `PERSISTED_QUERIES=safelist` |
 //! | `QUERY_MAX_BYTES` | `32768` | largest GraphQL document (`DOCUMENT_TOO_LARGE`) |
 //! | `QUERY_MAX_TOKENS` | `2000` | most lexical tokens in a document (`TOKEN_LIMIT_EXCEEDED`) |
@@ -63,12 +67,15 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 
 use crate::{
     db::DatabaseConfig,
+    domain::{notifications::NotificationConfig, sessions::SessionConfig},
     graphql::{limits::QueryLimits, persisted::PersistedMode},
     http::{client_ip::TrustedProxies, limits::DEFAULT_MAX_IN_FLIGHT, metrics::MetricsToken, middleware::CorsOrigins},
     metrics::DEFAULT_OPERATION_NAMES,
     ratelimit::{shared::RedisConfig, throttle::ThrottleConfig},
     telemetry::LogFormat,
 };
+
+mod housekeeping;
 
 /// The default database URL for development.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
@@ -138,6 +145,12 @@ pub struct Config {
     pub persisted_queries: PersistedMode,
     /// The persisted-documents manifest to load at start.
     pub persisted_manifest: Option<PathBuf>,
+    /// Persisted-document registrations per client per minute (`None`: unlimited).
+    pub persisted_registrations: Option<NonZeroU32>,
+    /// Notifications' duplicate window.
+    pub notifications: NotificationConfig,
+    /// Session lifetime and pruning.
+    pub sessions: SessionConfig,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: QueryLimits,
     /// The `/metrics` endpoint.
@@ -260,6 +273,8 @@ impl Config {
             let reason = "must be false when APP_ENV=production (demo accounts share a password)";
             return Err(invalid("DEMO_DATA", "true", reason));
         }
+        let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
+
         Ok(Self {
             env,
             host,
@@ -296,6 +311,9 @@ impl Config {
             cost_budget,
             persisted_queries,
             persisted_manifest,
+            persisted_registrations,
+            notifications,
+            sessions,
             query_limits,
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use conduit::{
     AppState,
     config::Config,
-    domain::{accounts, policy::Role},
+    domain::{policy::Role, sessions},
     seed::{self, DEMO_PASSWORD, MAX_ROWS, SeedPlan},
     server, telemetry,
 };
@@ -167,7 +167,7 @@ async fn set_role(config: Config, username: &str, role: RoleArg) -> anyhow::Resu
     };
     server::migrate(&config).await?;
     let state = AppState::new(config)?;
-    accounts::set_role(&state.pool, username, role)
+    sessions::change_role(&state.pool, &state.events, username, role)
         .await
         .map_err(|err| anyhow::anyhow!(err.client_message()))?;
     println!("{username} is now {}", role.as_db());

@@ -38,8 +38,15 @@ pub async fn run(
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
     let _live = live_updates(&state).await;
+    let pruner = tokio::spawn(crate::domain::sessions::prune_periodically(
+        state.pool.clone(),
+        state.session_rules(),
+        state.config.sessions.prune_interval,
+    ));
     let app = crate::app(state.clone());
-    serve(listener, app, &state, signal, shutdown_timeout).await
+    let served = serve(listener, app, &state, signal, shutdown_timeout).await;
+    pruner.abort();
+    served
 }
 
 /// Starts the instance's live updates (its LISTEN connection and subscription hub); they

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db,
-    domain::{events::Events, password::Passwords},
+    domain::{clock::Clock, events::Events, password::Passwords, sessions::SessionRules},
     graphql::{
         SchemaData, admission::Gate, document::cache::Documents, execution::Pipeline,
         persisted::PersistedQueries, subscription::Hub,
@@ -19,8 +19,8 @@ use crate::{
         metrics::MetricsEndpoint,
         ws::{SocketCaps, Sockets},
     },
-    metrics::{LiveCounts, Metrics},
-    ratelimit::{budget::CostBudget, throttle::AuthThrottle},
+    metrics::{Limit, LiveCounts, Metrics},
+    ratelimit::{KeyedLimiter, budget::CostBudget, throttle::AuthThrottle},
 };
 
 /// Shared application state.
@@ -53,6 +53,9 @@ pub struct AppState {
     pub in_flight: InFlight,
     /// The open WebSockets per client IP, per user and in all (`WS_MAX_*`).
     pub socket_caps: Arc<SocketCaps>,
+    /// The clock time-bound rules are judged by (sessions, persisted queries): the
+    /// system's; tests move it forward.
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -62,7 +65,12 @@ impl AppState {
         let pool = db::build_pool(&config.database)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let metrics = Arc::new(Metrics::new(config.metrics.operation_names));
-        let persisted = PersistedQueries::new(config.persisted_queries);
+        let clock = Clock::default();
+        let registrations = config.persisted_registrations.map(|n| {
+            KeyedLimiter::per_minute(n, Limit::PersistedRegistration, 4096, Arc::clone(&metrics))
+        });
+        let persisted = PersistedQueries::new(config.persisted_queries)
+            .with_rules(clock.clone(), registrations);
         if let Some(path) = &config.persisted_manifest {
             let count = persisted.load_manifest(path)?;
             tracing::info!(documents = count, path = %path.display(), "read the persisted-documents manifest");
@@ -88,6 +96,7 @@ impl AppState {
             pool,
             passwords: Passwords::new(cores),
             events: Events,
+            clock,
         })
     }
 
@@ -98,9 +107,16 @@ impl AppState {
             passwords: self.passwords.clone(),
             events: self.events,
             throttle: Arc::clone(&self.throttle),
+            notifications: self.config.notifications,
+            sessions: self.session_rules(),
             introspection: self.config.introspection,
             suggestions: self.config.is_development(),
         }
+    }
+
+    /// The session lifetime rules, judged by the instance's clock.
+    pub fn session_rules(&self) -> SessionRules {
+        SessionRules::new(&self.config.sessions, self.clock.clone())
     }
 
     /// The `/graphql` endpoint's state, with the operation pipeline, from this state.

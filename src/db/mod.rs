@@ -26,8 +26,8 @@ pub mod users;
 #[rustfmt::skip]
 pub mod schema;
 
-pub use pool::{DatabaseConfig, DbConn, DbError, PgPool, build_pool, connect};
-pub use request::RequestDb;
+pub use pool::{DatabaseConfig, DbConn, DbError, PgPool, build_pool};
+pub use request::{RequestDb, connect};
 
 #[diesel::declare_sql_function]
 extern "SQL" {

@@ -1,10 +1,13 @@
-//! Queries on `notifications`: written in the transaction of the action that causes them.
+//! Queries on `notifications`: written in the transaction of the action that causes them,
+//! a repeat within the duplicate window skipped in the same statement.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::{
     dsl::now,
     prelude::*,
-    sql_types::{BigInt, Nullable, Text},
+    sql_types::{BigInt, Double, Nullable, Text},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -64,16 +67,47 @@ pub struct NewNotification<'a> {
     pub comment_id: Option<i64>,
 }
 
-/// Writes one notification; returns its id.
+/// Writes one notification unless the same recipient already has one of the same kind,
+/// actor and article written less than `dedup_window` ago (`None`, or zero: always
+/// writes); one statement either way. Returns its id, or `None` when it was a repeat.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     new: NewNotification<'_>,
-) -> Result<i64, DbError> {
-    Ok(diesel::insert_into(notifications::table)
-        .values(new)
-        .returning(notifications::id)
-        .get_result(conn)
-        .await?)
+    dedup_window: Option<Duration>,
+) -> Result<Option<i64>, DbError> {
+    let Some(window) = dedup_window.filter(|w| !w.is_zero()) else {
+        return Ok(Some(
+            diesel::insert_into(notifications::table)
+                .values(new)
+                .returning(notifications::id)
+                .get_result(conn)
+                .await?,
+        ));
+    };
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let written: Option<Id> = diesel::sql_query(
+        "INSERT INTO notifications (recipient_id, kind, actor_id, article_id, comment_id) \
+         SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (\
+             SELECT 1 FROM notifications \
+             WHERE recipient_id = $1 AND actor_id = $3 AND kind = $2 \
+               AND article_id IS NOT DISTINCT FROM $4 \
+               AND created_at > now() - make_interval(secs => $6)) \
+         RETURNING id",
+    )
+    .bind::<BigInt, _>(new.recipient_id)
+    .bind::<Text, _>(new.kind)
+    .bind::<BigInt, _>(new.actor_id)
+    .bind::<Nullable<BigInt>, _>(new.article_id)
+    .bind::<Nullable<BigInt>, _>(new.comment_id)
+    .bind::<Double, _>(window.as_secs_f64())
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(written.map(|row| row.id))
 }
 
 /// Notifies every follower of `author_id` that they published `article_id`: one

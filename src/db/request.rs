@@ -7,10 +7,14 @@
 //! or earlier with [`RequestDb::release`].
 //!
 //! Every statement sent on it is counted through diesel's instrumentation, so the count
-//! can be reported per request (`extensions.sqlStatements`) and asserted by tests.
+//! can be reported per request (`extensions.sqlStatements`) and asserted by tests. So is
+//! every statement of the connections the request's writes take with [`connect`] while
+//! it runs inside [`RequestDb::counting`] (a task-local counter): a mutation's count is
+//! its reads and its writes.
 
 use std::{
-    ops::Deref,
+    future::Future,
+    ops::{Deref, DerefMut},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -22,7 +26,46 @@ use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::{AsyncConnection, AsyncPgConnection, pooled_connection::deadpool::PoolError};
 use tokio::sync::Mutex;
 
-use super::{DbConn, DbError, PgPool, connect};
+use super::{DbConn, DbError, PgPool, pool};
+
+tokio::task_local! {
+    /// The statement counter of the request this task is running, if any.
+    static STATEMENTS: Arc<AtomicUsize>;
+}
+
+/// A pooled connection (see [`pool::connect`]) for a write or a flow's own read; inside
+/// [`RequestDb::counting`], its statements count into that request.
+pub async fn connect(pool: &PgPool) -> Result<WriteConn, DbError> {
+    let mut conn = pool::connect(pool).await?;
+    if let Ok(counter) = STATEMENTS.try_with(Arc::clone) {
+        conn.set_instrumentation(StatementCounter(counter));
+    }
+    Ok(WriteConn(conn))
+}
+
+/// A connection from [`connect`]; dereferences to the connection, and stops counting
+/// when dropped (returned to the pool).
+pub struct WriteConn(DbConn);
+
+impl Deref for WriteConn {
+    type Target = AsyncPgConnection;
+
+    fn deref(&self) -> &AsyncPgConnection {
+        &self.0
+    }
+}
+
+impl DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        &mut self.0
+    }
+}
+
+impl Drop for WriteConn {
+    fn drop(&mut self) {
+        self.0.set_instrumentation(NoCounting);
+    }
+}
 
 /// The read connection of one request, taken lazily.
 pub struct RequestDb {
@@ -54,7 +97,7 @@ impl RequestDb {
         if self.failed.load(Ordering::Relaxed) {
             return Err(DbError::Unavailable(PoolError::Timeout(TimeoutType::Wait)));
         }
-        let mut conn = connect(&self.pool).await.inspect_err(|_| {
+        let mut conn = pool::connect(&self.pool).await.inspect_err(|_| {
             self.failed.store(true, Ordering::Relaxed);
         })?;
         conn.set_instrumentation(StatementCounter(Arc::clone(&self.statements)));
@@ -76,6 +119,12 @@ impl RequestDb {
     /// How many SQL statements this request has sent on its connections so far.
     pub fn statements(&self) -> usize {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` (the request's execution) so that the connections its writes take
+    /// with [`connect`] count into this request too.
+    pub async fn counting<F: Future>(&self, work: F) -> F::Output {
+        STATEMENTS.scope(Arc::clone(&self.statements), work).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Queries on `sessions` and `used_refresh_tokens`. Announces nothing: the domain
-//! publishes the revocations these writes make, in the same transaction.
+//! publishes the revocations these writes make, in the same transaction. Time-bound
+//! rules (expiry, the absolute lifetime, pruning) are judged at the caller's `now`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -68,6 +69,7 @@ struct RefreshLookup {
     user_id: i64,
     refresh_expires_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
 }
 
 /// Starts a session for `user_id`; returns its id.
@@ -153,32 +155,38 @@ pub async fn find_by_access_hash(
 /// How an attempt to exchange a refresh token ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// The token was current: the session now has the new pair.
+    /// The token was current: the session now has the new pair, whose expiry times
+    /// were cut to `ends_at`.
     Rotated {
         /// The session's id.
         session_id: i64,
         /// Its user.
         user_id: i64,
+        /// When the session ends, whatever refreshes come: its start plus its lifetime.
+        ends_at: DateTime<Utc>,
     },
     /// The token had been exchanged before: the caller revokes the whole session.
     Reused {
         /// The session the token belonged to.
         session_id: i64,
     },
-    /// The session is revoked, or the refresh token expired.
+    /// The session is revoked, past its absolute lifetime, or the refresh token expired.
     Ended,
     /// No such token.
     Unknown,
 }
 
 /// Exchanges the refresh token with hash `old_hash` for `new_pair`: the old token is
-/// recorded as used, and a token used before is reported ([`Rotation::Reused`]). Run it
-/// in a transaction: the session's row stays locked until it ends.
+/// recorded as used, and a token used before is reported ([`Rotation::Reused`]). A
+/// session started `max_age` or longer before `now` has ended, and the new pair never
+/// outlives the session's start plus `max_age`. Run it in a transaction: the session's
+/// row stays locked until it ends.
 pub async fn rotate(
     conn: &mut AsyncPgConnection,
     old_hash: &[u8],
-    new_pair: StoredPair<'_>,
+    mut new_pair: StoredPair<'_>,
     now: DateTime<Utc>,
+    max_age: chrono::Duration,
 ) -> Result<Rotation, DbError> {
     let current: Option<RefreshLookup> = sessions::table
         .filter(sessions::refresh_token_hash.eq(old_hash))
@@ -187,6 +195,7 @@ pub async fn rotate(
             sessions::user_id,
             sessions::refresh_expires_at,
             sessions::revoked_at,
+            sessions::created_at,
         ))
         .for_update()
         .first(conn)
@@ -197,6 +206,7 @@ pub async fn rotate(
         user_id,
         refresh_expires_at,
         revoked_at,
+        created_at,
     }) = current
     else {
         let reused: Option<i64> = used_refresh_tokens::table
@@ -211,9 +221,12 @@ pub async fn rotate(
             }),
         );
     };
-    if revoked_at.is_some() || refresh_expires_at <= now {
+    let ends_at = created_at + max_age;
+    if revoked_at.is_some() || refresh_expires_at <= now || ends_at <= now {
         return Ok(Rotation::Ended);
     }
+    new_pair.access_expires_at = new_pair.access_expires_at.min(ends_at);
+    new_pair.refresh_expires_at = new_pair.refresh_expires_at.min(ends_at);
     diesel::insert_into(used_refresh_tokens::table)
         .values((
             used_refresh_tokens::token_hash.eq(old_hash),
@@ -228,6 +241,7 @@ pub async fn rotate(
     Ok(Rotation::Rotated {
         session_id,
         user_id,
+        ends_at,
     })
 }
 
@@ -295,4 +309,56 @@ pub async fn live_among(mut conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec
         .select(sessions::id)
         .load(&mut conn)
         .await?)
+}
+
+/// The advisory lock that lets one instance at a time prune sessions.
+pub const PRUNE_LOCK_KEY: i64 = 0x636f_6e64_7569_7401;
+
+/// What one pruning removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    /// Sessions deleted: revoked, their refresh token expired, or older than `max_age`.
+    pub sessions: usize,
+    /// Their used refresh tokens deleted with them.
+    pub used_refresh_tokens: usize,
+}
+
+/// Deletes the sessions that have ended at `now` (revoked, refresh token expired, or
+/// started `max_age` or longer before) and their used refresh tokens, in one transaction
+/// holding an advisory lock; `None` when another connection holds that lock (another
+/// instance is pruning), and nothing is deleted.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    max_age: chrono::Duration,
+) -> Result<Option<Pruned>, DbError> {
+    use diesel::{dsl::sql, sql_types::Bool};
+    conn.transaction::<_, DbError, _>(async |tx| {
+        let locked: bool = diesel::select(sql::<Bool>(&format!(
+            "pg_try_advisory_xact_lock({PRUNE_LOCK_KEY})"
+        )))
+        .get_result(tx)
+        .await?;
+        if !locked {
+            return Ok(None);
+        }
+        let has_ended = sessions::revoked_at
+            .is_not_null()
+            .or(sessions::refresh_expires_at.le(now))
+            .or(sessions::created_at.le(now - max_age));
+        let ended = sessions::table.filter(has_ended).select(sessions::id);
+        let tokens = diesel::delete(
+            used_refresh_tokens::table.filter(used_refresh_tokens::session_id.eq_any(ended)),
+        )
+        .execute(tx)
+        .await?;
+        let deleted = diesel::delete(sessions::table.filter(has_ended))
+            .execute(tx)
+            .await?;
+        Ok(Some(Pruned {
+            sessions: deleted,
+            used_refresh_tokens: tokens,
+        }))
+    })
+    .await
 }

@@ -212,14 +212,16 @@ pub async fn delete(
     .await
 }
 
-/// Favorites the article `slug` for `viewer`; idempotent.
+/// Favorites the article `slug` for `viewer`; idempotent. The author is notified,
+/// unless `rules` make it a repeat.
 pub async fn favorite(
     pool: &PgPool,
     events: &Events,
+    rules: &notifications::NotificationConfig,
     viewer: &Viewer,
     slug: &str,
 ) -> Result<ArticleRow, AppError> {
-    set_favorite(pool, events, viewer, slug, true).await
+    set_favorite(pool, events, viewer, slug, Some(rules)).await
 }
 
 /// Takes back `viewer`'s favorite of the article `slug`; idempotent.
@@ -229,7 +231,7 @@ pub async fn unfavorite(
     viewer: &Viewer,
     slug: &str,
 ) -> Result<ArticleRow, AppError> {
-    set_favorite(pool, events, viewer, slug, false).await
+    set_favorite(pool, events, viewer, slug, None).await
 }
 
 async fn set_favorite(
@@ -237,23 +239,23 @@ async fn set_favorite(
     events: &Events,
     viewer: &Viewer,
     slug: &str,
-    favorite: bool,
+    favorite: Option<&notifications::NotificationConfig>,
 ) -> Result<ArticleRow, AppError> {
     let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let article = find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
-        if !favorite {
+        let Some(rules) = favorite else {
             let (row, removed) = db::articles::unfavorite(tx, viewer.user_id, article.id).await?;
             if removed {
                 return announce_update(tx, events, row).await;
             }
             return Ok(row);
-        }
+        };
         let (row, added) = db::articles::favorite(tx, viewer.user_id, article.id).await?;
         if !added {
             return Ok(row);
         }
-        notifications::article_favorited(tx, events, viewer, &row).await?;
+        notifications::article_favorited(tx, events, rules, viewer, &row).await?;
         announce_update(tx, events, row).await
     })
     .await

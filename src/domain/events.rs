@@ -67,6 +67,12 @@ pub enum Event {
         /// The session that stays.
         except: i64,
     },
+    /// A user's role changed (`conduit user set-role`): their open sockets close, so that
+    /// their subscriptions start again under the new role.
+    RoleChanged {
+        /// The user.
+        user: i64,
+    },
 }
 
 impl Event {
@@ -80,11 +86,12 @@ impl Event {
         serde_json::from_str(payload)
     }
 
-    /// True when this event ends sessions rather than reaching subscriptions.
+    /// True when this event ends sockets (sessions revoked, a role changed) rather than
+    /// reaching subscriptions.
     pub fn revokes(&self) -> bool {
         matches!(
             self,
-            Self::SessionRevoked { .. } | Self::SessionsRevoked { .. }
+            Self::SessionRevoked { .. } | Self::SessionsRevoked { .. } | Self::RoleChanged { .. }
         )
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod articles;
+pub mod clock;
 pub mod comments;
 pub mod events;
 pub mod notifications;

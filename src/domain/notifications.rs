@@ -2,6 +2,9 @@
 //! never for the actor's own actions, and never deleted by an undo (unfollow, unfavorite).
 //! [`notice`] is the rule for a follow, favorite or comment, pure, so the seed reuses it.
 //! Each announces itself ([`Event::NotificationAdded`], [`Event::ArticlePublished`]).
+//! A follow or favorite repeated within [`NotificationConfig::dedup_window`] (a
+//! follow/unfollow or favorite/unfavorite cycle) adds no notification and announces
+//! nothing; the check is part of the insert, one statement.
 //!
 //! May call: `db`.
 
@@ -22,6 +25,14 @@ use crate::{
     },
     error::AppError,
 };
+
+/// How notifications are written (`NOTIFICATION_DEDUP_WINDOW`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationConfig {
+    /// A repeat of the same (recipient, kind, actor, article) within this adds no
+    /// notification (zero: every one does).
+    pub dedup_window: std::time::Duration,
+}
 
 /// Most ids `markNotificationsRead` takes at once.
 pub const MARK_READ_MAX: usize = 100;
@@ -110,21 +121,24 @@ pub fn notice<T>(cause: Cause<T>) -> Notice<T> {
     }
 }
 
-/// `viewer` followed `followee`.
+/// `viewer` followed `followee` (a repeat within the window adds nothing).
 pub async fn new_follower(
     tx: &mut AsyncPgConnection,
     events: &Events,
+    rules: &NotificationConfig,
     viewer: &Viewer,
     followee: &UserRow,
 ) -> Result<(), AppError> {
     let (follower, followee) = (viewer.user_id, followee.id);
-    notify(tx, events, notice(Cause::Follow { follower, followee })).await
+    let notice = notice(Cause::Follow { follower, followee });
+    notify(tx, events, notice, Some(rules.dedup_window)).await
 }
 
-/// `viewer` favorited `article`.
+/// `viewer` favorited `article` (a repeat within the window adds nothing).
 pub async fn article_favorited(
     tx: &mut AsyncPgConnection,
     events: &Events,
+    rules: &NotificationConfig,
     viewer: &Viewer,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
@@ -133,7 +147,7 @@ pub async fn article_favorited(
         article: article.id,
         author: article.author_id,
     };
-    notify(tx, events, notice(cause)).await
+    notify(tx, events, notice(cause), Some(rules.dedup_window)).await
 }
 
 /// `comment` was added to `article`.
@@ -149,7 +163,8 @@ pub async fn comment_added(
         article: article.id,
         author: article.author_id,
     };
-    notify(tx, events, notice(cause)).await
+    // Every comment is news: never a repeat.
+    notify(tx, events, notice(cause), None).await
 }
 
 /// `article` was published: every follower of its author hears of it, in one statement.
@@ -168,10 +183,12 @@ pub async fn article_published(
     Ok(())
 }
 
+/// Writes `notice` (unless a repeat within `dedup_window`) and announces it.
 async fn notify(
     tx: &mut AsyncPgConnection,
     events: &Events,
     notice: Notice<i64>,
+    dedup_window: Option<std::time::Duration>,
 ) -> Result<(), AppError> {
     let Notice {
         recipient: recipient_id,
@@ -190,7 +207,9 @@ async fn notify(
         article_id,
         comment_id,
     };
-    let notification = db::notifications::insert(tx, new).await?;
+    let Some(notification) = db::notifications::insert(tx, new, dedup_window).await? else {
+        return Ok(());
+    };
     let event = Event::NotificationAdded {
         recipient: recipient_id,
         notification,

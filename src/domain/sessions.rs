@@ -3,12 +3,18 @@
 //! ([`Event::SessionRevoked`], [`Event::SessionsRevoked`]), in its write's transaction,
 //! so that sockets on those sessions close on every instance.
 //!
+//! A session lives at most [`SessionConfig::max_age`] from sign-in, however often it is
+//! refreshed; ended sessions (revoked, expired, too old) and their used refresh tokens
+//! are deleted by [`prune`], which [`prune_periodically`] runs on every instance, one at
+//! a time under an advisory lock. Both judge time by the [`SessionRules`]' clock.
+//!
 //! May call: `db`.
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{
+    clock::Clock,
     events::{Event, Events},
     password::Passwords,
     policy::{Role, Viewer},
@@ -18,11 +24,39 @@ use super::{
 use crate::{
     db::{
         self, PgPool, RequestDb,
-        sessions::{Rotation, StoredPair},
+        sessions::{Pruned, Rotation, StoredPair},
         users::UserRow,
     },
     error::AppError,
 };
+
+/// Sessions' settings (`SESSION_MAX_AGE`, `SESSION_PRUNE_INTERVAL_MS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// A session's absolute lifetime from sign-in (90 days).
+    pub max_age: std::time::Duration,
+    /// How often each instance tries to prune ended sessions.
+    pub prune_interval: std::time::Duration,
+}
+
+/// What the time-bound session rules need: the lifetime and the clock to judge it by.
+#[derive(Debug, Clone)]
+pub struct SessionRules {
+    /// A session's absolute lifetime from sign-in.
+    pub max_age: chrono::Duration,
+    /// The clock (the system's, except in tests).
+    pub clock: Clock,
+}
+
+impl SessionRules {
+    /// The rules of `config`, judged by `clock`.
+    pub fn new(config: &SessionConfig, clock: Clock) -> Self {
+        Self {
+            max_age: chrono::Duration::from_std(config.max_age).unwrap_or(chrono::Duration::MAX),
+            clock,
+        }
+    }
+}
 
 /// A signed-in session as returned to the client: its user and a fresh token pair.
 #[derive(Debug, Clone)]
@@ -103,19 +137,22 @@ pub async fn login(
 }
 
 /// Exchanges a refresh token for a new pair. Presenting a token that was already
-/// exchanged revokes the whole session.
+/// exchanged revokes the whole session; a session past `rules.max_age` has ended, and the
+/// new pair never outlives it.
 pub async fn refresh(
     pool: &PgPool,
     events: &Events,
+    rules: &SessionRules,
     refresh_token: &str,
 ) -> Result<AuthSession, AppError> {
-    let now = Utc::now();
-    let tokens = TokenPair::generate(now);
+    let now = rules.clock.now();
+    let mut tokens = TokenPair::generate(now);
     let old_hash = tokens::hash(refresh_token);
     let mut conn = db::connect(pool).await?;
     let rotation = conn
         .transaction::<_, AppError, _>(async |tx| {
-            let rotation = db::sessions::rotate(tx, &old_hash, stored_pair(&tokens), now).await?;
+            let pair = stored_pair(&tokens);
+            let rotation = db::sessions::rotate(tx, &old_hash, pair, now, rules.max_age).await?;
             if let Rotation::Reused { session_id } = rotation {
                 revoke(tx, events, Revocation::Session(session_id), now).await?;
             }
@@ -126,7 +163,10 @@ pub async fn refresh(
         Rotation::Rotated {
             session_id,
             user_id,
+            ends_at,
         } => {
+            tokens.access.expires_at = tokens.access.expires_at.min(ends_at);
+            tokens.refresh.expires_at = tokens.refresh.expires_at.min(ends_at);
             let user = db::users::find(&mut conn, user_id)
                 .await?
                 .ok_or_else(|| AppError::Unauthenticated("The account no longer exists.".into()))?;
@@ -283,4 +323,53 @@ pub async fn authenticate(db: &RequestDb, authorization: &str) -> Result<Viewer,
         session_id: found.session_id,
         role: Role::from_db(&found.role),
     })
+}
+
+/// Deletes the sessions ended at the rules' clock (revoked, expired, or past
+/// `max_age`) and their used refresh tokens; `None` when another instance is pruning
+/// right now (it holds the advisory lock), and nothing was deleted.
+pub async fn prune(pool: &PgPool, rules: &SessionRules) -> Result<Option<Pruned>, AppError> {
+    let mut conn = db::connect(pool).await?;
+    Ok(db::sessions::prune(&mut conn, rules.clock.now(), rules.max_age).await?)
+}
+
+/// Prunes ([`prune`]) at once and then every `interval`, for ever (the caller aborts
+/// it); each pass that removed something is logged, and a failure is logged and retried
+/// at the next pass.
+pub async fn prune_periodically(pool: PgPool, rules: SessionRules, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match prune(&pool, &rules).await {
+            Ok(Some(pruned)) => tracing::info!(
+                sessions = pruned.sessions,
+                used_refresh_tokens = pruned.used_refresh_tokens,
+                "pruned ended sessions"
+            ),
+            Ok(None) => tracing::debug!("another instance is pruning sessions"),
+            Err(err) => tracing::warn!(error = ?err, "could not prune sessions"),
+        }
+    }
+}
+
+/// Gives the user `username` `role` (`conduit user set-role`) and announces it, in one
+/// transaction: the user's open sockets on every instance close (as a revocation does),
+/// so no subscription goes on under the old role; the client reconnects with its token.
+pub async fn change_role(
+    pool: &PgPool,
+    events: &Events,
+    username: &str,
+    role: Role,
+) -> Result<(), AppError> {
+    let mut conn = db::connect(pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let user = db::users::find_by_username(tx, username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("No user named {username}")))?;
+        db::users::set_role(tx, username, role.as_db()).await?;
+        let event = Event::RoleChanged { user: user.id };
+        Ok(events.publish(tx, &event).await?)
+    })
+    .await
 }

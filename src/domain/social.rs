@@ -6,7 +6,7 @@ use diesel_async::AsyncConnection;
 
 use super::{
     events::Events,
-    notifications,
+    notifications::{self, NotificationConfig},
     policy::{self, Viewer},
     validation::FieldErrors,
 };
@@ -15,14 +15,16 @@ use crate::{
     error::AppError,
 };
 
-/// `viewer` follows the user named `username`; idempotent. Returns that user.
+/// `viewer` follows the user named `username`; idempotent. Returns that user. The
+/// followee is notified, unless `rules` make it a repeat.
 pub async fn follow(
     pool: &PgPool,
     events: &Events,
+    rules: &NotificationConfig,
     viewer: &Viewer,
     username: &str,
 ) -> Result<UserRow, AppError> {
-    change(pool, events, viewer, username, true).await
+    change(pool, events, viewer, username, Some(rules)).await
 }
 
 /// `viewer` stops following the user named `username`; idempotent. Returns that user.
@@ -32,7 +34,7 @@ pub async fn unfollow(
     viewer: &Viewer,
     username: &str,
 ) -> Result<UserRow, AppError> {
-    change(pool, events, viewer, username, false).await
+    change(pool, events, viewer, username, None).await
 }
 
 async fn change(
@@ -40,7 +42,7 @@ async fn change(
     events: &Events,
     viewer: &Viewer,
     username: &str,
-    follow: bool,
+    follow: Option<&NotificationConfig>,
 ) -> Result<UserRow, AppError> {
     let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
@@ -52,12 +54,12 @@ async fn change(
             errors.check("username", Some("you cannot follow yourself".into()));
             errors.into_result()?;
         }
-        if !follow {
+        let Some(rules) = follow else {
             return Ok(db::follows::unfollow(tx, viewer.user_id, target.id).await?);
-        }
+        };
         let (row, added) = db::follows::follow(tx, viewer.user_id, target.id).await?;
         if added {
-            notifications::new_follower(tx, events, viewer, &row).await?;
+            notifications::new_follower(tx, events, rules, viewer, &row).await?;
         }
         Ok(row)
     })

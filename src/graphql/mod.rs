@@ -32,7 +32,10 @@ use async_graphql::{Context, Schema, SchemaBuilder};
 
 use crate::{
     db::PgPool,
-    domain::{events::Events, password::Passwords},
+    domain::{
+        events::Events, notifications::NotificationConfig, password::Passwords,
+        sessions::SessionRules,
+    },
     ratelimit::throttle::AuthThrottle,
 };
 
@@ -63,6 +66,16 @@ pub fn events<'a>(ctx: &Context<'a>) -> &'a Events {
     ctx.data_unchecked::<Events>()
 }
 
+/// How notifications are written (the duplicate window), attached to the schema.
+pub fn notices<'a>(ctx: &Context<'a>) -> &'a NotificationConfig {
+    ctx.data_unchecked::<NotificationConfig>()
+}
+
+/// The session lifetime rules attached to the schema.
+pub fn session_rules<'a>(ctx: &Context<'a>) -> &'a SessionRules {
+    ctx.data_unchecked::<SessionRules>()
+}
+
 /// The sign-in throttle attached to the schema.
 pub fn throttle<'a>(ctx: &Context<'a>) -> &'a AuthThrottle {
     ctx.data_unchecked::<Arc<AuthThrottle>>()
@@ -79,6 +92,10 @@ pub struct SchemaData {
     pub events: Events,
     /// The sign-in throttle.
     pub throttle: Arc<AuthThrottle>,
+    /// How notifications are written.
+    pub notifications: NotificationConfig,
+    /// Session lifetime rules and the clock they are judged by.
+    pub sessions: SessionRules,
     /// Whether introspection is served.
     pub introspection: bool,
     /// Whether validation errors suggest names ("Did you mean …?"): development only.
@@ -101,6 +118,8 @@ pub fn build_schema(data: SchemaData) -> AppSchema {
         .data(data.passwords)
         .data(data.events)
         .data(data.throttle)
+        .data(data.notifications)
+        .data(data.sessions)
         .finish()
 }
 

@@ -8,7 +8,7 @@ use super::{
     events, guards,
     loaders::release_reads,
     node::{self, NodeKind, global_id},
-    passwords, pool, throttle,
+    notices, passwords, pool, session_rules, throttle,
     types::{
         article::{Article, CreateArticleInput, UpdateArticleInput},
         auth::{AuthPayload, LoginInput, RegisterInput, UpdateViewerInput},
@@ -96,11 +96,14 @@ impl Mutation {
         throttle(ctx)
             .attempt(writer(ctx).await, ip, Purpose::Login, None)
             .await?;
-        Ok(
-            sessions::refresh(writer(ctx).await, events(ctx), &refresh_token)
-                .await?
-                .into(),
+        Ok(sessions::refresh(
+            writer(ctx).await,
+            events(ctx),
+            session_rules(ctx),
+            &refresh_token,
         )
+        .await?
+        .into())
     }
 
     /// Revokes the current session at once, on HTTP and on open subscriptions.
@@ -165,7 +168,14 @@ impl Mutation {
         #[graphql(desc = "The username to follow, in any case.")] username: String,
     ) -> async_graphql::Result<User> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = social::follow(writer(ctx).await, events(ctx), &viewer, &username).await?;
+        let row = social::follow(
+            writer(ctx).await,
+            events(ctx),
+            notices(ctx),
+            &viewer,
+            &username,
+        )
+        .await?;
         Ok(User::new(Arc::new(row)))
     }
 
@@ -223,7 +233,8 @@ impl Mutation {
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::favorite(writer(ctx).await, events(ctx), &viewer, &slug).await?;
+        let row = articles::favorite(writer(ctx).await, events(ctx), notices(ctx), &viewer, &slug)
+            .await?;
         Ok(row.into())
     }
 

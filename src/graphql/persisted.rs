@@ -12,8 +12,13 @@
 //! what any instance registered, behind an in-memory LRU cache. The table is bounded, as
 //! anyone may register: at most [`MAX_STORED`] documents, each kept [`STORED_FOR`] after
 //! registration (clients register again on `PERSISTED_QUERY_NOT_FOUND`); when it is full,
-//! documents still run but are not stored. Lookups and registration use the request's
-//! own read connection. The document limits ([`super::limits`]) and the cost budget apply
+//! documents still run but are not stored. An expired document stops answering at its
+//! expiry, judged by the instance's [`Clock`]; the cache holds each document with its
+//! expiry and only what the table holds (a document the table refused is not cached).
+//! Registrations are limited per client ([`RegistrationLimit`], by user, else by IP or
+//! IPv6 /64): past the limit the document still runs, and is not stored. In safelist
+//! mode an unlisted hash is `PERSISTED_QUERY_NOT_IN_LIST` like an unlisted text.
+//! Lookups and registration use the request's own read connection. The document limits ([`super::limits`]) and the cost budget apply
 //! to a persisted document as to any other, since it runs through the same executor.
 //!
 //! Modes (`PERSISTED_QUERIES`): `automatic` (default) as above; `safelist`, where only the
@@ -27,21 +32,37 @@
 
 use std::{
     collections::HashMap,
-    num::NonZeroUsize,
+    num::{NonZeroU32, NonZeroUsize},
     path::Path,
     sync::{Mutex, RwLock},
     time::Duration,
 };
 
 use async_graphql::{Extensions, ServerError, Value};
+use chrono::{DateTime, Utc};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-use super::error::coded_error;
+use super::{admission::Caller, error::coded_error};
 use crate::{
     db::{RequestDb, persisted_queries},
+    domain::clock::Clock,
     error::{AppError, ErrorCode},
+    ratelimit::{KeyedLimiter, budget::Spender},
 };
+
+/// Registrations of new documents per client: a bucket per user (or, anonymous, per IP
+/// or IPv6 /64; callers of unknown address share one), refilled evenly over a minute.
+pub type RegistrationLimit = KeyedLimiter<Option<Spender>>;
+
+/// The bucket `caller`'s registrations spend from.
+fn registrant(caller: &Caller) -> Option<Spender> {
+    match (caller.viewer, caller.ip) {
+        (Some(viewer), _) => Some(Spender::User(viewer.user_id)),
+        (None, Some(ip)) => Some(Spender::anonymous(ip.0)),
+        (None, None) => None,
+    }
+}
 
 /// How persisted queries are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,10 +109,14 @@ pub struct Resolved {
 /// the safelist.
 pub struct PersistedQueries {
     mode: PersistedMode,
-    /// Registered documents by hash.
-    cache: Mutex<LruCache<String, String>>,
+    /// Registered documents by hash, with when they expire.
+    cache: Mutex<LruCache<String, (String, DateTime<Utc>)>>,
     /// The manifest's documents by hash (safelist mode).
     safelist: RwLock<HashMap<String, String>>,
+    /// The clock expiry is judged by.
+    clock: Clock,
+    /// Registrations per client (`None`: unlimited).
+    registrations: Option<RegistrationLimit>,
 }
 
 impl PersistedQueries {
@@ -102,7 +127,17 @@ impl PersistedQueries {
             mode,
             cache: Mutex::new(LruCache::new(size)),
             safelist: RwLock::default(),
+            clock: Clock::default(),
+            registrations: None,
         }
+    }
+
+    /// The same, judging expiry by `clock` and limiting each client's registrations by
+    /// `registrations`.
+    pub fn with_rules(mut self, clock: Clock, registrations: Option<RegistrationLimit>) -> Self {
+        self.clock = clock;
+        self.registrations = registrations;
+        self
     }
 
     /// The document a request with `query` and `extensions` runs, or why it cannot run;
@@ -164,7 +199,10 @@ impl PersistedQueries {
             }
             (mode, Some(hash), None) => {
                 let found = match mode {
-                    PersistedMode::Safelist => self.listed_document(&hash),
+                    PersistedMode::Safelist => {
+                        self.listed(&hash)?;
+                        self.listed_document(&hash)
+                    }
                     _ => self.lookup(db, &hash).await?,
                 };
                 match found {
@@ -182,19 +220,29 @@ impl PersistedQueries {
     }
 
     /// Stores `query` under `hash` (see [`Resolved::register`]) through `db`, the
-    /// request's read connection, unless the table is full.
+    /// request's read connection, unless `caller` is over its registration limit or the
+    /// table is full. Only a document the table took is cached.
     pub async fn register(
         &self,
         db: &RequestDb,
         hash: String,
         query: String,
+        caller: Caller,
     ) -> Result<(), AppError> {
+        if let Some(limit) = &self.registrations
+            && limit.spend(&registrant(&caller), NonZeroU32::MIN).is_err()
+        {
+            tracing::debug!(%hash, "persisted query not stored: the client's registration limit is spent");
+            return Ok(());
+        }
         let conn = db.conn().await?;
         let ttl = STORED_FOR.as_secs_f64();
-        if !persisted_queries::register(&conn, &hash, &query, MAX_STORED, ttl).await? {
+        let now = self.clock.now();
+        if persisted_queries::register(&conn, &hash, &query, MAX_STORED, ttl, now).await? {
+            self.remember(hash, query, now + stored_for());
+        } else {
             tracing::debug!(%hash, "persisted query not stored (already there, or the table is full)");
         }
-        self.remember(hash, query);
         Ok(())
     }
 
@@ -248,33 +296,36 @@ impl PersistedQueries {
 
     /// The registered document under `hash`: from the cache, else from the database (and
     /// then cached).
+    /// Neither answers past the document's expiry.
     async fn lookup(&self, db: &RequestDb, hash: &str) -> Result<Option<String>, ServerError> {
-        let cached = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(hash)
-            .cloned();
-        if cached.is_some() {
-            return Ok(cached);
+        let now = self.clock.now();
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            match cache.get(hash) {
+                Some((document, expires)) if *expires > now => return Ok(Some(document.clone())),
+                Some(_) => {
+                    cache.pop(hash);
+                }
+                None => {}
+            }
         }
         let found = async {
             let conn = db.conn().await?;
-            Ok::<_, AppError>(persisted_queries::find(&conn, hash).await?)
+            Ok::<_, AppError>(persisted_queries::find(&conn, hash, now, stored_for()).await?)
         }
         .await
         .map_err(ServerError::from)?;
-        if let Some(document) = &found {
-            self.remember(hash.to_owned(), document.clone());
-        }
-        Ok(found)
+        Ok(found.map(|(document, created_at)| {
+            self.remember(hash.to_owned(), document.clone(), created_at + stored_for());
+            document
+        }))
     }
 
-    fn remember(&self, hash: String, document: String) {
+    fn remember(&self, hash: String, document: String, expires: DateTime<Utc>) {
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .put(hash, document);
+            .put(hash, (document, expires));
     }
 }
 
@@ -284,6 +335,11 @@ impl std::fmt::Debug for PersistedQueries {
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
+}
+
+/// [`STORED_FOR`] as a `chrono` duration.
+fn stored_for() -> chrono::Duration {
+    chrono::Duration::from_std(STORED_FOR).expect("a day fits")
 }
 
 /// The lowercase hex SHA-256 of `text`.

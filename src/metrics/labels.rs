@@ -40,15 +40,19 @@ pub enum Limit {
     /// Attempts per account from one client IP (`auth_account_ip`,
     /// `AUTH_ATTEMPTS_PER_ACCOUNT`).
     AuthAccountIp,
+    /// A client's registrations of persisted documents (`persisted_registration`,
+    /// `PERSISTED_QUERY_REGISTRATIONS_PER_MINUTE`).
+    PersistedRegistration,
 }
 
 impl Limit {
     /// Every limit, in label order.
-    pub const ALL: [Limit; 4] = [
+    pub const ALL: [Limit; 5] = [
         Self::AuthAccount,
         Self::AuthIp,
         Self::CostBudget,
         Self::AuthAccountIp,
+        Self::PersistedRegistration,
     ];
 
     /// The label value.
@@ -58,6 +62,7 @@ impl Limit {
             Self::AuthIp => "auth_ip",
             Self::CostBudget => "cost_budget",
             Self::AuthAccountIp => "auth_account_ip",
+            Self::PersistedRegistration => "persisted_registration",
         }
     }
 }

@@ -356,7 +356,7 @@ async fn your_own_actions_notify_no_one() {
 }
 
 #[tokio::test]
-async fn undoing_keeps_notifications_and_repeating_adds_none() {
+async fn undoing_keeps_notifications_and_repeating_within_the_window_adds_none() {
     let w = World::new().await;
     let app = &w.app;
     let followed = || note(NEW_FOLLOWER, "john", None, None);
@@ -377,31 +377,91 @@ async fn undoing_keeps_notifications_and_repeating_adds_none() {
     publish(app, &w.jane, "Liked").await;
     assert_eq!(inbox(app, &w.john).await, Vec::<Value>::new());
 
-    // A new follow after an unfollow is a new follow.
+    // Following again within NOTIFICATION_DEDUP_WINDOW (1 h) is a repeat: no new one.
     follow(app, &w.john, "jane").await;
-    assert_eq!(inbox(app, &w.jane).await, [followed(), followed()]);
+    assert_eq!(
+        inbox(app, &w.jane).await,
+        [followed()],
+        "a repeat adds none"
+    );
 
     favorite(app, &w.john, "liked").await;
     favorite(app, &w.john, "liked").await;
     assert_eq!(
         inbox(app, &w.jane).await,
-        [favorited(), followed(), followed()],
+        [favorited(), followed()],
         "favorite is idempotent"
     );
     unfavorite(app, &w.john, "liked").await;
     unfavorite(app, &w.john, "liked").await;
     assert_eq!(
         inbox(app, &w.jane).await,
-        [favorited(), followed(), followed()],
+        [favorited(), followed()],
         "unfavorite keeps it"
     );
-    // Like following: a new favorite after taking one back is a new favorite.
+    // Like following: favoriting again within the window adds none.
+    favorite(app, &w.john, "liked").await;
+    assert_eq!(inbox(app, &w.jane).await, [favorited(), followed()]);
+    assert_eq!(unread(app, &w.jane).await, 2);
+
+    // Once the window has passed (the notifications are made 61 minutes old), a new
+    // cycle is news again.
+    let db = crate::helpers::connect(&app.database_url()).await;
+    db.batch_execute("UPDATE notifications SET created_at = now() - interval '61 minutes'")
+        .await
+        .unwrap();
+    unfollow(app, &w.john, "jane").await;
+    follow(app, &w.john, "jane").await;
+    unfavorite(app, &w.john, "liked").await;
     favorite(app, &w.john, "liked").await;
     assert_eq!(
         inbox(app, &w.jane).await,
-        [favorited(), favorited(), followed(), followed()]
+        [favorited(), followed(), favorited(), followed()]
     );
     assert_eq!(unread(app, &w.jane).await, 4);
+}
+
+#[tokio::test]
+async fn follow_and_favorite_cycles_in_a_row_and_in_parallel_notify_once() {
+    let w = World::new().await;
+    let app = &w.app;
+    publish(app, &w.jane, "Liked").await;
+    let john = &w.john;
+    for _ in 0..5 {
+        follow(app, john, "jane").await;
+        unfollow(app, john, "jane").await;
+        favorite(app, john, "liked").await;
+        unfavorite(app, john, "liked").await;
+    }
+    let cycles = (0..12).map(|i| async move {
+        if i % 2 == 0 {
+            unfollow(app, john, "jane").await;
+            follow(app, john, "jane").await;
+        } else {
+            unfavorite(app, john, "liked").await;
+            favorite(app, john, "liked").await;
+        }
+    });
+    futures_util::future::join_all(cycles).await;
+    let mut kinds: Vec<Value> = inbox(app, &w.jane)
+        .await
+        .iter()
+        .map(|n| n["kind"].clone())
+        .collect();
+    kinds.sort_by_key(|k| k.to_string());
+    assert_eq!(kinds, [json!(ARTICLE_FAVORITED), json!(NEW_FOLLOWER)]);
+}
+
+#[tokio::test]
+async fn with_no_dedup_window_every_cycle_notifies() {
+    let app = TestApp::with_config(&[("NOTIFICATION_DEDUP_WINDOW", "0")]).await;
+    let jane = app.register("jane").await;
+    let john = app.register("john").await;
+    for _ in 0..3 {
+        follow(&app, &john, "jane").await;
+        unfollow(&app, &john, "jane").await;
+    }
+    assert_eq!(unread(&app, &jane).await, 3);
 }
 
 #[tokio::test]

@@ -230,7 +230,12 @@ async fn safelist_mode_runs_only_the_manifest() {
     ] {
         assert_refused(&response, "PERSISTED_QUERY_NOT_IN_LIST");
     }
-    assert_not_found(&post(&server, None, &sha256_hex(other)).await);
+    // An unlisted hash alone too: the client is not invited to send a text that would be
+    // refused anyway.
+    assert_refused(
+        &post(&server, None, &sha256_hex(other)).await,
+        "PERSISTED_QUERY_NOT_IN_LIST",
+    );
     // The same over WebSocket.
     let mut ws = server.ws_ready(json!({})).await;
     ws.subscribe("1", other, json!({})).await;
@@ -327,4 +332,118 @@ async fn the_store_is_bounded_and_expires_registrations() {
     assert_tags(&post(&fresh, Some(TAGS), &hash).await);
     assert_tags(&post(&TestApp::sharing(&app, &[]), None, &hash).await);
     assert_eq!(count("SELECT count(*) FROM persisted_queries").await, 5000);
+}
+
+async fn stored_rows(app: &TestApp) -> i64 {
+    let db = crate::helpers::connect(&app.database_url()).await;
+    let row = db
+        .query_one("SELECT count(*) FROM persisted_queries", &[])
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+#[tokio::test]
+async fn expired_documents_stop_answering_at_expiry() {
+    let app = TestApp::spawn().await;
+    // A row past its 24 hours that no registration has deleted yet does not answer.
+    let old = "{ old: popularTags { name } }";
+    let db = crate::helpers::connect(&app.database_url()).await;
+    db.execute(
+        "INSERT INTO persisted_queries (hash, document, created_at) \
+         VALUES ($1, $2, now() - interval '24 hours 1 second')",
+        &[&sha256_hex(old), &old],
+    )
+    .await
+    .unwrap();
+    assert_not_found(&post(&app, None, &sha256_hex(old)).await);
+    // A document registered now answers, from this instance's cache and from the table,
+    // until its expiry: then neither answers.
+    let hash = sha256_hex(TAGS);
+    assert_tags(&post(&app, Some(TAGS), &hash).await);
+    let other = TestApp::sharing(&app, &[]);
+    assert_tags(&post(&app, None, &hash).await);
+    assert_tags(&post(&other, None, &hash).await);
+    app.state.clock.advance(chrono::Duration::hours(24));
+    assert_not_found(&post(&app, None, &hash).await);
+    other.state.clock.advance(chrono::Duration::hours(24));
+    assert_not_found(&post(&other, None, &hash).await);
+    // Registered again, it answers again.
+    assert_tags(&post(&app, Some(TAGS), &hash).await);
+    assert_tags(&post(&app, None, &hash).await);
+}
+
+#[tokio::test]
+async fn the_cache_holds_only_what_the_store_took() {
+    let app = TestApp::spawn().await;
+    let db = crate::helpers::connect(&app.database_url()).await;
+    db.batch_execute(
+        "INSERT INTO persisted_queries (hash, document) \
+         SELECT md5(i::text) || md5((i + 1)::text), '{ __typename }' \
+         FROM generate_series(1, 5000) AS i",
+    )
+    .await
+    .unwrap();
+    // Full: the document runs and is not stored, so not even this instance answers the
+    // hash alone.
+    let hash = sha256_hex(TAGS);
+    assert_tags(&post(&app, Some(TAGS), &hash).await);
+    assert_not_found(&post(&app, None, &hash).await);
+    assert_eq!(stored_rows(&app).await, 5000);
+}
+
+fn aliased(i: usize) -> String {
+    format!("{{ t{i}: popularTags {{ name }} }}")
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_client() {
+    let app = TestApp::with_config(&[("PERSISTED_QUERY_REGISTRATIONS_PER_MINUTE", "2")]).await;
+    // Ten new documents at once from one client: all run, two are stored.
+    let documents: Vec<String> = (0..10).map(aliased).collect();
+    let runs = documents.iter().map(|doc| {
+        let app = &app;
+        async move { post(app, Some(doc), &sha256_hex(doc)).await }
+    });
+    for response in futures_util::future::join_all(runs).await {
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        assert!(
+            response.json().get("errors").is_none(),
+            "{}",
+            response.text()
+        );
+    }
+    assert_eq!(stored_rows(&app).await, 2);
+    let mut answered = 0;
+    for doc in &documents {
+        let response = post(&app, None, &sha256_hex(doc)).await;
+        if response.json().get("errors").is_none() {
+            answered += 1;
+        } else {
+            assert_not_found(&response);
+        }
+    }
+    assert_eq!(answered, 2);
+    // A signed-in user registers from a bucket of their own.
+    let jane = app.register("jane").await;
+    let mine = aliased(99);
+    let body = json!({ "query": mine, "extensions": persisted(&sha256_hex(&mine)) });
+    let response = app
+        .send(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {}", jane.access))
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(stored_rows(&app).await, 3);
+    // Each refusal is counted.
+    let metrics = app
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .text();
+    let line = "conduit_rate_limited_total{limit=\"persisted_registration\"} 8";
+    assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
 }

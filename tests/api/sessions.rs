@@ -288,3 +288,211 @@ async fn concurrent_refreshes_with_one_token_revoke_the_session() {
         .unwrap();
     assert_rejected(&app, access, "revoked").await;
 }
+
+/// Refreshes with `token` and returns the new refresh token, asserting it worked.
+async fn refreshed(app: &TestApp, token: &str) -> String {
+    let body = app
+        .gql(&refresh_mutation(), json!({"t": token}), None)
+        .await;
+    let payload = &body["data"]["refreshSession"];
+    assert!(payload.is_object(), "{body}");
+    payload["refreshToken"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_max_age_however_often_it_is_refreshed() {
+    let app = TestApp::spawn().await;
+    let jane = app.register("jane").await;
+    let day = chrono::Duration::days(1);
+    // Refreshed every 29 days (each refresh token lives 30), the session lives on...
+    let mut token = jane.refresh.clone();
+    for _ in 0..3 {
+        app.state.clock.advance(day * 29);
+        token = refreshed(&app, &token).await;
+    }
+    // ... to day 89, and its access token still works ...
+    app.state.clock.advance(day * 2);
+    let body = app
+        .gql(&refresh_mutation(), json!({"t": token}), None)
+        .await;
+    let payload = &body["data"]["refreshSession"];
+    let access = payload["accessToken"].as_str().unwrap().to_owned();
+    token = payload["refreshToken"].as_str().unwrap().to_owned();
+    assert_eq!(viewer_name(&app, &access).await, "jane");
+    // ... but not past 90 days from sign-in, though that refresh token is one day old.
+    app.state.clock.advance(day * 2);
+    let ended = app
+        .gql(&refresh_mutation(), json!({"t": token}), None)
+        .await;
+    assert_eq!(error_code(&ended), "UNAUTHENTICATED", "{ended}");
+    assert!(
+        ended["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ended"),
+        "{ended}"
+    );
+    assert!(ended["data"].is_null(), "{ended}");
+}
+
+#[tokio::test]
+async fn a_shorter_max_age_caps_the_tokens_it_issues() {
+    let app = TestApp::with_config(&[("SESSION_MAX_AGE", "10m")]).await;
+    let jane = app.register("jane").await;
+    let body = app
+        .gql(&refresh_mutation(), json!({"t": jane.refresh}), None)
+        .await;
+    let payload = &body["data"]["refreshSession"];
+    let expires: chrono::DateTime<chrono::Utc> = payload["accessTokenExpiresAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Access tokens live 15 minutes; this session has less than 10 left.
+    assert!(
+        expires <= chrono::Utc::now() + chrono::Duration::minutes(10),
+        "{body}"
+    );
+    app.state.clock.advance(chrono::Duration::minutes(11));
+    let token = payload["refreshToken"].as_str().unwrap();
+    let ended = app
+        .gql(&refresh_mutation(), json!({"t": token}), None)
+        .await;
+    assert_eq!(error_code(&ended), "UNAUTHENTICATED", "{ended}");
+}
+
+async fn rows(db: &tokio_postgres::Client, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM {table}");
+    db.query_one(&sql, &[]).await.unwrap().get(0)
+}
+
+#[tokio::test]
+async fn pruning_removes_ended_sessions_and_their_used_tokens_one_instance_at_a_time() {
+    use conduit::{db::sessions::PRUNE_LOCK_KEY, domain::sessions::prune};
+    let app = TestApp::spawn().await;
+    let other = TestApp::sharing(&app, &[]);
+    let db = connect(&app.database_url()).await;
+    // jane: refreshed twice, then signed out (revoked). john: refreshed once, live.
+    let jane = app.register("jane").await;
+    let token = refreshed(&app, &jane.refresh).await;
+    let token = refreshed(&app, &token).await;
+    let body = app
+        .gql(&refresh_mutation(), json!({"t": token}), None)
+        .await;
+    let access = body["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap();
+    let out = app
+        .gql("mutation { logout }", json!({}), Some(access))
+        .await;
+    assert_eq!(out["data"]["logout"], true, "{out}");
+    let john = app.register("john").await;
+    let john_refresh = refreshed(&app, &john.refresh).await;
+    assert_eq!(
+        (
+            rows(&db, "sessions").await,
+            rows(&db, "used_refresh_tokens").await
+        ),
+        (2, 4)
+    );
+
+    // While another instance prunes (holds the lock), neither instance does.
+    let mut holder = connect(&app.database_url()).await;
+    let tx = holder.transaction().await.unwrap();
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PRUNE_LOCK_KEY])
+        .await
+        .unwrap();
+    for instance in [&app, &other] {
+        let pruned = prune(&instance.state.pool, &instance.state.session_rules()).await;
+        assert_eq!(pruned.unwrap(), None);
+    }
+    assert_eq!(rows(&db, "sessions").await, 2);
+    tx.commit().await.unwrap();
+
+    // Then one prunes: the revoked session and its three used tokens go; john's stays.
+    let pruned = prune(&other.state.pool, &other.state.session_rules())
+        .await
+        .unwrap()
+        .expect("the lock was free");
+    assert_eq!((pruned.sessions, pruned.used_refresh_tokens), (1, 3));
+    assert_eq!(
+        (
+            rows(&db, "sessions").await,
+            rows(&db, "used_refresh_tokens").await
+        ),
+        (1, 1)
+    );
+    refreshed(&app, &john_refresh).await;
+
+    // 91 days on, john's session is past its lifetime: it goes too, with its tokens.
+    for instance in [&app, &other] {
+        instance.state.clock.advance(chrono::Duration::days(91));
+    }
+    let pruned = futures_util::future::join_all([&app, &other].map(|instance| async move {
+        prune(&instance.state.pool, &instance.state.session_rules())
+            .await
+            .unwrap()
+    }))
+    .await;
+    let removed: usize = pruned.iter().flatten().map(|p| p.sessions).sum();
+    assert_eq!(removed, 1, "{pruned:?}");
+    assert_eq!(
+        (
+            rows(&db, "sessions").await,
+            rows(&db, "used_refresh_tokens").await
+        ),
+        (0, 0)
+    );
+}
+
+#[tokio::test]
+async fn set_role_takes_effect_on_open_subscriptions() {
+    use crate::live::{TestServer, bearer};
+    let server = TestServer::start(&[]).await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let subscribe = "subscription { notificationAdded { id } }";
+    let mut client = server.ws_ready(bearer(&alice.access)).await;
+    client.subscribe("n", subscribe, json!({})).await;
+    let mut bystander = server.ws_ready(bearer(&bob.access)).await;
+    bystander.subscribe("b", subscribe, json!({})).await;
+    server.wait_for_subscriptions(2).await;
+
+    // The real CLI, another process, on the same database.
+    let url = server.database_url();
+    let output = tokio::task::spawn_blocking(move || {
+        crate::helpers::conduit_command(
+            &["user", "set-role", "alice", "admin"],
+            &[("DATABASE_URL", &url)],
+        )
+        .output()
+        .expect("run conduit")
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    // Alice's subscription ends and her socket closes: nothing runs under the old role.
+    let ended = client.next_json().await;
+    assert_eq!(
+        (&ended["id"], &ended["type"]),
+        (&json!("n"), &json!("error")),
+        "{ended}"
+    );
+    assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    client.expect_close(4403).await;
+    // Her token still works, now as an admin (who sees every email).
+    let admin = "{ user(username: \"bob\") { email } }";
+    let seen = server.gql(admin, json!({}), Some(&alice.access)).await;
+    assert_eq!(seen["data"]["user"]["email"], "bob@example.com", "{seen}");
+    // Bob's socket is untouched: it still hears his notifications.
+    let follow = "mutation { followUser(username: \"bob\") { username } }";
+    let followed = server.gql(follow, json!({}), Some(&alice.access)).await;
+    assert!(followed.get("errors").is_none(), "{followed}");
+    let heard = bystander.next_json().await;
+    assert_eq!(
+        (&heard["id"], &heard["type"]),
+        (&json!("b"), &json!("next")),
+        "{heard}"
+    );
+}

@@ -244,12 +244,12 @@ impl Pipeline {
         let loaders = Arc::new(Loaders::new(Arc::clone(db), &self.batch_sizes));
         let queue = Arc::clone(&loaders.queue);
         request.data.insert(loaders);
-        let mut response = queue.drive(executor.execute(request)).await;
+        let mut response = db.counting(queue.drive(executor.execute(request))).await;
         if self.gate.finish(ticket, &mut response) {
             return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
         }
         if let Some(hash) = register
-            && let Err(err) = self.persisted.register(db, hash, query).await
+            && let Err(err) = self.persisted.register(db, hash, query, caller).await
         {
             // The operation ran; the client will send the text again next time.
             tracing::warn!(error = ?err, "could not store a persisted query");

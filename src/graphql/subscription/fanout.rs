@@ -239,6 +239,7 @@ impl Fanout {
 fn ends_session(event: &Event, viewer: &Viewer) -> bool {
     match *event {
         Event::SessionRevoked { session } => viewer.session_id == session,
+        Event::RoleChanged { user } => viewer.user_id == user,
         Event::SessionsRevoked { user, except } => {
             viewer.user_id == user && viewer.session_id != except
         }
