@@ -93,7 +93,9 @@ class Server:
         )
 
     def post(self, query, variables=None, token=None):
-        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        body = json.dumps(
+            {"query": query, "variables": variables or {}}, separators=(",", ":")
+        ).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/graphql",
             data=body,
@@ -124,6 +126,7 @@ def main():
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--body-limit", type=int, default=1_048_576)
+    parser.add_argument("--only", default="", help="run only inputs whose name has this")
     args = parser.parse_args()
 
     server = Server(args.binary, args.server, args.body_limit)
@@ -143,6 +146,8 @@ def main():
     huge = "x" * room
     tags = [format(i, "x") for i in range(room // 9)]
     ids = [user_id] * (room // (len(user_id) + 3))
+    # Well-formed notification IDs (`Notification:1`), each of which would decode.
+    notification_ids = ["Tm90aWZpY2F0aW9uOjE"] * (room // 22)
     create = "mutation($i: CreateArticleInput!) { createArticle(input: $i) { id } }"
     update = "mutation($s: String!, $i: UpdateArticleInput!) { updateArticle(slug: $s, input: $i) { id } }"
     register = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }"
@@ -165,7 +170,7 @@ def main():
         ("updateViewer bio", viewer, {"i": {"bio": huge}}, token),
         ("updateViewer image", viewer, {"i": {"image": huge}}, token),
         (f"nodes ids ({len(ids)})", "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}, None),
-        (f"markNotificationsRead ids ({len(ids)})", "mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }", {"ids": ids}, token),
+        (f"markNotificationsRead ids ({len(notification_ids)})", "mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }", {"ids": notification_ids}, token),
         ("node id", "query($id: ID!) { node(id: $id) { id } }", {"id": huge}, None),
         ("articles after", "query($c: String) { articles(first: 5, after: $c) { totalCount } }", {"c": huge}, None),
         ("articles tag", "query($t: String) { articles(first: 5, tag: $t) { totalCount } }", {"t": huge}, None),
@@ -177,6 +182,8 @@ def main():
 
     print(f"{'input':<42} {'bytes':>9} {'cpu ms/req':>10}  code (fields)")
     for name, query, variables, auth in cases:
+        if args.only not in name:
+            continue
         before = cpu_ticks(server.proc.pid)
         for _ in range(args.repeat):
             size, answer = server.post(query, variables, auth)

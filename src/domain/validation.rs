@@ -19,7 +19,7 @@ use std::{
 use crate::error::{AppError, FieldError};
 
 /// The work input checks have done in this process: one step per list item examined and
-/// per character read. Tests read it before and after a request to see that an oversized
+/// per character (for IDs and cursors, per byte) read. Tests read it before and after a request to see that an oversized
 /// input is refused before any per-item work. Each check adds its count once (one relaxed
 /// atomic addition, no per-character cost).
 #[derive(Debug)]
