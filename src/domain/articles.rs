@@ -58,7 +58,6 @@ pub async fn create(
 ) -> Result<ArticleRow, AppError> {
     let mut errors = FieldErrors::default();
     let title = draft.title.trim();
-    errors.check("title", validation::title(title));
     let description = draft.description.trim();
     errors.check("description", validation::description(description));
     errors.check("body", validation::body(&draft.body));
@@ -100,9 +99,6 @@ pub async fn update(
 ) -> Result<ArticleRow, AppError> {
     let mut errors = FieldErrors::default();
     let title = edit.title.as_deref().map(str::trim);
-    if let Some(title) = title {
-        errors.check("title", validation::title(title));
-    }
     let description = edit.description.as_deref().map(str::trim);
     if let Some(description) = description {
         errors.check("description", validation::description(description));
@@ -279,9 +275,15 @@ fn checked_tags(errors: &mut FieldErrors, tags: &[String]) -> Vec<String> {
     })
 }
 
+/// Checks `title` and makes its slug base; a title refused on its length is not
+/// transliterated (that would read all of it).
 fn slug_base(errors: &mut FieldErrors, title: &str) -> String {
+    if let Some(message) = validation::title(title) {
+        errors.check("title", Some(message));
+        return String::new();
+    }
     let base = slug::base(title);
-    if base.is_empty() && validation::title(title).is_none() {
+    if base.is_empty() {
         errors.check("title", Some("must contain a letter or a digit".into()));
     }
     base
@@ -299,12 +301,22 @@ pub(crate) async fn find_for_write(
     slug: &str,
     lock: Lock,
 ) -> Result<ArticleRow, AppError> {
+    if slug.len() > slug::SLUG_MAX {
+        // No slug is that long: not worth a round trip with it.
+        return Err(not_found(slug));
+    }
     db::articles::lock_by_slug(tx, slug, lock)
         .await?
         .ok_or_else(|| not_found(slug))
 }
 
 fn not_found(slug: &str) -> AppError {
+    if slug.len() > slug::SLUG_MAX {
+        return AppError::NotFound(format!(
+            "No article has that slug (no slug is longer than {} bytes).",
+            slug::SLUG_MAX
+        ));
+    }
     AppError::NotFound(format!("No article has the slug {slug:?}."))
 }
 

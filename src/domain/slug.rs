@@ -3,6 +3,10 @@
 /// Longest slug base, in bytes (ASCII), before any suffix.
 pub const BASE_MAX: usize = 96;
 
+/// Longest slug, in bytes: a base and `-<n>` with `n` a `u64`. A longer one names no
+/// article, so lookups refuse it without reading it.
+pub const SLUG_MAX: usize = BASE_MAX + 1 + 20;
+
 /// The slug a title asks for: transliterated to ASCII, lower-case, words joined by `-`
 /// (`"Hello, Wörld!"` → `"hello-world"`). Empty when the title has no letters or digits.
 pub fn base(title: &str) -> String {

@@ -8,7 +8,7 @@ use super::{
     events::Events,
     notifications::{self, NotificationConfig},
     policy::{self, Viewer},
-    validation::FieldErrors,
+    validation::{self, FieldErrors},
 };
 use crate::{
     db::{self, PgPool, users::UserRow},
@@ -44,6 +44,13 @@ async fn change(
     username: &str,
     follow: Option<&NotificationConfig>,
 ) -> Result<UserRow, AppError> {
+    if username.len() > validation::utf8_bytes(validation::USERNAME_MAX) {
+        // No username is that long: refused without a round trip, and not echoed.
+        return Err(AppError::NotFound(format!(
+            "No user is named that (usernames have at most {} characters).",
+            validation::USERNAME_MAX
+        )));
+    }
     let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
         let target = db::users::find_by_username(tx, username)

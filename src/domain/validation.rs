@@ -1,7 +1,66 @@
 //! Input rules. Each check returns the message for its field, or `None`; `FieldErrors`
 //! collects them into one BAD_USER_INPUT error.
+//!
+//! **Bounded work.** Every check costs at most a constant times its limit, whatever the
+//! size of what was sent: a list is refused on its length before any item is looked at,
+//! and a string on its length in bytes before any character is read. Text limits are
+//! counted in characters, which is what a user sees and what the schema documents; since
+//! a character takes at most 4 bytes in UTF-8, a string of more than 4 × the limit in
+//! bytes is refused at once (so the bytes a field may hold are bounded too: 4 × its
+//! limit). Emails, image URLs, IDs and cursors are limited in bytes: they are ASCII in
+//! practice, and a byte is what they cost. [`Steps`] counts the items and characters the
+//! checks read, so tests can see that an oversized input is refused without being read.
+
+use std::{
+    collections::HashSet,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use crate::error::{AppError, FieldError};
+
+/// The work input checks have done in this process: one step per list item examined and
+/// per character (for IDs and cursors, per byte) read. Tests read it before and after a request to see that an oversized
+/// input is refused before any per-item work. Each check adds its count once (one relaxed
+/// atomic addition, no per-character cost).
+#[derive(Debug)]
+pub struct Steps;
+
+static STEPS: AtomicU64 = AtomicU64::new(0);
+
+impl Steps {
+    /// Steps taken so far, by every check in the process.
+    pub fn total() -> u64 {
+        STEPS.load(Ordering::Relaxed)
+    }
+
+    /// Records `n` steps.
+    pub fn add(n: usize) {
+        STEPS.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// Bytes UTF-8 may take for `chars` characters: a string longer than this in bytes has
+/// more than `chars` characters.
+pub const fn utf8_bytes(chars: usize) -> usize {
+    chars * 4
+}
+
+/// The length of `value` in characters, or `None` when it surely has more than `max`
+/// (more than 4 × `max` bytes), found without reading it. Counts the characters it reads.
+fn char_len(value: &str, max: usize) -> Option<usize> {
+    if value.len() > utf8_bytes(max) {
+        return None;
+    }
+    let len = value.chars().count();
+    Steps::add(len);
+    Some(len)
+}
+
+/// The message for a list of `len` items where at most `max` are allowed (`what` names
+/// them), or `None`. Check it before looking at any item.
+pub fn list_len(len: usize, max: usize, what: &str) -> Option<String> {
+    (len > max).then(|| format!("at most {max} {what}"))
+}
 
 /// Collects field errors; `field` is the input field's schema name.
 #[derive(Debug, Default)]
@@ -48,7 +107,7 @@ pub const IMAGE_MAX: usize = 2_048;
 
 /// 3–32 letters, digits, `_` or `-`.
 pub fn username(value: &str) -> Option<String> {
-    let len = value.chars().count();
+    let len = char_len(value, USERNAME_MAX).unwrap_or(usize::MAX);
     if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
         return Some(format!(
             "must be {USERNAME_MIN} to {USERNAME_MAX} characters long"
@@ -63,11 +122,12 @@ pub fn username(value: &str) -> Option<String> {
     None
 }
 
-/// A valid address, at most 254 characters.
+/// A valid address, at most 254 bytes (RFC 5321 counts octets).
 pub fn email(value: &str) -> Option<String> {
     if value.len() > EMAIL_MAX {
         return Some(format!("must be at most {EMAIL_MAX} characters long"));
     }
+    Steps::add(value.len());
     let valid = email_address::EmailAddress::parse_with_options(
         value,
         email_address::Options::default()
@@ -78,23 +138,24 @@ pub fn email(value: &str) -> Option<String> {
     (!valid).then(|| "is not a valid email address".to_owned())
 }
 
-/// 8–128 characters.
+/// 8–128 characters (so at most 512 bytes reach the hasher).
 pub fn password(value: &str) -> Option<String> {
-    let len = value.chars().count();
+    let len = char_len(value, PASSWORD_MAX).unwrap_or(usize::MAX);
     (!(PASSWORD_MIN..=PASSWORD_MAX).contains(&len))
         .then(|| format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"))
 }
 
 /// At most 2,000 characters.
 pub fn bio(value: &str) -> Option<String> {
-    (value.chars().count() > BIO_MAX).then(|| format!("must be at most {BIO_MAX} characters long"))
+    length("", value, 0, BIO_MAX)
 }
 
-/// An http(s) URL of at most 2,048 characters.
+/// An http(s) URL of at most 2,048 bytes.
 pub fn image(value: &str) -> Option<String> {
     if value.len() > IMAGE_MAX {
         return Some(format!("must be at most {IMAGE_MAX} characters long"));
     }
+    Steps::add(value.len());
     let web = value.starts_with("https://") || value.starts_with("http://");
     (!web || value.contains(char::is_whitespace)).then(|| "must be an http(s) URL".to_owned())
 }
@@ -120,46 +181,60 @@ pub fn description(value: &str) -> Option<String> {
     length("", value, 0, DESCRIPTION_MAX)
 }
 
-/// 1–100000 characters, not only spaces.
+/// 1–100000 characters (so at most 400,000 bytes), not only spaces.
 pub fn body(value: &str) -> Option<String> {
-    if value.trim().is_empty() {
-        return Some("must not be empty".to_owned());
-    }
-    length("", value, 1, BODY_MAX)
+    text("", value, BODY_MAX)
 }
 
 /// Longest comment.
 pub const COMMENT_MAX: usize = 10_000;
 
-/// 1–10000 characters, not only spaces.
+/// 1–10000 characters (so at most 40,000 bytes), not only spaces.
 pub fn comment(value: &str) -> Option<String> {
-    if value.trim().is_empty() {
-        return Some("must not be empty".to_owned());
-    }
-    length("", value, 1, COMMENT_MAX)
+    text("", value, COMMENT_MAX)
 }
 
-/// Normalises tags: trimmed, lower-cased, deduplicated in the order given. Fails when one
-/// is empty or longer than 32 characters, or when more than 10 remain.
+/// Normalises tags: trimmed, lower-cased, deduplicated in the order given. Fails when more
+/// than 10 are given (counted as sent, before anything else: duplicates count), or when one
+/// is empty or longer than 32 characters.
 pub fn tags(values: &[String]) -> Result<Vec<String>, String> {
+    if let Some(message) = list_len(values.len(), TAGS_MAX, "tags") {
+        return Err(message);
+    }
     let mut tags: Vec<String> = Vec::with_capacity(values.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(values.len());
     for value in values {
-        let tag = value.trim().to_lowercase();
+        Steps::add(1);
+        let trimmed = value.trim();
+        // Lower-casing may add characters, so the limit is checked again after it; this
+        // first check only keeps a huge tag from being lower-cased.
+        if let Some(message) = length("each tag ", trimmed, 1, TAG_MAX) {
+            return Err(message);
+        }
+        let tag = trimmed.to_lowercase();
         if let Some(message) = length("each tag ", &tag, 1, TAG_MAX) {
             return Err(message);
         }
-        if !tags.contains(&tag) {
+        if seen.insert(tag.clone()) {
             tags.push(tag);
         }
-    }
-    if tags.len() > TAGS_MAX {
-        return Err(format!("at most {TAGS_MAX} tags"));
     }
     Ok(tags)
 }
 
+/// A text of 1 to `max` characters, not only spaces.
+fn text(subject: &str, value: &str, max: usize) -> Option<String> {
+    if value.len() > utf8_bytes(max) {
+        return Some(format!("{subject}must be at most {max} characters long"));
+    }
+    if value.trim().is_empty() {
+        return Some(format!("{subject}must not be empty"));
+    }
+    length(subject, value, 1, max)
+}
+
 fn length(subject: &str, value: &str, min: usize, max: usize) -> Option<String> {
-    let len = value.chars().count();
+    let len = char_len(value, max).unwrap_or(usize::MAX);
     if len < min {
         Some(format!("{subject}must not be empty"))
     } else if len > max {

@@ -21,6 +21,7 @@ use crate::{
     domain::{
         accounts::{self, Registration},
         articles, comments, notifications, sessions, social,
+        validation::{self, FieldErrors},
     },
     ratelimit::throttle::{Account, Purpose},
 };
@@ -289,6 +290,15 @@ impl Mutation {
         >,
     ) -> async_graphql::Result<i32> {
         let viewer = guards::require_viewer(ctx)?;
+        // Counted before any ID is decoded.
+        let too_many = ids
+            .as_ref()
+            .and_then(|ids| validation::list_len(ids.len(), notifications::MARK_READ_MAX, "IDs"));
+        if too_many.is_some() {
+            let mut errors = FieldErrors::default();
+            errors.check("ids", too_many);
+            errors.into_result()?;
+        }
         let ids = ids
             .map(|ids| {
                 ids.iter()

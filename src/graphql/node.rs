@@ -3,7 +3,10 @@
 use async_graphql::{ID, Interface};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use crate::{domain::validation::FieldErrors, error::AppError};
+use crate::{
+    domain::validation::{FieldErrors, Steps},
+    error::AppError,
+};
 
 use super::types::{article::Article, comment::Comment, notification::Notification, user::User};
 
@@ -49,8 +52,16 @@ pub fn global_id(kind: NodeKind, id: i64) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.prefix())))
 }
 
-/// Decodes a global ID; `None` if it is not one of ours.
+/// Longest global ID, in bytes: ours are at most 43 (`Notification:` and an `i64`,
+/// base64url); a longer one is refused without decoding it.
+pub const ID_MAX_BYTES: usize = 64;
+
+/// Decodes a global ID; `None` if it is not one of ours (a validation step per byte read).
 pub fn decode_global_id(id: &str) -> Option<(NodeKind, i64)> {
+    if id.len() > ID_MAX_BYTES {
+        return None;
+    }
+    Steps::add(id.len());
     let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
     let (prefix, raw) = text.split_once(':')?;
@@ -75,7 +86,13 @@ pub fn decode(id: &ID, field: &str) -> Result<(NodeKind, i64), AppError> {
 
 fn invalid(id: &ID, field: &str) -> AppError {
     let mut errors = FieldErrors::default();
-    errors.check(field, Some(format!("{:?} is not a valid ID", id.as_str())));
+    let message = if id.len() > ID_MAX_BYTES {
+        // Not echoed: it could be as large as the body.
+        format!("is not a valid ID (longer than {ID_MAX_BYTES} bytes)")
+    } else {
+        format!("{:?} is not a valid ID", id.as_str())
+    };
+    errors.check(field, Some(message));
     errors.into_result().expect_err("one error")
 }
 

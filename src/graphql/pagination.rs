@@ -23,7 +23,7 @@ use crate::{
         follows::FollowList,
         keyset::{Direction, Order, Page, PageQuery, Position},
     },
-    domain::validation::FieldErrors,
+    domain::validation::{FieldErrors, Steps},
     error::AppError,
 };
 
@@ -202,8 +202,16 @@ fn encode_cursor(tag: &str, position: Position) -> String {
     URL_SAFE_NO_PAD.encode(format!("{tag}:{micros}:{}", position.id))
 }
 
+/// Longest cursor, in bytes: ours are at most 72 (a 12-digit tag and two `i64`s,
+/// base64url); a longer one is refused without decoding it.
+pub const CURSOR_MAX_BYTES: usize = 96;
+
 /// Decodes a cursor of the list tagged `tag`; `None` if it is malformed or another's.
 fn decode_cursor(cursor: &str, tag: &str) -> Option<Position> {
+    if cursor.len() > CURSOR_MAX_BYTES {
+        return None;
+    }
+    Steps::add(cursor.len());
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
     let mut parts = text.split(':');

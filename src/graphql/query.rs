@@ -19,7 +19,10 @@ use super::{
 };
 use crate::{
     db::{self, articles::ArticleFilter},
-    domain::{policy, validation::FieldErrors},
+    domain::{
+        self, policy,
+        validation::{self, FieldErrors},
+    },
 };
 
 /// How many tags `popularTags` returns unless told.
@@ -93,6 +96,9 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The username, in any case.")] username: String,
     ) -> async_graphql::Result<Option<User>> {
+        if username.len() > validation::utf8_bytes(validation::USERNAME_MAX) {
+            return Ok(None); // no username is that long
+        }
         let row = loaders(ctx)
             .read(move |conn| {
                 Box::pin(async move { db::users::find_by_username(&conn, &username).await })
@@ -107,6 +113,9 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The article's current slug.")] slug: String,
     ) -> async_graphql::Result<Option<Article>> {
+        if slug.len() > domain::slug::SLUG_MAX {
+            return Ok(None); // no slug is that long
+        }
         let row = loaders(ctx)
             .read(move |conn| {
                 Box::pin(async move { db::articles::find_by_slug(&conn, &slug).await })

@@ -15,6 +15,7 @@ mod fuzz;
 mod helpers;
 mod http_audit;
 mod ide_and_probes;
+mod input_bounds;
 mod js_clients;
 mod layering;
 mod live;

@@ -182,7 +182,8 @@ pub struct CreateArticleInput {
     pub description: String,
     /// Markdown, 1–100000 characters.
     pub body: String,
-    /// Up to 10 tags of 1–32 characters; trimmed, lower-cased and deduplicated.
+    /// Up to 10 tags as sent (duplicates count), each 1–32 characters; trimmed,
+    /// lower-cased and deduplicated.
     pub tags: Option<Vec<String>>,
 }
 
