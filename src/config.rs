@@ -38,6 +38,9 @@
 //! | `QUERY_MAX_ALIASES` | `30` | most aliases in a document (`ALIAS_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_ROOT_FIELDS` | `20` | most root fields in an operation (`ROOT_FIELD_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_COMPLEXITY` | `10000` | highest operation complexity, page sizes as multipliers (`COMPLEXITY_LIMIT_EXCEEDED`) |
+//! | `RESPONSE_MAX_BYTES` | `8388608` | most bytes of text one operation may load, counted as rows arrive; past it `RESPONSE_TOO_LARGE` with no data (8 MiB) |
+//! | `REQUEST_MEMORY_BUDGET_BYTES` | `268435456` | what the operations in flight may reserve together, each its estimated response size (at most `RESPONSE_MAX_BYTES`) (256 MiB) |
+//! | `REQUEST_MEMORY_WAIT_MS` | `1000` | longest an operation waits for its reservation, then `SERVICE_UNAVAILABLE` (HTTP 503, `Retry-After`) |
 //! | `WS_INIT_TIMEOUT_MS` | `3000` | a new WebSocket must send `connection_init` within this (then 4408) |
 //! | `WS_KEEPALIVE_MS` | `15000` | how often the server pings a WebSocket; silence for a whole interval after a ping drops it |
 //! | `WS_MAX_MESSAGE_BYTES` | `65536` | largest WebSocket message (then 1009) |
@@ -55,7 +58,7 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 
 use crate::{
     db::DatabaseConfig,
-    graphql::{limits::QueryLimits, persisted::PersistedMode},
+    graphql::{execution::MemoryLimits, limits::QueryLimits, persisted::PersistedMode},
     http::{metrics::MetricsToken, middleware::CorsOrigins},
     metrics::DEFAULT_OPERATION_NAMES,
     ratelimit::throttle::ThrottleConfig,
@@ -128,6 +131,8 @@ pub struct Config {
     pub persisted_manifest: Option<PathBuf>,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: QueryLimits,
+    /// The memory bounds of requests in flight.
+    pub memory: MemoryLimits,
     /// The `/metrics` endpoint.
     pub metrics: MetricsConfig,
     /// Serve the benchmark's `/hello` endpoint (`BENCH_HELLO`).
@@ -263,6 +268,17 @@ impl Config {
             persisted_queries,
             persisted_manifest,
             query_limits,
+            memory: MemoryLimits {
+                response_max_bytes: positive(
+                    parse(&get, "RESPONSE_MAX_BYTES", 8 << 20)?,
+                    "RESPONSE_MAX_BYTES",
+                )?,
+                budget_bytes: positive(
+                    parse(&get, "REQUEST_MEMORY_BUDGET_BYTES", 256 << 20)?,
+                    "REQUEST_MEMORY_BUDGET_BYTES",
+                )?,
+                wait: millis(&get, "REQUEST_MEMORY_WAIT_MS", 1_000)?,
+            },
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,
                 keepalive: Duration::from_millis(positive(
@@ -368,6 +384,29 @@ mod tests {
         assert_eq!(c.cors_origins, CorsOrigins::Localhost);
         assert!(c.graphiql && c.introspection && c.demo_data);
         assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn memory_limits_default_and_parse() {
+        assert_eq!(config(&[]).unwrap().memory, MemoryLimits::default());
+        let c = config(&[
+            ("RESPONSE_MAX_BYTES", "1000"),
+            ("REQUEST_MEMORY_BUDGET_BYTES", "5000"),
+            ("REQUEST_MEMORY_WAIT_MS", "20"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.memory,
+            MemoryLimits {
+                response_max_bytes: 1000,
+                budget_bytes: 5000,
+                wait: Duration::from_millis(20),
+            }
+        );
+        for name in ["RESPONSE_MAX_BYTES", "REQUEST_MEMORY_BUDGET_BYTES"] {
+            let err = config(&[(name, "0")]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// Anything else; the message is masked and the details are in the server log.
     InternalServerError,
+    /// The response would hold more than `RESPONSE_MAX_BYTES`: refused, with no data.
+    ResponseTooLarge,
 }
 
 impl ErrorCode {
@@ -90,6 +92,7 @@ impl ErrorCode {
             Self::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
         }
     }
 }
@@ -141,6 +144,11 @@ pub enum AppError {
     ServiceUnavailable(anyhow::Error),
     /// A bug or an unexpected failure (the cause is logged, never sent).
     Internal(anyhow::Error),
+    /// What the request loaded passed `RESPONSE_MAX_BYTES`.
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 /// The message sent for [`AppError::ServiceUnavailable`].
@@ -157,6 +165,7 @@ impl AppError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::InternalServerError,
+            Self::ResponseTooLarge { .. } => ErrorCode::ResponseTooLarge,
         }
     }
 
@@ -170,6 +179,10 @@ impl AppError {
             }
             Self::ServiceUnavailable(_) => UNAVAILABLE_MESSAGE.to_owned(),
             Self::Internal(_) => INTERNAL_MESSAGE.to_owned(),
+            Self::ResponseTooLarge { limit } => format!(
+                "The response would be larger than {limit} bytes; ask for less (smaller pages, \
+                 fewer large fields)."
+            ),
         }
     }
 }

@@ -24,6 +24,7 @@ mod production;
 mod publishing_guards;
 mod query_limits;
 mod query_plans;
+mod response_bounds;
 mod schema_export;
 mod seed;
 mod server_process;

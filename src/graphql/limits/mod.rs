@@ -16,8 +16,8 @@
 //! size: `first`/`last` (capped at 100, as the server caps pages), 20 for a connection
 //! read with neither (it selects `edges` or `nodes`), and the number of `ids` given to
 //! `nodes`. Large text fields weigh 1 per 4 KiB of their largest value in UTF-8 (4 bytes
-//! a character): an article's `body` 98, a comment's `body` 10, `bio` 2, `description`
-//! 1. So `articles(first: 100) { nodes { comments(first: 100) { nodes { body } } } }`
+//! a character): an article's `body` 98, a comment's `body` 10, `bio` 2, and
+//! `description` 1. So `articles(first: 100) { nodes { comments(first: 100) { nodes { body } } } }`
 //! and a page of 100 article bodies read twice are refused, while the home page at
 //! `first: 100` costs about 5,400. The same walk estimates the bytes a response may hold
 //! ([`Estimate::bytes`]), which the pipeline reserves from the instance's memory budget. Size and tokens are checked on the raw text before parsing ([`tokens`]);
