@@ -39,7 +39,7 @@
 //! | `QUERY_MAX_ROOT_FIELDS` | `20` | most root fields in an operation (`ROOT_FIELD_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_COMPLEXITY` | `10000` | highest operation complexity, page sizes as multipliers (`COMPLEXITY_LIMIT_EXCEEDED`) |
 //! | `RESPONSE_MAX_BYTES` | `8388608` | most bytes of text one operation may load, counted as rows arrive; past it `RESPONSE_TOO_LARGE` with no data (8 MiB) |
-//! | `REQUEST_MEMORY_BUDGET_BYTES` | `268435456` | what the operations in flight may reserve together, each its estimated response size (at most `RESPONSE_MAX_BYTES`) (256 MiB) |
+//! | `REQUEST_MEMORY_BUDGET_BYTES` | `536870912` | what the operations in flight may reserve together, each its estimated response size (one estimated above the budget takes all of it) (512 MiB) |
 //! | `REQUEST_MEMORY_WAIT_MS` | `1000` | longest an operation waits for its reservation, then `SERVICE_UNAVAILABLE` (HTTP 503, `Retry-After`) |
 //! | `WS_INIT_TIMEOUT_MS` | `3000` | a new WebSocket must send `connection_init` within this (then 4408) |
 //! | `WS_KEEPALIVE_MS` | `15000` | how often the server pings a WebSocket; silence for a whole interval after a ping drops it |
@@ -274,7 +274,7 @@ impl Config {
                     "RESPONSE_MAX_BYTES",
                 )?,
                 budget_bytes: positive(
-                    parse(&get, "REQUEST_MEMORY_BUDGET_BYTES", 256 << 20)?,
+                    parse(&get, "REQUEST_MEMORY_BUDGET_BYTES", 512 << 20)?,
                     "REQUEST_MEMORY_BUDGET_BYTES",
                 )?,
                 wait: millis(&get, "REQUEST_MEMORY_WAIT_MS", 1_000)?,

@@ -12,8 +12,8 @@
 //! messages, authenticate, and render an [`Outcome`].
 //!
 //! **Memory.** An admitted query or mutation then reserves what its response may hold
-//! (the admission's byte estimate, at most `RESPONSE_MAX_BYTES`) from the instance's
-//! memory budget (`REQUEST_MEMORY_BUDGET_BYTES`), waiting at most
+//! (the admission's byte estimate; one estimated above the whole budget takes all of it,
+//! and so runs alone) from the instance's memory budget (`REQUEST_MEMORY_BUDGET_BYTES`), waiting at most
 //! `REQUEST_MEMORY_WAIT_MS` (then `SERVICE_UNAVAILABLE` with `retryAfter`: HTTP 503 and
 //! `Retry-After`), and holds it until its response is built. While it runs, the text its
 //! rows bring is counted as they load ([`ResponseMeter`]); past `RESPONSE_MAX_BYTES` the
@@ -53,7 +53,7 @@ pub struct MemoryLimits {
     /// Most bytes of text one operation may load (`RESPONSE_MAX_BYTES`, 8 MiB).
     pub response_max_bytes: usize,
     /// What all operations in flight may reserve together (`REQUEST_MEMORY_BUDGET_BYTES`,
-    /// 256 MiB).
+    /// 512 MiB).
     pub budget_bytes: usize,
     /// Longest wait for a reservation (`REQUEST_MEMORY_WAIT_MS`, 1000).
     pub wait: Duration,
@@ -63,7 +63,7 @@ impl Default for MemoryLimits {
     fn default() -> Self {
         Self {
             response_max_bytes: 8 << 20,
-            budget_bytes: 256 << 20,
+            budget_bytes: 512 << 20,
             wait: Duration::from_millis(1000),
         }
     }
@@ -96,10 +96,9 @@ impl MemoryBudget {
         }
     }
 
-    /// Reserves what an operation estimated at `bytes` may hold (at most the response
-    /// limit, at most the whole budget), waiting at most the configured bound.
+    /// Reserves what an operation estimated at `bytes` may hold (at most the whole
+    /// budget), waiting at most the configured bound.
     async fn reserve(&self, bytes: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let bytes = bytes.min(self.limits.response_max_bytes);
         let permits = (bytes.div_ceil(PERMIT_BYTES) as u64).clamp(1, u64::from(self.total));
         let acquire = Arc::clone(&self.permits).acquire_many_owned(permits as u32);
         tokio::time::timeout(self.limits.wait, acquire)
