@@ -237,6 +237,7 @@ impl Config {
             ));
         }
 
+        let bytes = |name, default| positive(parse(&get, name, default)?, name);
         Ok(Self {
             env,
             host: parse(&get, "HOST", "127.0.0.1".parse().expect("valid address"))?,
@@ -269,14 +270,8 @@ impl Config {
             persisted_manifest,
             query_limits,
             memory: MemoryLimits {
-                response_max_bytes: positive(
-                    parse(&get, "RESPONSE_MAX_BYTES", 8 << 20)?,
-                    "RESPONSE_MAX_BYTES",
-                )?,
-                budget_bytes: positive(
-                    parse(&get, "REQUEST_MEMORY_BUDGET_BYTES", 512 << 20)?,
-                    "REQUEST_MEMORY_BUDGET_BYTES",
-                )?,
+                response_max_bytes: bytes("RESPONSE_MAX_BYTES", 8 << 20)?,
+                budget_bytes: bytes("REQUEST_MEMORY_BUDGET_BYTES", 512 << 20)?,
                 wait: millis(&get, "REQUEST_MEMORY_WAIT_MS", 1_000)?,
             },
             websocket: WebSocketConfig {
@@ -389,24 +384,13 @@ mod tests {
     #[test]
     fn memory_limits_default_and_parse() {
         assert_eq!(config(&[]).unwrap().memory, MemoryLimits::default());
-        let c = config(&[
-            ("RESPONSE_MAX_BYTES", "1000"),
-            ("REQUEST_MEMORY_BUDGET_BYTES", "5000"),
-            ("REQUEST_MEMORY_WAIT_MS", "20"),
-        ])
-        .unwrap();
-        assert_eq!(
-            c.memory,
-            MemoryLimits {
-                response_max_bytes: 1000,
-                budget_bytes: 5000,
-                wait: Duration::from_millis(20),
-            }
-        );
-        for name in ["RESPONSE_MAX_BYTES", "REQUEST_MEMORY_BUDGET_BYTES"] {
-            let err = config(&[(name, "0")]).unwrap_err();
-            assert!(err.to_string().contains(name), "{err}");
-        }
+        let (max, budget) = ("RESPONSE_MAX_BYTES", "REQUEST_MEMORY_BUDGET_BYTES");
+        let c = config(&[(max, "10"), (budget, "50"), ("REQUEST_MEMORY_WAIT_MS", "2")]);
+        let memory = c.unwrap().memory;
+        assert_eq!((memory.response_max_bytes, memory.budget_bytes), (10, 50));
+        assert_eq!(memory.wait, Duration::from_millis(2));
+        assert!(config(&[(max, "0")]).unwrap_err().to_string().contains(max));
+        assert!(config(&[(budget, "0")]).is_err());
     }
 
     #[test]
