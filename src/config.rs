@@ -45,6 +45,9 @@
 //! | `QUERY_MAX_ALIASES` | `30` | most aliases in a document (`ALIAS_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_ROOT_FIELDS` | `20` | most root fields in an operation (`ROOT_FIELD_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_COMPLEXITY` | `10000` | highest operation complexity, page sizes as multipliers (`COMPLEXITY_LIMIT_EXCEEDED`) |
+//! | `RESPONSE_MAX_BYTES` | `8388608` | most bytes of text one operation may load, counted as rows arrive; past it `RESPONSE_TOO_LARGE` with no data (8 MiB) |
+//! | `REQUEST_MEMORY_BUDGET_BYTES` | `536870912` | what the operations in flight may reserve together, each its estimated response size (one estimated above the budget takes all of it) (512 MiB) |
+//! | `REQUEST_MEMORY_WAIT_MS` | `1000` | longest an operation waits for its reservation, then `SERVICE_UNAVAILABLE` (HTTP 503, `Retry-After`) |
 //! | `WS_INIT_TIMEOUT_MS` | `3000` | a new WebSocket must send `connection_init` within this (then 4408) |
 //! | `WS_KEEPALIVE_MS` | `15000` | how often the server pings a WebSocket; silence for a whole interval after a ping drops it |
 //! | `WS_MAX_MESSAGE_BYTES` | `65536` | largest WebSocket message (then 1009) |
@@ -68,7 +71,7 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 use crate::{
     db::DatabaseConfig,
     domain::{notifications::NotificationConfig, sessions::SessionConfig},
-    graphql::{limits::QueryLimits, persisted::PersistedMode},
+    graphql::{execution::MemoryLimits, limits::QueryLimits, persisted::PersistedMode},
     http::{client_ip::TrustedProxies, limits::DEFAULT_MAX_IN_FLIGHT, metrics::MetricsToken, middleware::CorsOrigins},
     metrics::DEFAULT_OPERATION_NAMES,
     ratelimit::{shared::RedisConfig, throttle::ThrottleConfig},
@@ -153,6 +156,8 @@ pub struct Config {
     pub sessions: SessionConfig,
     /// Limits on every GraphQL document, whichever way it arrives.
     pub query_limits: QueryLimits,
+    /// The memory bounds of requests in flight.
+    pub memory: MemoryLimits,
     /// The `/metrics` endpoint.
     pub metrics: MetricsConfig,
     /// Serve the benchmark's `/hello` endpoint (`BENCH_HELLO`).
@@ -275,6 +280,7 @@ impl Config {
         }
         let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
 
+        let bytes = |name, default| positive(parse(&get, name, default)?, name);
         Ok(Self {
             env,
             host,
@@ -315,6 +321,11 @@ impl Config {
             notifications,
             sessions,
             query_limits,
+            memory: MemoryLimits {
+                response_max_bytes: bytes("RESPONSE_MAX_BYTES", 8 << 20)?,
+                budget_bytes: bytes("REQUEST_MEMORY_BUDGET_BYTES", 512 << 20)?,
+                wait: millis(&get, "REQUEST_MEMORY_WAIT_MS", 1_000)?,
+            },
             websocket: WebSocketConfig {
                 init_timeout: millis(&get, "WS_INIT_TIMEOUT_MS", 3_000)?,
                 keepalive: Duration::from_millis(positive(
@@ -432,6 +443,18 @@ mod tests {
         assert_eq!(c.cors_origins, CorsOrigins::Localhost);
         assert!(c.graphiql && c.introspection && c.demo_data);
         assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn memory_limits_default_and_parse() {
+        assert_eq!(config(&[]).unwrap().memory, MemoryLimits::default());
+        let (max, budget) = ("RESPONSE_MAX_BYTES", "REQUEST_MEMORY_BUDGET_BYTES");
+        let c = config(&[(max, "10"), (budget, "50"), ("REQUEST_MEMORY_WAIT_MS", "2")]);
+        let memory = c.unwrap().memory;
+        assert_eq!((memory.response_max_bytes, memory.budget_bytes), (10, 50));
+        assert_eq!(memory.wait, Duration::from_millis(2));
+        assert!(config(&[(max, "0")]).unwrap_err().to_string().contains(max));
+        assert!(config(&[(budget, "0")]).is_err());
     }
 
     #[test]

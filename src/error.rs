@@ -62,6 +62,8 @@ pub enum ErrorCode {
     InternalServerError,
     /// The body or authentication took longer than `REQUEST_BODY_TIMEOUT_MS` (HTTP 408).
     RequestTimeout,
+    /// The response would hold more than `RESPONSE_MAX_BYTES`: refused, with no data.
+    ResponseTooLarge,
 }
 
 impl ErrorCode {
@@ -93,6 +95,7 @@ impl ErrorCode {
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
             Self::RequestTimeout => "REQUEST_TIMEOUT",
+            Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
         }
     }
 }
@@ -144,6 +147,11 @@ pub enum AppError {
     ServiceUnavailable(anyhow::Error),
     /// A bug or an unexpected failure (the cause is logged, never sent).
     Internal(anyhow::Error),
+    /// What the request loaded passed `RESPONSE_MAX_BYTES`.
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 /// The message sent for [`AppError::ServiceUnavailable`].
@@ -160,6 +168,7 @@ impl AppError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::InternalServerError,
+            Self::ResponseTooLarge { .. } => ErrorCode::ResponseTooLarge,
         }
     }
 
@@ -173,6 +182,10 @@ impl AppError {
             }
             Self::ServiceUnavailable(_) => UNAVAILABLE_MESSAGE.to_owned(),
             Self::Internal(_) => INTERNAL_MESSAGE.to_owned(),
+            Self::ResponseTooLarge { limit } => format!(
+                "The response would be larger than {limit} bytes; ask for less (smaller pages, \
+                 fewer large fields)."
+            ),
         }
     }
 }

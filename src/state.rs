@@ -131,7 +131,7 @@ impl AppState {
         };
         EndpointState {
             pool: self.pool.clone(),
-            pipeline: Pipeline::new(gate, Arc::clone(&self.persisted)),
+            pipeline: Pipeline::new(gate, Arc::clone(&self.persisted)).with_memory(config.memory),
             limits: HttpLimits {
                 body: config.body_limit,
                 batch: config.batch_limit,

@@ -32,7 +32,7 @@ use super::{
     document::cache::Documents,
     error::{code_errors, with_code},
     introspection,
-    limits::{self, QueryLimits},
+    limits::{self, Estimate, QueryLimits},
     subscription::is_request_error,
 };
 use crate::{
@@ -72,6 +72,8 @@ pub struct Ticket {
     ty: Option<OperationType>,
     /// What it spent from the caller's budget.
     charge: Option<Charge>,
+    /// What it is expected to take, once admitted.
+    estimate: Estimate,
 }
 
 impl Ticket {
@@ -82,7 +84,13 @@ impl Ticket {
             name: operation_name.map(str::to_owned),
             ty: None,
             charge: None,
+            estimate: Estimate::default(),
         }
+    }
+
+    /// What the admitted operation is expected to take (zero before [`Gate::admit`]).
+    pub fn estimate(&self) -> Estimate {
+        self.estimate
     }
 
     /// The selected operation's type, once [`Gate::parse`] has read the document.
@@ -136,13 +144,15 @@ impl Gate {
         variables: &Variables,
         caller: Caller,
     ) -> Result<(), ServerError> {
-        let cost = limits::check_document(
+        let estimate = limits::check_document(
             query,
             document,
             variables,
             &self.limits,
             ticket.name.as_deref(),
         )?;
+        ticket.estimate = estimate;
+        let cost = estimate.complexity;
         if !self.introspection {
             introspection::refuse(document)?;
         }

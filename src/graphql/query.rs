@@ -40,8 +40,10 @@ pub struct Query;
 /// (`DOCUMENT_TOO_LARGE`), 2000 tokens (`TOKEN_LIMIT_EXCEEDED`), fields 15 deep
 /// (`DEPTH_LIMIT_EXCEEDED`), 30 aliases (`ALIAS_LIMIT_EXCEEDED`), 20 root fields
 /// (`ROOT_FIELD_LIMIT_EXCEEDED`), and a complexity of 10000 (`COMPLEXITY_LIMIT_EXCEEDED`):
-/// 1 per field, what is under a list multiplied by its `first`/`last` (at most 100), 20
-/// for a connection without either, or the number of `ids`.
+/// 1 per field (large text 1 per 4 KiB of its largest value: an article's `body` 98, a
+/// comment's 10, `bio` 2), what is under a list multiplied by its `first`/`last` (at most
+/// 100), 20 for a connection without either, or the number of `ids`. An operation whose
+/// rows bring more than 8 MiB of text is refused whole (`RESPONSE_TOO_LARGE`, no data).
 ///
 /// Each operation also spends its complexity from a budget of 100000 per minute per
 /// signed-in user (per client IP when anonymous), refilled evenly; every response reports

@@ -110,6 +110,12 @@ pub(super) struct CodeLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+/// The labels of `conduit_memory_refusals_total`.
+pub(super) struct ReasonLabels {
+    pub(super) reason: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 /// The labels of `conduit_loader_batch_size`.
 pub(super) struct LoaderLabels {
     pub(super) loader: &'static str,

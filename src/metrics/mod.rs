@@ -21,6 +21,7 @@
 //! | `conduit_budget_store_fallback_total` | counter | |
 //! | `conduit_connection_limit_refusals_total` | counter | `limit` ([`ConnectionLimit`]) |
 //! | `conduit_http_requests_in_flight` | gauge | |
+//! | `conduit_memory_refusals_total` | counter | `reason` (`budget`, `response_too_large`) |
 //!
 //! **GraphQL requests** are queries and mutations, over HTTP and WebSocket alike (both run
 //! through the executor), one per operation of a JSON batch; subscriptions are followed by
@@ -142,6 +143,7 @@ pub struct Metrics {
     http_durations: Histograms<RouteLabels>,
     rate_limited: Family<LimitLabels, Counter>,
     query_limit_rejections: Family<CodeLabels, Counter>,
+    memory_refusals: Family<labels::ReasonLabels, Counter>,
     pool_max_size: Gauge,
     pool_size: Gauge,
     pool_available: Gauge,
@@ -214,6 +216,16 @@ impl Metrics {
             "GraphQL documents refused by a query limit, by error code",
             query_limit_rejections.clone(),
         );
+        let memory_refusals: Family<labels::ReasonLabels, Counter> = Family::default();
+        for reason in ["budget", "response_too_large"] {
+            memory_refusals.get_or_create_owned(&labels::ReasonLabels { reason });
+        }
+        registry.register(
+            "conduit_memory_refusals",
+            "Operations refused for memory: the budget for requests in flight stayed full \
+             (budget), or what one loaded passed RESPONSE_MAX_BYTES (response_too_large)",
+            memory_refusals.clone(),
+        );
         let mut gauge = |name: &str, help: &str| {
             let gauge = Gauge::default();
             registry.register(name, help, gauge.clone());
@@ -264,6 +276,7 @@ impl Metrics {
             http_durations,
             rate_limited,
             query_limit_rejections,
+            memory_refusals,
             pool_max_size,
             pool_size,
             pool_available,
@@ -362,6 +375,14 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Counts an operation refused for memory: `reason` is `budget` or
+    /// `response_too_large`.
+    pub fn memory_refused(&self, reason: &'static str) {
+        self.memory_refusals
+            .get_or_create(&labels::ReasonLabels { reason })
+            .inc();
     }
 
     /// The batch-size histogram of the loader named `loader` (created at the first call),

@@ -30,6 +30,7 @@ mod publishing_guards;
 mod query_limits;
 mod query_plans;
 mod safe_defaults;
+mod response_bounds;
 mod schema_export;
 mod seed;
 mod server_process;

@@ -62,6 +62,13 @@ pub trait Visitor<'a> {
     /// After an expanded fragment's selections.
     fn leave_fragment(&mut self, _name: &'a Name) {}
 
+    /// An inline fragment on `type_condition` (`None` without one), about to be walked;
+    /// [`Visitor::leave_inline`] follows its selections.
+    fn enter_inline(&mut self, _type_condition: Option<&'a str>) {}
+
+    /// After an inline fragment's selections.
+    fn leave_inline(&mut self) {}
+
     /// A directive of an operation, fragment, spread, inline fragment or field (after
     /// [`Visitor::enter_field`] for a field's). [`Step::Into`] and [`Step::Over`] both go on.
     fn directive(&mut self, _directive: &'a Directive) -> Step {
@@ -150,7 +157,11 @@ impl<'a, V: Visitor<'a>> Walk<'a, '_, V> {
                 Selection::Field(field) => self.field(&field.node, depth, path)?,
                 Selection::InlineFragment(inline) => {
                     self.directives(&inline.node.directives)?;
+                    let on = inline.node.type_condition.as_ref();
+                    self.visitor
+                        .enter_inline(on.map(|c| c.node.on.node.as_str()));
                     self.set(&inline.node.selection_set.node, depth, path)?;
+                    self.visitor.leave_inline();
                 }
                 Selection::FragmentSpread(spread) => {
                     self.directives(&spread.node.directives)?;

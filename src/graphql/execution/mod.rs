@@ -11,14 +11,22 @@
 //! its stream for the hub to run. The transports only frame: they read bodies and
 //! messages, authenticate, and render an [`Outcome`].
 //!
+//! **Memory.** An admitted query or mutation then reserves what its response may hold
+//! (the admission's byte estimate; one estimated above the whole budget takes all of it,
+//! and so runs alone) from the instance's memory budget (`REQUEST_MEMORY_BUDGET_BYTES`), waiting at most
+//! `REQUEST_MEMORY_WAIT_MS` (then `SERVICE_UNAVAILABLE` with `retryAfter`: HTTP 503 and
+//! `Retry-After`), and holds it until its response is built. While it runs, the text its
+//! rows bring is counted as they load ([`ResponseMeter`]); past `RESPONSE_MAX_BYTES` the
+//! whole operation answers `RESPONSE_TOO_LARGE` with `data: null`, no partial data.
+//!
 //! It may call the rest of [`super`] (admission, persisted queries, loaders, response
 //! order, error codes), `db` (the request's read connection), the hub's request data and
 //! the `domain` types of a caller.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{
-    Executor, Extensions, Response, ServerError, Variables,
+    Executor, Extensions, Response, ServerError, Value, Variables,
     parser::types::{ExecutableDocument, OperationType, SelectionSet},
 };
 use futures_util::{StreamExt, stream::BoxStream};
@@ -28,12 +36,77 @@ use super::{
     admission::{Caller, Gate, Ticket},
     document,
     error::{code_errors, coded_error, request_errors},
-    loaders::{BatchSizes, Loaders},
+    loaders::{BatchSizes, Loaders, ResponseMeter},
     persisted::{PersistedQueries, Resolved},
     response_order,
     subscription::Inbox,
 };
-use crate::{db::RequestDb, error::ErrorCode};
+use crate::{
+    db::RequestDb,
+    error::{AppError, ErrorCode},
+    metrics::Metrics,
+};
+
+/// The memory bounds of the requests in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryLimits {
+    /// Most bytes of text one operation may load (`RESPONSE_MAX_BYTES`, 8 MiB).
+    pub response_max_bytes: usize,
+    /// What all operations in flight may reserve together (`REQUEST_MEMORY_BUDGET_BYTES`,
+    /// 512 MiB).
+    pub budget_bytes: usize,
+    /// Longest wait for a reservation (`REQUEST_MEMORY_WAIT_MS`, 1000).
+    pub wait: Duration,
+}
+
+impl Default for MemoryLimits {
+    fn default() -> Self {
+        Self {
+            response_max_bytes: 8 << 20,
+            budget_bytes: 512 << 20,
+            wait: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// The budget's unit: permits are KiB, so budgets beyond 4 GiB fit a semaphore.
+const PERMIT_BYTES: usize = 1024;
+
+/// The `retryAfter` (seconds) of an operation the memory budget could not take.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+/// The instance's memory budget: a semaphore weighted by the admission's estimate.
+struct MemoryBudget {
+    limits: MemoryLimits,
+    permits: Arc<tokio::sync::Semaphore>,
+    /// The most permits one operation takes: all of them.
+    total: u32,
+}
+
+impl MemoryBudget {
+    fn new(limits: MemoryLimits) -> Self {
+        let total = limits.budget_bytes.div_ceil(PERMIT_BYTES).clamp(
+            1,
+            tokio::sync::Semaphore::MAX_PERMITS.min(u32::MAX as usize),
+        );
+        Self {
+            limits,
+            permits: Arc::new(tokio::sync::Semaphore::new(total)),
+            total: total as u32,
+        }
+    }
+
+    /// Reserves what an operation estimated at `bytes` may hold (at most the whole
+    /// budget), waiting at most the configured bound.
+    async fn reserve(&self, bytes: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let permits = (bytes.div_ceil(PERMIT_BYTES) as u64).clamp(1, u64::from(self.total));
+        let acquire = Arc::clone(&self.permits).acquire_many_owned(permits as u32);
+        tokio::time::timeout(self.limits.wait, acquire)
+            .await
+            .ok()?
+            .ok()
+    }
+}
 
 /// The parameters of one GraphQL request (GraphQL-over-HTTP's "request parameters"),
 /// typed as that spec requires: a wrong type is a request error, unknown keys are
@@ -131,17 +204,30 @@ pub struct Pipeline {
     gate: Gate,
     persisted: Arc<PersistedQueries>,
     batch_sizes: BatchSizes,
+    memory: MemoryBudget,
 }
 
 impl Pipeline {
-    /// A pipeline checking operations at `gate` and resolving hashes in `persisted`.
+    /// A pipeline checking operations at `gate` and resolving hashes in `persisted`, with
+    /// the default [`MemoryLimits`].
     pub fn new(gate: Gate, persisted: Arc<PersistedQueries>) -> Self {
         let batch_sizes = BatchSizes::new(&gate.metrics);
         Self {
             gate,
             persisted,
             batch_sizes,
+            memory: MemoryBudget::new(MemoryLimits::default()),
         }
+    }
+
+    /// This pipeline with the memory bounds `limits` (and a budget of its own).
+    pub fn with_memory(mut self, limits: MemoryLimits) -> Self {
+        self.memory = MemoryBudget::new(limits);
+        self
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.gate.metrics
     }
 
     /// [`Pipeline::prepare`], then [`Pipeline::execute`]: a query or mutation from start
@@ -241,12 +327,34 @@ impl Pipeline {
             document,
             operation_name,
         } = parts;
-        let loaders = Arc::new(Loaders::new(Arc::clone(db), &self.batch_sizes));
+        let Some(_reserved) = self.memory.reserve(ticket.estimate().bytes).await else {
+            self.metrics().memory_refused("budget");
+            let mut error: ServerError = AppError::ServiceUnavailable(anyhow::anyhow!(
+                "the memory budget for requests in flight stayed full"
+            ))
+            .into();
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("retryAfter", BUSY_RETRY_AFTER_SECS);
+            }
+            self.gate.refused(ticket, std::slice::from_ref(&error));
+            return Outcome::Rejected(vec![error]);
+        };
+        let meter = Arc::new(ResponseMeter::new(self.memory.limits.response_max_bytes));
+        let loaders = Loaders::metered(Arc::clone(db), &self.batch_sizes, Arc::clone(&meter));
+        let loaders = Arc::new(loaders);
         let queue = Arc::clone(&loaders.queue);
         request.data.insert(loaders);
         let mut response = db.counting(queue.drive(executor.execute(request))).await;
         if self.gate.finish(ticket, &mut response) {
             return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
+        }
+        if meter.exceeded() {
+            // No partial data: the whole operation is refused.
+            self.metrics().memory_refused("response_too_large");
+            let limit = meter.limit();
+            response.data = Value::Null;
+            response.errors = vec![AppError::ResponseTooLarge { limit }.into()];
+            return Outcome::Executed(response);
         }
         if let Some(hash) = register
             && let Err(err) = self.persisted.register(db, hash, query, caller).await

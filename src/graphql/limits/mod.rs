@@ -15,9 +15,12 @@
 //! **Complexity** counts 1 per field, and multiplies what is selected under a list by its
 //! size: `first`/`last` (capped at 100, as the server caps pages), 20 for a connection
 //! read with neither (it selects `edges` or `nodes`), and the number of `ids` given to
-//! `nodes`. So `articles(first: 100) { nodes { comments(first: 100) { nodes { body } } } }`
-//! costs about 100 × 100 × 3 and is refused, while the home page at `first: 100` costs
-//! under 3,000. Size and tokens are checked on the raw text before parsing ([`tokens`]);
+//! `nodes`. Large text fields weigh 1 per 4 KiB of their largest value in UTF-8 (4 bytes
+//! a character): an article's `body` 98, a comment's `body` 10, `bio` 2, and
+//! `description` 1. So `articles(first: 100) { nodes { comments(first: 100) { nodes { body } } } }`
+//! and a page of 100 article bodies read twice are refused, while the home page at
+//! `first: 100` costs about 5,400. The same walk estimates the bytes a response may hold
+//! ([`Estimate::bytes`]), which the pipeline reserves from the instance's memory budget. Size and tokens are checked on the raw text before parsing ([`tokens`]);
 //! root fields, depth and complexity ([`cost`]) on every operation of the document,
 //! fragments expanded; aliases on the document as written (each fragment once).
 //!
@@ -34,6 +37,7 @@ use async_graphql::{
 };
 
 use self::{cost::Measure, tokens::count_tokens};
+
 use super::{
     document::{self, Step, Visitor},
     error::with_code,
@@ -60,6 +64,16 @@ pub struct QueryLimits {
     pub complexity: usize,
 }
 
+/// What an admitted operation is expected to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Estimate {
+    /// Its complexity: what it costs.
+    pub complexity: usize,
+    /// The most bytes its response may hold, by the same count (large text at its
+    /// largest, every other field 256, lists times their size).
+    pub bytes: usize,
+}
+
 /// The response extension reporting what an operation cost and what the caller's budget
 /// has left: `{"requested", "limit", "remaining"}`.
 pub const COST_KEY: &str = "cost";
@@ -79,15 +93,15 @@ pub fn check_text(query: &str, limits: &QueryLimits) -> ServerResult<()> {
 }
 
 /// Checks the parsed document: no NUL character in its text or variables, then depth,
-/// aliases, root fields and complexity. Returns the complexity of the operation
-/// `operation_name` selects: what it costs.
+/// aliases, root fields and complexity. Returns the estimate of the operation
+/// `operation_name` selects: what it costs, and how large its response may be.
 pub fn check_document(
     query: &str,
     document: &ExecutableDocument,
     variables: &Variables,
     limits: &QueryLimits,
     operation_name: Option<&str>,
-) -> ServerResult<usize> {
+) -> ServerResult<Estimate> {
     if query.contains('\0') || super::input_text::has_nul(document, variables) {
         return Err(refuse(
             ErrorCode::BadUserInput,
@@ -136,17 +150,17 @@ fn at_most(
 }
 
 /// Checks depth, aliases, root fields and complexity of every operation of `document`;
-/// returns the complexity of the operation `operation_name` selects (the highest, when
+/// returns the estimate of the operation `operation_name` selects (the highest, when
 /// the selection is ambiguous: validation then refuses the document).
 fn check(
     document: &ExecutableDocument,
     variables: &Variables,
     limits: &QueryLimits,
     operation_name: Option<&str>,
-) -> ServerResult<usize> {
+) -> ServerResult<Estimate> {
     let chosen = document::operation(document, operation_name).map(|(_, op)| op);
     let mut selected = None;
-    let mut highest = 0;
+    let mut highest = Estimate::default();
     for (_, operation) in document.operations.iter() {
         let set = &operation.node.selection_set.node;
         let root_fields = document::root_keys(document, set).len();
@@ -172,6 +186,7 @@ fn check(
         let Measure {
             depth,
             cost: complexity,
+            bytes,
         } = cost::measure(document, &effective, set);
         at_most(depth, limits.depth, ErrorCode::DepthLimitExceeded, || {
             format!(
@@ -190,9 +205,12 @@ fn check(
                 )
             },
         )?;
-        highest = highest.max(complexity);
+        let estimate = Estimate { complexity, bytes };
+        if estimate.complexity > highest.complexity {
+            highest = estimate;
+        }
         if chosen.is_some_and(|chosen| std::ptr::eq(chosen, &operation.node)) {
-            selected = Some(complexity);
+            selected = Some(estimate);
         }
     }
     let mut aliases = Aliases(0);
@@ -247,13 +265,19 @@ mod tests {
     #[test]
     fn the_selected_operation_is_what_is_charged() {
         let document = parse_query("query A { a } query B { b { c d } }").unwrap();
-        let cost = |name| check(&document, &Variables::default(), &LIMITS, name).unwrap();
+        let cost = |name| {
+            check(&document, &Variables::default(), &LIMITS, name)
+                .unwrap()
+                .complexity
+        };
         assert_eq!(cost(Some("A")), 1);
         assert_eq!(cost(Some("B")), 3);
         assert_eq!(cost(None), 3);
         let document = parse_query("{ articles(first: 5) { nodes { slug } } }").unwrap();
         assert_eq!(
-            check(&document, &Variables::default(), &LIMITS, None).unwrap(),
+            check(&document, &Variables::default(), &LIMITS, None)
+                .unwrap()
+                .complexity,
             11
         );
     }
@@ -262,7 +286,9 @@ mod tests {
     fn defaults_and_fragments_count_as_at_execution() {
         let cost = |query: &str| {
             let document = parse_query(query).unwrap();
-            check(&document, &Variables::default(), &LIMITS, None).unwrap()
+            check(&document, &Variables::default(), &LIMITS, None)
+                .unwrap()
+                .complexity
         };
         // The default of a variable left out applies: 1 + 100 × (1 + 1).
         assert_eq!(
@@ -308,6 +334,61 @@ mod tests {
             ),
             None
         );
+    }
+
+    fn estimate(query: &str, variables: &str) -> Estimate {
+        let document = parse_query(query).unwrap();
+        let variables = Variables::from_json(serde_json::from_str(variables).unwrap());
+        check(&document, &variables, &LIMITS, None).unwrap()
+    }
+
+    #[test]
+    fn large_text_weighs_by_its_largest_value() {
+        // An article's body: 100,000 characters of up to 4 bytes, 1 per 4 KiB.
+        let bodies = "{ articles(first: 100) { nodes { body } } }";
+        assert_eq!(estimate(bodies, "{}").complexity, 1 + 100 * (1 + 98));
+        // A comment's body is a tenth as long, however it is reached.
+        for comments in [
+            "{ article(slug: \"a\") { comments(first: 100) { nodes { body } } } }",
+            "{ article(slug: \"a\") { comments(first: 100) { edges { node { body } } } } }",
+            "{ article(slug: \"a\") { ...C } } fragment C on Article { comments(first: 100) { ...N } } fragment N on CommentConnection { nodes { body } }",
+        ] {
+            let cost = estimate(comments, "{}").complexity;
+            assert!((1_000..1_300).contains(&cost), "{cost}: {comments}");
+        }
+        let node =
+            "{ nodes(ids: [\"a\", \"b\"]) { ... on Comment { body } ... on Article { body } } }";
+        assert_eq!(estimate(node, "{}").complexity, 1 + 2 * (10 + 98));
+        // The issue's read: 20 aliases of a page of 100 bodies.
+        let aliases: String = (1..=20)
+            .map(|i| format!("a{i}: articles(first: 100, tag: \"t\") {{ nodes {{ body }} }} "))
+            .collect();
+        assert_eq!(
+            code(&format!("{{ {aliases} }}"), "{}", LIMITS).as_deref(),
+            Some("\"COMPLEXITY_LIMIT_EXCEEDED\"")
+        );
+        // The estimate holds the bodies at their largest.
+        assert!(estimate(bodies, "{}").bytes >= 100 * 400_000);
+        assert!(estimate("{ __typename }", "{}").bytes < 1_000);
+    }
+
+    #[test]
+    fn the_bench_workloads_stay_admitted() {
+        let workloads = [
+            include_str!("../../../bench/workloads/conduit/W0.graphql"),
+            include_str!("../../../bench/workloads/conduit/W1.graphql"),
+            include_str!("../../../bench/workloads/conduit/W2.graphql"),
+            include_str!("../../../bench/workloads/conduit/W3.graphql"),
+            include_str!("../../../bench/workloads/conduit/W4.graphql"),
+            include_str!("../../../bench/workloads/conduit/W5a.graphql"),
+            include_str!("../../../bench/workloads/conduit/W5b.graphql"),
+            include_str!("../../../bench/workloads/conduit/W6.graphql"),
+        ];
+        for workload in workloads {
+            // The largest page any of them may ask for.
+            let cost = estimate(workload, r#"{"first": 100, "slug": "a"}"#).complexity;
+            assert!(cost <= LIMITS.complexity, "{cost}: {workload}");
+        }
     }
 
     #[test]

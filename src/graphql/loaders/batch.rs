@@ -21,6 +21,8 @@ use crate::{
     error::AppError,
 };
 
+use super::meter::{ResponseMeter, TextBytes};
+
 /// A loader's name: its `loader` label in `conduit_loader_batch_size`.
 pub trait Named {
     /// The label value.
@@ -29,15 +31,28 @@ pub trait Named {
 
 /// A load failure, shared by every field that waited on the batch.
 #[derive(Debug, Clone)]
-pub struct LoadError(Arc<DbError>);
+pub enum LoadError {
+    /// The database failed.
+    Db(Arc<DbError>),
+    /// The request has loaded more than `RESPONSE_MAX_BYTES` ([`ResponseMeter`]).
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
 
 impl From<LoadError> for AppError {
     fn from(err: LoadError) -> Self {
-        let cause = anyhow::anyhow!("{:#}", err.0);
-        if err.0.is_unavailable() {
-            AppError::ServiceUnavailable(cause)
-        } else {
-            AppError::Internal(cause)
+        match err {
+            LoadError::Db(err) => {
+                let cause = anyhow::anyhow!("{:#}", err);
+                if err.is_unavailable() {
+                    AppError::ServiceUnavailable(cause)
+                } else {
+                    AppError::Internal(cause)
+                }
+            }
+            LoadError::TooLarge { limit } => AppError::ResponseTooLarge { limit },
         }
     }
 }
@@ -50,7 +65,7 @@ impl From<LoadError> for async_graphql::Error {
 
 impl From<DbError> for LoadError {
     fn from(err: DbError) -> Self {
-        Self(Arc::new(err))
+        Self::Db(Arc::new(err))
     }
 }
 
@@ -287,16 +302,20 @@ impl Loader<PublishedFor> for PublishedLoader {
     }
 }
 
-/// A loader whose batch sizes (keys per load) are recorded in a histogram.
+/// A loader whose batch sizes (keys per load) are recorded in a histogram, and whose
+/// rows are charged to the request's [`ResponseMeter`] as they arrive (a batch is not
+/// started once the meter is past its limit).
 pub struct Measured<T> {
     pub(super) inner: T,
     pub(super) sizes: Histogram,
+    pub(super) meter: Arc<ResponseMeter>,
 }
 
 impl<K, T> Loader<K> for Measured<T>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    T: Loader<K>,
+    T: Loader<K, Error = LoadError>,
+    T::Value: TextBytes,
 {
     type Value = T::Value;
     type Error = T::Error;
@@ -306,6 +325,15 @@ where
         keys: &[K],
     ) -> impl Future<Output = Result<HashMap<K, Self::Value>, Self::Error>> + Send {
         self.sizes.observe(keys.len() as f64);
-        self.inner.load(keys)
+        async move {
+            let too_large = |_| LoadError::TooLarge {
+                limit: self.meter.limit(),
+            };
+            self.meter.check().map_err(too_large)?;
+            let loaded = self.inner.load(keys).await?;
+            let bytes = loaded.values().map(TextBytes::text_bytes).sum();
+            self.meter.charge(bytes).map_err(too_large)?;
+            Ok(loaded)
+        }
     }
 }

@@ -19,11 +19,13 @@
 //! So one wave serves one level of the query: every key of a list's items lands in one
 //! batch, whatever the page size, the machine's speed or the order answers arrive in.
 //!
-//! Every batch's size is recorded in `conduit_loader_batch_size{loader}` ([`Measured`]).
+//! Every batch's size is recorded in `conduit_loader_batch_size{loader}` ([`Measured`]),
+//! and the text it loaded is charged to the request's [`ResponseMeter`].
 //!
 //! May call: `db` (through the batch loaders and [`Loaders::read`]), `error`, `metrics`.
 
 mod batch;
+mod meter;
 mod wave;
 
 use std::{sync::Arc, time::Duration};
@@ -36,6 +38,7 @@ pub use batch::{
     ArticleLoader, CommentLoader, CommentPage, CommentPageLoader, Favorited, Follows, LoadError,
     Measured, Named, NotificationLoader, PublishedFor, PublishedLoader, RelationLoader, UserLoader,
 };
+pub use meter::{ResponseMeter, TextBytes};
 pub use wave::LoadQueue;
 
 use crate::{
@@ -64,6 +67,8 @@ pub struct Loaders {
     pub published: DataLoader<Measured<PublishedLoader>>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
+    /// The text loaded so far, against the request's `RESPONSE_MAX_BYTES`.
+    pub meter: Arc<ResponseMeter>,
 }
 
 /// Each loader's batch-size histogram, looked up once per instance (a lookup in the
@@ -99,26 +104,25 @@ impl Loaders {
     /// recording batch sizes in `sizes`. The execution using them must run inside
     /// `queue.drive`.
     pub fn new(db: Arc<RequestDb>, sizes: &BatchSizes) -> Self {
+        Self::metered(db, sizes, Arc::new(ResponseMeter::unlimited()))
+    }
+
+    /// [`Loaders::new`], charging what they load to `meter`.
+    pub fn metered(db: Arc<RequestDb>, sizes: &BatchSizes, meter: Arc<ResponseMeter>) -> Self {
         let queue = Arc::new(LoadQueue::default());
         let sizes = sizes.clone();
+        let q = |sizes| (&queue, sizes, &meter);
         Self {
-            users: queued(UserLoader(Arc::clone(&db)), &queue, sizes.users),
-            articles: queued(ArticleLoader(Arc::clone(&db)), &queue, sizes.articles),
-            relations: queued(RelationLoader(Arc::clone(&db)), &queue, sizes.relations),
-            comments: queued(CommentLoader(Arc::clone(&db)), &queue, sizes.comments),
-            comment_pages: queued(
-                CommentPageLoader(Arc::clone(&db)),
-                &queue,
-                sizes.comment_pages,
-            ),
-            notifications: queued(
-                NotificationLoader(Arc::clone(&db)),
-                &queue,
-                sizes.notifications,
-            ),
-            published: queued(PublishedLoader(Arc::clone(&db)), &queue, sizes.published),
+            users: queued(UserLoader(Arc::clone(&db)), q(sizes.users)),
+            articles: queued(ArticleLoader(Arc::clone(&db)), q(sizes.articles)),
+            relations: queued(RelationLoader(Arc::clone(&db)), q(sizes.relations)),
+            comments: queued(CommentLoader(Arc::clone(&db)), q(sizes.comments)),
+            comment_pages: queued(CommentPageLoader(Arc::clone(&db)), q(sizes.comment_pages)),
+            notifications: queued(NotificationLoader(Arc::clone(&db)), q(sizes.notifications)),
+            published: queued(PublishedLoader(Arc::clone(&db)), q(sizes.published)),
             db,
             queue,
+            meter,
         }
     }
 }
@@ -164,14 +168,20 @@ fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
     found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
 }
 
-/// A loader whose batches go to `queue`, with no delay, their sizes recorded in `sizes`.
+/// A loader whose batches go to `queue`, with no delay, their sizes recorded in `sizes`
+/// and their rows charged to `meter`.
 fn queued<T: Send + Sync + 'static>(
     inner: T,
-    queue: &Arc<LoadQueue>,
-    sizes: Histogram,
+    (queue, sizes, meter): (&Arc<LoadQueue>, Histogram, &Arc<ResponseMeter>),
 ) -> DataLoader<Measured<T>> {
     let queue = Arc::clone(queue);
-    DataLoader::new(Measured { inner, sizes }, move |load| queue.push(load)).delay(Duration::ZERO)
+    let meter = Arc::clone(meter);
+    let measured = Measured {
+        inner,
+        sizes,
+        meter,
+    };
+    DataLoader::new(measured, move |load| queue.push(load)).delay(Duration::ZERO)
 }
 
 /// The loaders of this execution: the request's over HTTP, the instance's for a

@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use crate::{
     db::{
         self,
-        articles::{ArticleFilter, ArticleRow},
+        articles::{ArticleFilter, ArticleRow, Columns},
         comments::CommentRow,
         keyset::Page,
     },
@@ -18,7 +18,7 @@ use crate::{
     error::AppError,
     graphql::{
         guards,
-        loaders::{CommentPage, Favorited, loaders},
+        loaders::{CommentPage, Favorited, TextBytes, loaders},
         node::{NodeKind, global_id},
         pagination::{Connection, List, PageArgs},
         scalars::DateTime,
@@ -30,12 +30,25 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Article {
     row: Arc<ArticleRow>,
+    /// False when the row was read without its body (a list that does not select it).
+    has_body: bool,
 }
 
 impl Article {
     /// The article in `row`.
     pub fn new(row: Arc<ArticleRow>) -> Self {
-        Self { row }
+        Self {
+            row,
+            has_body: true,
+        }
+    }
+
+    /// The article in `row`, read without its body (`Columns::WithoutBody`).
+    fn without_body(row: ArticleRow) -> Self {
+        Self {
+            row: Arc::new(row),
+            has_body: false,
+        }
     }
 
     /// The article's row.
@@ -74,8 +87,14 @@ impl Article {
     }
 
     /// Markdown body.
-    async fn body(&self) -> &str {
-        &self.row.body
+    async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        if self.has_body {
+            return Ok(self.row.body.clone());
+        }
+        // Read without it, though selected (the list's look-ahead missed a selection):
+        // the whole row, once per request.
+        let row = loaders(ctx).referenced_article(self.row.id).await?;
+        Ok(row.body.clone())
     }
 
     /// Lower-case, in the order given at creation.
@@ -154,7 +173,9 @@ impl Article {
     }
 }
 
-/// One page of the articles matching `filter`, newest first.
+/// One page of the articles matching `filter`, newest first; their bodies are read only
+/// when the field's selection (`ctx`, the list field's) asks for them, and what the page
+/// holds is charged to the request's response meter as it arrives.
 pub async fn article_list(
     ctx: &Context<'_>,
     filter: ArticleFilter,
@@ -162,14 +183,36 @@ pub async fn article_list(
 ) -> Result<Connection<Article>, AppError> {
     let request = args.check(List::Articles(filter.clone()))?;
     let query = request.query;
-    let page = loaders(ctx)
-        .read(move |conn| Box::pin(async move { db::articles::page(&conn, &filter, &query).await }))
+    let selection = ctx.look_ahead();
+    let body = selection.field("nodes").field("body").exists()
+        || selection
+            .field("edges")
+            .field("node")
+            .field("body")
+            .exists();
+    let columns = if body {
+        Columns::All
+    } else {
+        Columns::WithoutBody
+    };
+    let loaders = loaders(ctx);
+    loaders.meter.check()?;
+    let page = loaders
+        .read(move |conn| {
+            Box::pin(async move { db::articles::page(&conn, &filter, &query, columns).await })
+        })
         .await?;
+    loaders.meter.charge(page.text_bytes())?;
+    let article = if body {
+        Article::from
+    } else {
+        Article::without_body
+    };
     Ok(Connection::new(
         request,
         page,
         ArticleRow::position,
-        Article::from,
+        article,
     ))
 }
 

@@ -27,6 +27,19 @@ pub(super) fn single(media: ResponseMedia, outcome: Outcome) -> Response {
             reply
         }
         Outcome::Rejected(errors) => match errors.iter().find_map(retry_after) {
+            // The memory budget for requests in flight is full: 503 whatever the media
+            // type, with Retry-After.
+            Some(seconds)
+                if errors
+                    .iter()
+                    .any(|e| has_code(e, ErrorCode::ServiceUnavailable)) =>
+            {
+                let mut reply = reply::errors(media, StatusCode::SERVICE_UNAVAILABLE, &errors);
+                reply
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                reply
+            }
             // Over the cost budget: 429 with Retry-After, the way HTTP APIs say "later".
             Some(seconds) => {
                 let status = match media {
@@ -122,9 +135,10 @@ fn has_code(error: &ServerError, code: ErrorCode) -> bool {
         .is_some_and(|c| *c == async_graphql::Value::from(code.as_str()))
 }
 
-/// The `retryAfter` (seconds) of a RATE_LIMITED error.
+/// The `retryAfter` (seconds) of a RATE_LIMITED error, or of a SERVICE_UNAVAILABLE one
+/// (the memory budget).
 fn retry_after(error: &ServerError) -> Option<u64> {
-    if !has_code(error, ErrorCode::RateLimited) {
+    if !has_code(error, ErrorCode::RateLimited) && !has_code(error, ErrorCode::ServiceUnavailable) {
         return None;
     }
     match error.extensions.as_ref()?.get("retryAfter")? {
