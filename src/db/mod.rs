@@ -20,8 +20,8 @@ pub mod pool;
 pub mod request;
 pub mod sessions;
 pub mod tags;
-pub mod tls;
 pub mod throttle;
+pub mod tls;
 pub mod users;
 #[rustfmt::skip]
 pub mod schema;
