@@ -323,11 +323,40 @@ pub struct Pruned {
     pub used_refresh_tokens: usize,
 }
 
+/// Sessions deleted per transaction by [`prune`]: each batch stays far under
+/// `statement_timeout` however large the backlog, and locks few rows at a time.
+const PRUNE_BATCH: i64 = 5_000;
+
 /// Deletes the sessions that have ended at `now` (revoked, refresh token expired, or
-/// started `max_age` or longer before) and their used refresh tokens, in one transaction
-/// holding an advisory lock; `None` when another connection holds that lock (another
-/// instance is pruning), and nothing is deleted.
+/// started `max_age` or longer before) and their used refresh tokens, in transactions of
+/// at most [`PRUNE_BATCH`] sessions, each holding an advisory lock; `None` when another
+/// connection holds that lock at the first batch (another instance is pruning), and
+/// nothing is deleted. Stops early, keeping what it deleted, if the lock is taken between
+/// batches.
 pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    max_age: chrono::Duration,
+) -> Result<Option<Pruned>, DbError> {
+    let mut total = Pruned {
+        sessions: 0,
+        used_refresh_tokens: 0,
+    };
+    for first in std::iter::once(true).chain(std::iter::repeat(false)) {
+        let Some(batch) = prune_batch(conn, now, max_age).await? else {
+            return Ok((!first).then_some(total));
+        };
+        total.sessions += batch.sessions;
+        total.used_refresh_tokens += batch.used_refresh_tokens;
+        if batch.sessions < PRUNE_BATCH as usize {
+            break;
+        }
+    }
+    Ok(Some(total))
+}
+
+/// One batch of [`prune`], in one transaction under the advisory lock.
+async fn prune_batch(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     max_age: chrono::Duration,
@@ -346,13 +375,24 @@ pub async fn prune(
             .is_not_null()
             .or(sessions::refresh_expires_at.le(now))
             .or(sessions::created_at.le(now - max_age));
-        let ended = sessions::table.filter(has_ended).select(sessions::id);
+        let ended: Vec<i64> = sessions::table
+            .filter(has_ended)
+            .select(sessions::id)
+            .limit(PRUNE_BATCH)
+            .load(tx)
+            .await?;
+        if ended.is_empty() {
+            return Ok(Some(Pruned {
+                sessions: 0,
+                used_refresh_tokens: 0,
+            }));
+        }
         let tokens = diesel::delete(
-            used_refresh_tokens::table.filter(used_refresh_tokens::session_id.eq_any(ended)),
+            used_refresh_tokens::table.filter(used_refresh_tokens::session_id.eq_any(&ended)),
         )
         .execute(tx)
         .await?;
-        let deleted = diesel::delete(sessions::table.filter(has_ended))
+        let deleted = diesel::delete(sessions::table.filter(sessions::id.eq_any(&ended)))
             .execute(tx)
             .await?;
         Ok(Some(Pruned {

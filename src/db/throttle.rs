@@ -2,9 +2,12 @@
 //! key, shared by every instance on the database. One statement per attempt, the
 //! `auth_throttle_attempt` function of the migration, which checks and spends every key
 //! of the attempt atomically (all or nothing) and now and then deletes expired rows.
-//! The keys and limits are `ratelimit::throttle`'s.
+//! The keys and limits are `ratelimit::throttle`'s. Keys are folded with the database's
+//! own `lower()`, the fold the account lookups use (`lower(email) = lower($1)`), so every
+//! spelling that reaches one account spends that account's keys (Rust's `to_lowercase`
+//! differs from it, e.g. for `İ`).
 
-use diesel::sql_types::{Array, Double, Nullable, Text};
+use diesel::sql_types::{Array, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::DbError;
@@ -13,8 +16,8 @@ use super::DbError;
 struct Verdict {
     #[diesel(sql_type = Double)]
     wait: f64,
-    #[diesel(sql_type = Nullable<Text>)]
-    refused: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    position: Option<i32>,
 }
 
 /// An attempt the throttle refused.
@@ -22,8 +25,8 @@ struct Verdict {
 pub struct Refused {
     /// Seconds until the attempt would pass.
     pub wait_secs: f64,
-    /// The key that needs the longest wait.
-    pub key: String,
+    /// The index in `keys` of the key that needs the longest wait.
+    pub index: Option<usize>,
 }
 
 /// One attempt against `keys`, each with its emission interval in seconds (60 / attempts
@@ -34,19 +37,20 @@ pub async fn attempt(
     keys: &[String],
     intervals: &[f64],
 ) -> Result<Result<(), Refused>, DbError> {
-    let verdict: Verdict =
-        diesel::sql_query("SELECT wait, refused FROM auth_throttle_attempt($1, $2)")
-            .bind::<Array<Text>, _>(keys)
-            .bind::<Array<Double>, _>(intervals)
-            .get_result(&mut conn)
-            .await?;
+    let verdict: Verdict = diesel::sql_query(
+        "WITH k AS (SELECT ARRAY(SELECT lower(key) FROM unnest($1::text[]) \
+             WITH ORDINALITY AS t(key, n) ORDER BY n) AS keys) \
+             SELECT wait, array_position(k.keys, refused) AS position \
+             FROM k, auth_throttle_attempt(k.keys, $2)",
+    )
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<Double>, _>(intervals)
+    .get_result(&mut conn)
+    .await?;
     Ok(match verdict {
-        Verdict {
-            wait,
-            refused: Some(key),
-        } if wait > 0.0 => Err(Refused {
+        Verdict { wait, position } if wait > 0.0 => Err(Refused {
             wait_secs: wait,
-            key,
+            index: position.and_then(|p| usize::try_from(p - 1).ok()),
         }),
         _ => Ok(()),
     })

@@ -45,14 +45,13 @@ pub struct ProfileEdit {
     pub current_password: Option<String>,
 }
 
-/// The form of `email` the sign-in throttle keys on: trimmed and lowercased, once it is a
-/// valid address (`None` otherwise: such an address names no account, and is never a
-/// key).
+/// The form of `email` the sign-in throttle keys on: trimmed, once it is a valid address
+/// (`None` otherwise: such an address names no account, and is never a key). The
+/// throttle's table folds its case with the database's `lower()`, as the account lookup
+/// does (folding it here first would differ: Rust turns `İ` into `i` + U+0307).
 pub fn throttle_email(email: &str) -> Option<String> {
     let email = email.trim();
-    validation::email(email)
-        .is_none()
-        .then(|| email.to_lowercase())
+    validation::email(email).is_none().then(|| email.to_owned())
 }
 
 fn taken_errors(taken: &[Taken]) -> Result<(), AppError> {

@@ -222,6 +222,26 @@ pub fn tags(values: &[String]) -> Result<Vec<String>, String> {
     Ok(tags)
 }
 
+/// The article list's filters (`articles(tag:, author:, favoritedBy:)`): a value longer in
+/// bytes than any tag or username can be is refused unread, before it is lower-cased or
+/// sent to the database.
+pub fn article_filter(
+    tag: Option<&str>,
+    author: Option<&str>,
+    favorited_by: Option<&str>,
+) -> Result<(), AppError> {
+    let too_long = |value: Option<&str>, max: usize| {
+        value
+            .is_some_and(|v| v.trim().len() > utf8_bytes(max))
+            .then(|| format!("must be at most {max} characters long"))
+    };
+    let mut errors = FieldErrors::default();
+    errors.check("tag", too_long(tag, TAG_MAX));
+    errors.check("author", too_long(author, USERNAME_MAX));
+    errors.check("favoritedBy", too_long(favorited_by, USERNAME_MAX));
+    errors.into_result()
+}
+
 /// A text of 1 to `max` characters, not only spaces.
 fn text(subject: &str, value: &str, max: usize) -> Option<String> {
     if value.len() > utf8_bytes(max) {

@@ -140,6 +140,7 @@ impl Query {
         #[graphql(desc = "Only articles favorited by the user with this username.")]
         favorited_by: Option<String>,
     ) -> async_graphql::Result<Connection<Article>> {
+        validation::article_filter(tag.as_deref(), author.as_deref(), favorited_by.as_deref())?;
         let filter = ArticleFilter {
             tag: tag.map(|tag| tag.trim().to_lowercase()),
             author,

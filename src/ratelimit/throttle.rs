@@ -73,7 +73,7 @@ impl Purpose {
 /// The account an attempt is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Account<'a> {
-    /// An email, already validated and normalized by the caller
+    /// An email, already validated and trimmed by the caller
     /// (`domain::accounts::throttle_email`).
     Email(&'a str),
     /// A signed-in user.
@@ -149,7 +149,7 @@ impl AuthThrottle {
         let Err(refused) = verdict else {
             return Ok(());
         };
-        let limit = keys.iter().position(|k| *k == refused.key);
+        let limit = refused.index;
         self.metrics
             .rate_limited(limit.map_or(Limit::AuthAccount, |i| limits[i]));
         Err(AppError::RateLimited {

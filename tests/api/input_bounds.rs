@@ -363,6 +363,30 @@ async fn huge_slugs_and_usernames_find_nothing_and_are_not_echoed() {
 }
 
 #[tokio::test]
+async fn huge_article_filters_are_refused_unread() {
+    let app = TestApp::spawn().await;
+    for (field, argument) in [
+        ("tag", "tag"),
+        ("author", "author"),
+        ("favoritedBy", "favoritedBy"),
+    ] {
+        let query = format!("query($s: String!) {{ articles({argument}: $s) {{ totalCount }} }}");
+        let (answer, steps) = counted(&app, &query, json!({"s": huge()}), None).await;
+        assert_refused(&answer, steps, field);
+    }
+    // The longest real values still filter.
+    let tag = "t".repeat(32);
+    let (answer, _) = counted(
+        &app,
+        "query($s: String!) { articles(tag: $s) { totalCount } }",
+        json!({"s": tag}),
+        None,
+    )
+    .await;
+    assert_eq!(answer["data"]["articles"]["totalCount"], 0, "{answer}");
+}
+
+#[tokio::test]
 async fn deeply_nested_variables_are_refused_and_the_server_keeps_serving() {
     let app = TestApp::spawn().await;
     let depth = LONGEST / 2;

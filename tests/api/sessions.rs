@@ -496,3 +496,36 @@ async fn set_role_takes_effect_on_open_subscriptions() {
         "{heard}"
     );
 }
+
+/// A backlog far larger than one batch (5,000) goes in one pruning, batch by batch, so a
+/// deployment's first pruning is never one huge statement cancelled by
+/// `statement_timeout`; live sessions stay.
+#[tokio::test]
+async fn pruning_a_large_backlog_goes_batch_by_batch_and_keeps_live_sessions() {
+    use conduit::domain::sessions::prune;
+    let app = TestApp::spawn().await;
+    let db = connect(&app.database_url()).await;
+    let jane = app.register("jane").await;
+    db.batch_execute(
+        "INSERT INTO sessions (user_id, access_token_hash, access_expires_at, \
+           refresh_token_hash, refresh_expires_at, revoked_at, created_at, refreshed_at) \
+         SELECT u.id, sha256(('a' || i)::bytea), now(), sha256(('r' || i)::bytea), \
+           now() + interval '1 day', now(), now(), now() \
+         FROM users u, generate_series(1, 12001) i; \
+         INSERT INTO used_refresh_tokens (token_hash, session_id, used_at) \
+         SELECT sha256(('u' || s.id)::bytea), s.id, now() FROM sessions s \
+         WHERE s.revoked_at IS NOT NULL",
+    )
+    .await
+    .unwrap();
+    let pruned = prune(&app.state.pool, &app.state.session_rules())
+        .await
+        .unwrap()
+        .expect("the lock was free");
+    assert_eq!(
+        (pruned.sessions, pruned.used_refresh_tokens),
+        (12001, 12001)
+    );
+    assert_eq!(rows(&db, "sessions").await, 1);
+    refreshed(&app, &jane.refresh).await;
+}

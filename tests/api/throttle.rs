@@ -90,6 +90,28 @@ async fn sign_in_attempts_are_limited_per_account() {
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
 }
 
+/// Every spelling that reaches one account spends that account's keys: the key is folded
+/// by the database's `lower()`, as the account lookup is, not by Rust's `to_lowercase`
+/// (which turns `İ` into `i` + U+0307 where PostgreSQL gives `i`).
+#[tokio::test]
+async fn every_spelling_of_an_address_spends_its_accounts_attempts() {
+    let app = TestApp::with_config(&[("AUTH_ATTEMPTS_PER_ACCOUNT", "3")]).await;
+    app.register("iiiiiii").await;
+    let spelling = |at: usize| {
+        let local: String = (0..7).map(|i| if i == at { 'İ' } else { 'i' }).collect();
+        json!({ "email": format!("{local}@example.com") })
+    };
+    for at in 0..3 {
+        let body = app.gql(LOGIN, spelling(at), None).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    assert_limited(&app.gql(LOGIN, spelling(3), None).await);
+    assert_limited(
+        &app.gql(LOGIN, json!({ "email": "iiiiiii@example.com" }), None)
+            .await,
+    );
+}
+
 #[tokio::test]
 async fn aliases_and_batches_count_every_attempt() {
     let app = TestApp::with_config(&[("AUTH_ATTEMPTS_PER_ACCOUNT", "3")]).await;

@@ -12,7 +12,10 @@ use std::{
 };
 
 use super::WebSocketConfig;
-use crate::metrics::{ConnectionLimit, Metrics};
+use crate::{
+    metrics::{ConnectionLimit, Metrics},
+    ratelimit::ClientIp,
+};
 
 /// The instance's open WebSockets, counted per client IP, per user and in all.
 pub struct SocketCaps {
@@ -108,12 +111,9 @@ impl SocketCaps {
 }
 
 /// The address an IP is counted under: itself for IPv4, its /64 for IPv6 (one host
-/// usually holds a whole /64).
+/// usually holds a whole /64), as the throttle and the budget count it.
 fn network(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-    }
+    ClientIp(ip).network()
 }
 
 /// Takes one from `key`'s count, forgetting the key at zero (so the map holds only
