@@ -4,8 +4,8 @@
 //! cost budget; after it, a code on every error, the cost report and the metrics.
 //!
 //! [`super::execution`], the one operation pipeline, is the gate's only caller: it calls
-//! [`Gate::parse`], then [`Gate::admit`] and [`Gate::charge`], then [`Gate::finish`] (or [`Gate::refused`] when
-//! it stops early). These are not async-graphql schema extensions on purpose: with any
+//! [`Gate::parse`], then [`Gate::admit`] and [`Gate::charge`], then [`Gate::finish`] (or
+//! [`Gate::refused`] when it stops early). These are not async-graphql schema extensions on purpose: with any
 //! extension registered, async-graphql 7 leaves its fast path for *every field it
 //! resolves* (it builds a `ResolveInfo`, looks the field's type up by name in the
 //! registry, and runs a chain of boxed futures, one per extension). On list pages that

@@ -11,10 +11,10 @@
 //! its stream for the hub to run. The transports only frame: they read bodies and
 //! messages, authenticate, and render an [`Outcome`].
 //!
-//! **Memory** ([`memory`]). An admitted query or mutation then reserves what its response
+//! **Memory** (`memory.rs`). An admitted query or mutation then reserves what its response
 //! may hold (the admission's byte estimate, at most the text its reply may still load
-//! plus 256 bytes per unit of complexity, at most the whole budget, and so running
-//! alone) from the instance's memory budget (`REQUEST_MEMORY_BUDGET_BYTES`), waiting at
+//! plus 256 bytes per unit of complexity, at most the whole budget: one that needs all of
+//! it runs alone) from the instance's memory budget (`REQUEST_MEMORY_BUDGET_BYTES`), waiting at
 //! most `REQUEST_MEMORY_WAIT_MS` (then `SERVICE_UNAVAILABLE` with `retryAfter`: HTTP 503
 //! and `Retry-After`, and nothing charged to the cost budget). The reservation goes into
 //! the transport's [`Held`], dropped once the reply is written. While it runs, the text
