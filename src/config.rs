@@ -45,7 +45,7 @@
 //! | `QUERY_MAX_ALIASES` | `30` | most aliases in a document (`ALIAS_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_ROOT_FIELDS` | `20` | most root fields in an operation (`ROOT_FIELD_LIMIT_EXCEEDED`) |
 //! | `QUERY_MAX_COMPLEXITY` | `10000` | highest operation complexity, page sizes as multipliers (`COMPLEXITY_LIMIT_EXCEEDED`) |
-//! | `RESPONSE_MAX_BYTES` | `8388608` | most bytes of text one operation may load, counted as rows arrive; past it `RESPONSE_TOO_LARGE` with no data (8 MiB) |
+//! | `RESPONSE_MAX_BYTES` | `8388608` | most bytes of text one request (a whole batch; over WebSocket, one operation) may load, counted as rows arrive; past it `RESPONSE_TOO_LARGE` with no data (8 MiB) |
 //! | `REQUEST_MEMORY_BUDGET_BYTES` | `536870912` | what the operations in flight may reserve together, each its estimated response size (one estimated above the budget takes all of it) (512 MiB) |
 //! | `REQUEST_MEMORY_WAIT_MS` | `1000` | longest an operation waits for its reservation, then `SERVICE_UNAVAILABLE` (HTTP 503, `Retry-After`) |
 //! | `WS_INIT_TIMEOUT_MS` | `3000` | a new WebSocket must send `connection_init` within this (then 4408) |

@@ -4,17 +4,18 @@
 //! cost budget; after it, a code on every error, the cost report and the metrics.
 //!
 //! [`super::execution`], the one operation pipeline, is the gate's only caller: it calls
-//! [`Gate::parse`], then [`Gate::admit`], then [`Gate::finish`] (or [`Gate::refused`] when
-//! it stops early). These are not async-graphql schema extensions on purpose: with any
+//! [`Gate::parse`], then [`Gate::admit`] and [`Gate::charge`], then [`Gate::finish`] (or
+//! [`Gate::refused`] when it stops early). These are not async-graphql schema extensions on purpose: with any
 //! extension registered, async-graphql 7 leaves its fast path for *every field it
 //! resolves* (it builds a `ResolveInfo`, looks the field's type up by name in the
 //! registry, and runs a chain of boxed futures, one per extension). On list pages that
 //! chain was about a fifth of Conduit's CPU (bench/RESULTS.md), to run hooks that only
 //! need to run once per request.
 //!
-//! An operation's complexity is spent from the caller's budget once the document has
-//! passed the limits, before validation: a document that fails validation is charged too
-//! (it was parsed, measured and validated all the same).
+//! An operation's complexity is spent from the caller's budget ([`Gate::charge`]) once the
+//! document has passed the limits and the pipeline has its memory reservation, before
+//! validation: a document that fails validation is charged too (it was parsed, measured
+//! and validated all the same); one the memory budget refuses is not.
 //!
 //! It may call the other admission checks of [`super`] (limits, introspection, the
 //! documents cache, error codes), the cost budget in `ratelimit`, and the `metrics` leaf.
@@ -134,15 +135,13 @@ impl Gate {
     }
 
     /// Checks the parsed document (NUL characters, the limits, introspection when it is
-    /// off), then spends its complexity from the caller's budget: the viewer's, or the
-    /// client IP's when anonymous.
+    /// off) and notes its [`Estimate`]; [`Gate::charge`] then spends it.
     pub fn admit(
         &self,
         ticket: &mut Ticket,
         query: &str,
         document: &ExecutableDocument,
         variables: &Variables,
-        caller: Caller,
     ) -> Result<(), ServerError> {
         let estimate = limits::check_document(
             query,
@@ -152,10 +151,16 @@ impl Gate {
             ticket.name.as_deref(),
         )?;
         ticket.estimate = estimate;
-        let cost = estimate.complexity;
         if !self.introspection {
             introspection::refuse(document)?;
         }
+        Ok(())
+    }
+
+    /// Spends the admitted operation's complexity from the caller's budget: the viewer's,
+    /// or the client IP's when anonymous.
+    pub fn charge(&self, ticket: &mut Ticket, caller: Caller) -> Result<(), ServerError> {
+        let cost = ticket.estimate.complexity;
         let Some(budget) = &self.budget else {
             return Ok(());
         };

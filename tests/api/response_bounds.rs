@@ -5,8 +5,11 @@
 //! share a memory budget (when it stays full: 503 with Retry-After). Bodies here are
 //! 100,000 four-byte characters, the largest an article may have.
 
+use std::net::SocketAddr;
+
 use axum::{
     body::Body,
+    extract::ConnectInfo,
     http::{Request, StatusCode},
 };
 use futures_util::future::join_all;
@@ -43,6 +46,21 @@ fn aliased_bodies(count: usize, first: usize) -> String {
         .map(|i| format!("a{i}: articles(first: {first}, tag: \"big\") {{ nodes {{ body }} }} "))
         .collect();
     format!("{{ {aliases} }}")
+}
+
+/// POSTs `batch` from the client address 10.0.0.7 (so an anonymous caller has a cost
+/// budget), returning its items.
+async fn send_batch(app: &TestApp, batch: &Value) -> Value {
+    let mut request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(batch.to_string()))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo("10.0.0.7:1".parse::<SocketAddr>().unwrap()));
+    let response = app.send(request).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    response.json()
 }
 
 /// Asserts `body` is the refusal of a too-large response: `data: null` and one error.
@@ -203,4 +221,62 @@ async fn a_full_memory_budget_refuses_with_503_and_retry_after_then_recovers() {
     assert_eq!(line.rsplit(' ').next(), Some(refused.to_string().as_str()));
     let alone = app.query(&query).await;
     assert!(alone.get("errors").is_none(), "{alone}");
+}
+
+#[tokio::test]
+async fn response_max_bytes_bounds_a_whole_batch() {
+    // Room for two bodies, not three: each operation alone fits, the batch does not.
+    let app = app_with_big_articles(1, &[("RESPONSE_MAX_BYTES", "1000000")]).await;
+    let one = json!({ "query": aliased_bodies(1, 1) });
+    let small = json!({ "query": "{ popularTags(first: 1) { name } }" });
+    let items = send_batch(&app, &json!([one, one, one, small])).await;
+    for item in &items.as_array().unwrap()[..2] {
+        assert!(item.get("errors").is_none(), "{item}");
+        let body = item["data"]["a1"]["nodes"][0]["body"].as_str().unwrap();
+        assert_eq!(body.len(), BODY_BYTES);
+    }
+    // The third passes the batch's limit; the fourth, however small, does not run.
+    for item in &items.as_array().unwrap()[2..] {
+        assert_too_large(item);
+    }
+    // A batch that fits runs in full.
+    let items = send_batch(&app, &json!([one, one, small])).await;
+    for item in items.as_array().unwrap() {
+        assert!(item.get("errors").is_none(), "{item}");
+    }
+}
+
+#[tokio::test]
+async fn a_memory_refusal_does_not_spend_the_cost_budget() {
+    // A budget smaller than one large operation: the first of the batch holds all of it
+    // until the reply is rendered, so the second is refused (nobody waits).
+    let app = app_with_big_articles(
+        1,
+        &[
+            ("REQUEST_MEMORY_BUDGET_BYTES", "1000000"),
+            ("REQUEST_MEMORY_WAIT_MS", "0"),
+            ("COST_BUDGET_PER_MINUTE", "20000"),
+        ],
+    )
+    .await;
+    let large = json!({ "query": aliased_bodies(1, 100) });
+    let items = send_batch(&app, &json!([large, large])).await;
+    assert!(items[0].get("errors").is_none(), "{items}");
+    let after_first = items[0]["extensions"]["cost"]["remaining"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(error_code(&items[1]), "SERVICE_UNAVAILABLE", "{items}");
+    assert!(items[1].get("data").is_none(), "{items}");
+    // The refused operation cost nothing: the next one is charged from what the first
+    // left (and what the budget refilled since: at least that, where a charged refusal
+    // would have left about 200).
+    let small = json!({ "query": "{ popularTags(first: 1) { name } }" });
+    let items = send_batch(&app, &json!([small])).await;
+    let cost = &items[0]["extensions"]["cost"];
+    let requested = cost["requested"].as_i64().unwrap();
+    let remaining = cost["remaining"].as_i64().unwrap();
+    assert!(
+        remaining >= after_first - requested,
+        "{after_first}: {items}"
+    );
 }

@@ -11,19 +11,25 @@
 //! its stream for the hub to run. The transports only frame: they read bodies and
 //! messages, authenticate, and render an [`Outcome`].
 //!
-//! **Memory.** An admitted query or mutation then reserves what its response may hold
-//! (the admission's byte estimate; one estimated above the whole budget takes all of it,
-//! and so runs alone) from the instance's memory budget (`REQUEST_MEMORY_BUDGET_BYTES`), waiting at most
-//! `REQUEST_MEMORY_WAIT_MS` (then `SERVICE_UNAVAILABLE` with `retryAfter`: HTTP 503 and
-//! `Retry-After`), and holds it until its response is built. While it runs, the text its
-//! rows bring is counted as they load ([`ResponseMeter`]); past `RESPONSE_MAX_BYTES` the
-//! whole operation answers `RESPONSE_TOO_LARGE` with `data: null`, no partial data.
+//! **Memory** (`memory.rs`). An admitted query or mutation then reserves what its response
+//! may hold (the admission's byte estimate, at most the text its reply may still load
+//! plus 256 bytes per unit of complexity, at most the whole budget: one that needs all of
+//! it runs alone) from the instance's memory budget (`REQUEST_MEMORY_BUDGET_BYTES`), waiting at
+//! most `REQUEST_MEMORY_WAIT_MS` (then `SERVICE_UNAVAILABLE` with `retryAfter`: HTTP 503
+//! and `Retry-After`, and nothing charged to the cost budget). The reservation goes into
+//! the transport's [`Held`], dropped once the reply is written. While it runs, the text
+//! its rows bring is counted as they load (the [`Held`]'s response meter, one per HTTP
+//! request, batch included); past `RESPONSE_MAX_BYTES` the whole operation answers
+//! `RESPONSE_TOO_LARGE` with `data: null`, no partial data, and later operations of the
+//! batch are refused the same way without running.
 //!
 //! It may call the rest of [`super`] (admission, persisted queries, loaders, response
 //! order, error codes), `db` (the request's read connection), the hub's request data and
 //! the `domain` types of a caller.
 
-use std::{sync::Arc, time::Duration};
+mod memory;
+
+use std::sync::Arc;
 
 use async_graphql::{
     Executor, Extensions, Response, ServerError, Value, Variables,
@@ -32,11 +38,13 @@ use async_graphql::{
 use futures_util::{StreamExt, stream::BoxStream};
 use serde::Deserialize;
 
+use self::memory::MemoryBudget;
+pub use self::memory::{Held, MemoryLimits};
 use super::{
     admission::{Caller, Gate, Ticket},
     document,
     error::{code_errors, coded_error, request_errors},
-    loaders::{BatchSizes, Loaders, ResponseMeter},
+    loaders::{BatchSizes, Loaders},
     persisted::{PersistedQueries, Resolved},
     response_order,
     subscription::Inbox,
@@ -47,66 +55,8 @@ use crate::{
     metrics::Metrics,
 };
 
-/// The memory bounds of the requests in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemoryLimits {
-    /// Most bytes of text one operation may load (`RESPONSE_MAX_BYTES`, 8 MiB).
-    pub response_max_bytes: usize,
-    /// What all operations in flight may reserve together (`REQUEST_MEMORY_BUDGET_BYTES`,
-    /// 512 MiB).
-    pub budget_bytes: usize,
-    /// Longest wait for a reservation (`REQUEST_MEMORY_WAIT_MS`, 1000).
-    pub wait: Duration,
-}
-
-impl Default for MemoryLimits {
-    fn default() -> Self {
-        Self {
-            response_max_bytes: 8 << 20,
-            budget_bytes: 512 << 20,
-            wait: Duration::from_millis(1000),
-        }
-    }
-}
-
-/// The budget's unit: permits are KiB, so budgets beyond 4 GiB fit a semaphore.
-const PERMIT_BYTES: usize = 1024;
-
 /// The `retryAfter` (seconds) of an operation the memory budget could not take.
 const BUSY_RETRY_AFTER_SECS: u64 = 1;
-
-/// The instance's memory budget: a semaphore weighted by the admission's estimate.
-struct MemoryBudget {
-    limits: MemoryLimits,
-    permits: Arc<tokio::sync::Semaphore>,
-    /// The most permits one operation takes: all of them.
-    total: u32,
-}
-
-impl MemoryBudget {
-    fn new(limits: MemoryLimits) -> Self {
-        let total = limits.budget_bytes.div_ceil(PERMIT_BYTES).clamp(
-            1,
-            tokio::sync::Semaphore::MAX_PERMITS.min(u32::MAX as usize),
-        );
-        Self {
-            limits,
-            permits: Arc::new(tokio::sync::Semaphore::new(total)),
-            total: total as u32,
-        }
-    }
-
-    /// Reserves what an operation estimated at `bytes` may hold (at most the whole
-    /// budget), waiting at most the configured bound.
-    async fn reserve(&self, bytes: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let permits = (bytes.div_ceil(PERMIT_BYTES) as u64).clamp(1, u64::from(self.total));
-        let acquire = Arc::clone(&self.permits).acquire_many_owned(permits as u32);
-        tokio::time::timeout(self.limits.wait, acquire)
-            .await
-            .ok()?
-            .ok()
-    }
-}
 
 /// The parameters of one GraphQL request (GraphQL-over-HTTP's "request parameters"),
 /// typed as that spec requires: a wrong type is a request error, unknown keys are
@@ -230,6 +180,13 @@ impl Pipeline {
         &self.gate.metrics
     }
 
+    /// What one reply (a single operation, a whole HTTP batch, one WebSocket operation)
+    /// will hold: a fresh response meter, nothing reserved yet. Drop it once the reply
+    /// is written.
+    pub fn held(&self) -> Held {
+        self.memory.held()
+    }
+
     /// [`Pipeline::prepare`], then [`Pipeline::execute`]: a query or mutation from start
     /// to end.
     pub async fn run<E: Executor>(
@@ -239,9 +196,10 @@ impl Pipeline {
         params: Params,
         transport: Transport,
         caller: Caller,
+        held: &mut Held,
     ) -> Outcome {
         match self.prepare(db, params, transport).await {
-            Ok(prepared) => self.execute(executor, db, prepared, caller).await,
+            Ok(prepared) => self.execute(executor, db, prepared, caller, held).await,
             Err(outcome) => outcome,
         }
     }
@@ -308,16 +266,25 @@ impl Pipeline {
         })
     }
 
-    /// Admits a prepared query or mutation, runs it with fresh loaders reading through
-    /// `db`, and finishes it.
+    /// Admits a prepared query or mutation, reserves its memory into `held` (which keeps
+    /// it until the transport drops it), charges the caller's budget, runs it with fresh
+    /// loaders reading through `db` and counting their text on `held`'s meter, and
+    /// finishes it. Once that meter is past its limit (an earlier operation of the same
+    /// batch), it does not run.
     pub async fn execute<E: Executor>(
         &self,
         executor: &E,
         db: &Arc<RequestDb>,
         prepared: Prepared,
         caller: Caller,
+        held: &mut Held,
     ) -> Outcome {
-        let (ticket, mut request, parts) = match self.admit(prepared, caller) {
+        if held.meter.exceeded() {
+            self.metrics().memory_refused("response_too_large");
+            let limit = held.meter.limit();
+            return self.refuse(prepared.ticket, AppError::ResponseTooLarge { limit }.into());
+        }
+        let (mut ticket, mut request, parts) = match self.admit(prepared, caller) {
             Ok(admitted) => admitted,
             Err(error) => return Outcome::Rejected(vec![error]),
         };
@@ -327,7 +294,7 @@ impl Pipeline {
             document,
             operation_name,
         } = parts;
-        let Some(_reserved) = self.memory.reserve(ticket.estimate().bytes).await else {
+        if !self.memory.reserve(ticket.estimate(), held).await {
             self.metrics().memory_refused("budget");
             let mut error: ServerError = AppError::ServiceUnavailable(anyhow::anyhow!(
                 "the memory budget for requests in flight stayed full"
@@ -336,10 +303,12 @@ impl Pipeline {
             if let Some(extensions) = error.extensions.as_mut() {
                 extensions.set("retryAfter", BUSY_RETRY_AFTER_SECS);
             }
-            self.gate.refused(ticket, std::slice::from_ref(&error));
-            return Outcome::Rejected(vec![error]);
-        };
-        let meter = Arc::new(ResponseMeter::new(self.memory.limits.response_max_bytes));
+            return self.refuse(ticket, error);
+        }
+        if let Err(error) = self.gate.charge(&mut ticket, caller) {
+            return self.refuse(ticket, error);
+        }
+        let meter = Arc::clone(&held.meter);
         let loaders = Loaders::metered(Arc::clone(db), &self.batch_sizes, Arc::clone(&meter));
         let loaders = Arc::new(loaders);
         let queue = Arc::clone(&loaders.queue);
@@ -386,8 +355,12 @@ impl Pipeline {
                 .refused(prepared.ticket, std::slice::from_ref(&error));
             return Err(vec![error]);
         }
-        let (_ticket, mut request, parts) =
+        let (mut ticket, mut request, parts) =
             self.admit(prepared, caller).map_err(|error| vec![error])?;
+        if let Err(error) = self.gate.charge(&mut ticket, caller) {
+            self.gate.refused(ticket, std::slice::from_ref(&error));
+            return Err(vec![error]);
+        }
         request.data.insert(loaders);
         request.data.insert(inbox);
         let stream = executor
@@ -404,8 +377,8 @@ impl Pipeline {
         })
     }
 
-    /// Admits `prepared` for `caller` and builds its request (without loaders); a refusal
-    /// is recorded.
+    /// Admits `prepared` for `caller` (not charged yet: [`Gate::charge`]) and builds its
+    /// request (without loaders); a refusal is recorded.
     fn admit(
         &self,
         prepared: Prepared,
@@ -420,10 +393,7 @@ impl Pipeline {
             variables,
             extensions,
         } = prepared;
-        if let Err(error) = self
-            .gate
-            .admit(&mut ticket, &query, &document, &variables, caller)
-        {
+        if let Err(error) = self.gate.admit(&mut ticket, &query, &document, &variables) {
             self.gate.refused(ticket, std::slice::from_ref(&error));
             return Err(error);
         }

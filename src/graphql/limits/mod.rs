@@ -74,6 +74,16 @@ pub struct Estimate {
     pub bytes: usize,
 }
 
+impl Estimate {
+    /// The most bytes its response may hold when its text may be at most `text` bytes
+    /// (what the response meter still allows): its estimate, at most that text plus
+    /// [`cost::FIELD_BYTES`] per unit of complexity for everything else.
+    pub fn held_bytes(&self, text: usize) -> usize {
+        let other = self.complexity.saturating_mul(cost::FIELD_BYTES);
+        self.bytes.min(text.saturating_add(other))
+    }
+}
+
 /// The response extension reporting what an operation cost and what the caller's budget
 /// has left: `{"requested", "limit", "remaining"}`.
 pub const COST_KEY: &str = "cost";

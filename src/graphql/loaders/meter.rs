@@ -41,6 +41,11 @@ impl ResponseMeter {
         self.limit
     }
 
+    /// The bytes it may still load before refusing.
+    pub fn remaining(&self) -> usize {
+        self.limit.saturating_sub(self.used.load(Ordering::Relaxed))
+    }
+
     /// True once the request has loaded more than its limit.
     pub fn exceeded(&self) -> bool {
         self.used.load(Ordering::Relaxed) > self.limit

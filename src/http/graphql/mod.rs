@@ -297,14 +297,23 @@ impl<E: Executor> GraphqlEndpoint<E> {
         payload: Payload,
     ) -> Response {
         let pipeline = &self.state.pipeline;
+        // What the reply holds of the memory budget, and the one response meter of all
+        // its operations: released once the body is rendered.
+        let mut held = pipeline.held();
         let work = async {
             match payload {
                 Payload::Single(operation) => {
                     // Boxed: the pipeline's future is large, and moving it into the
                     // deadline's future below cost a memcpy of it per request.
-                    let mut outcome =
-                        Box::pin(pipeline.run(&self.executor, db, operation, transport, caller))
-                            .await;
+                    let mut outcome = Box::pin(pipeline.run(
+                        &self.executor,
+                        db,
+                        operation,
+                        transport,
+                        caller,
+                        &mut held,
+                    ))
+                    .await;
                     if let Outcome::Executed(response) = &mut outcome
                         && self.state.report_sql_statements
                     {
@@ -313,12 +322,15 @@ impl<E: Executor> GraphqlEndpoint<E> {
                             .extensions
                             .insert(SQL_STATEMENTS_KEY.to_owned(), count.into());
                     }
-                    render::single(media, outcome)
+                    let reply = render::single(media, outcome);
+                    drop(held);
+                    reply
                 }
                 Payload::Batch(list) => {
                     // One after another, sharing the request's read connection: a batch
                     // holds at most one pooled connection for reads at any time (plus a
-                    // mutation's own, after the read one is released).
+                    // mutation's own, after the read one is released). They share `held`
+                    // too: RESPONSE_MAX_BYTES bounds the whole batch's reply.
                     let mut outcomes = Vec::with_capacity(list.len());
                     for operation in list {
                         let outcome = Box::pin(pipeline.run(
@@ -327,11 +339,14 @@ impl<E: Executor> GraphqlEndpoint<E> {
                             operation,
                             transport,
                             caller,
+                            &mut held,
                         ))
                         .await;
                         outcomes.push(outcome);
                     }
-                    render::batch(media, outcomes)
+                    let reply = render::batch(media, outcomes);
+                    drop(held);
+                    reply
                 }
             }
         };

@@ -28,14 +28,15 @@ use crate::{
     graphql::{
         admission::Caller,
         error::{coded_error, request_errors},
-        execution::{self, Outcome, Prepared, Transport},
+        execution::{self, Held, Outcome, Prepared, Transport},
         subscription::{Command, Inbox, Outgoing},
     },
 };
 
 /// A query or mutation running on the connection's task: its operation number, and its
-/// outcome (`None` when the client completed it first).
-pub(super) type RunningQuery = BoxFuture<'static, (u64, Option<Outcome>)>;
+/// outcome with what it holds of the memory budget until the outcome is sent (`None` when
+/// the client completed it first).
+pub(super) type RunningQuery = BoxFuture<'static, (u64, Option<(Outcome, Option<Held>)>)>;
 
 /// One running operation.
 pub(super) struct Op {
@@ -135,16 +136,22 @@ impl<E: Executor> Connection<E> {
 
     /// A query or mutation, run as an HTTP request would be: authenticated again with the
     /// socket's token, within the request timeout, a panic answered as an internal error.
-    fn query(&self, session: Session, mut prepared: Prepared) -> BoxFuture<'static, Outcome> {
+    /// Its reservation of the memory budget comes with its outcome.
+    fn query(
+        &self,
+        session: Session,
+        mut prepared: Prepared,
+    ) -> BoxFuture<'static, (Outcome, Option<Held>)> {
         let endpoint = self.endpoint.clone();
         let ip = self.ip;
         let timeout = self.state().limits.timeout;
+        let mut held = endpoint.state().pipeline.held();
         let work = async move {
             let db = RequestDb::new(&endpoint.state().pool);
             let viewer = match &session.authorization {
                 Some(header) => match sessions::authenticate(&db, header).await {
                     Ok(viewer) => Some(viewer),
-                    Err(err) => return Outcome::Rejected(vec![ServerError::from(err)]),
+                    Err(err) => return (Outcome::Rejected(vec![ServerError::from(err)]), None),
                 },
                 None => None,
             };
@@ -153,18 +160,23 @@ impl<E: Executor> Connection<E> {
             prepared.restart_clock();
             let caller = Caller { viewer, ip };
             let pipeline = &endpoint.state().pipeline;
-            pipeline
-                .execute(endpoint.executor(), &db, prepared, caller)
-                .await
+            let outcome = pipeline
+                .execute(endpoint.executor(), &db, prepared, caller, &mut held)
+                .await;
+            (outcome, Some(held))
         };
         Box::pin(async move {
             match tokio::time::timeout(timeout, AssertUnwindSafe(work).catch_unwind()).await {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(_)) => Outcome::Rejected(vec![ServerError::from(AppError::Internal(
-                    anyhow::anyhow!("an operation over a WebSocket panicked"),
-                ))]),
+                Ok(Ok(done)) => done,
+                Ok(Err(_)) => {
+                    let error = ServerError::from(AppError::Internal(anyhow::anyhow!(
+                        "an operation over a WebSocket panicked"
+                    )));
+                    (Outcome::Rejected(vec![error]), None)
+                }
                 Err(_) => {
-                    Outcome::Rejected(vec![coded_error(ErrorCode::InternalServerError, TIMED_OUT)])
+                    let error = coded_error(ErrorCode::InternalServerError, TIMED_OUT);
+                    (Outcome::Rejected(vec![error]), None)
                 }
             }
         })
@@ -210,17 +222,20 @@ impl<E: Executor> Connection<E> {
         }
     }
 
-    /// Writes the result of a query or mutation run over the socket.
+    /// Writes the result of a query or mutation run over the socket, then releases what
+    /// it `held` of the memory budget.
     pub(super) async fn finish(
         &mut self,
         protocol: Protocol,
         op: u64,
-        outcome: Outcome,
+        (outcome, held): (Outcome, Option<Held>),
     ) -> Result<(), ()> {
         let Some(id) = self.end_op(op) else {
             return Ok(());
         };
-        self.reply(protocol, &id, outcome).await
+        let sent = self.reply(protocol, &id, outcome).await;
+        drop(held);
+        sent
     }
 
     /// Writes how operation `id` ended: its result and `complete`, or an `error`.
