@@ -139,21 +139,8 @@ pub async fn update_profile(
         errors.into_result()?;
     }
 
-    if let (Some(_), Some(current)) = (&email, edit.current_password) {
-        let hash = {
-            let mut conn = db::connect(pool).await?;
-            db::users::password_hash(&mut conn, viewer.user_id).await?
-        };
-        if current.chars().count() > validation::PASSWORD_MAX
-            || !passwords.verify(current, hash).await?
-        {
-            let mut errors = FieldErrors::default();
-            errors.check(
-                "currentPassword",
-                Some("is not your current password".into()),
-            );
-            errors.into_result()?;
-        }
+    if let (Some(_), Some(current)) = (&email, &edit.current_password) {
+        sessions::check_current_password(pool, passwords, viewer.user_id, current).await?;
     }
 
     let mut conn = db::connect(pool).await?;

@@ -249,20 +249,7 @@ pub async fn change_password(
     errors.check("newPassword", validation::password(&new));
     errors.into_result()?;
 
-    let hash = {
-        let mut conn = db::connect(pool).await?;
-        db::users::password_hash(&mut conn, viewer.user_id).await?
-    };
-    if current.chars().count() > validation::PASSWORD_MAX
-        || !passwords.verify(current, hash).await?
-    {
-        let mut errors = FieldErrors::default();
-        errors.check(
-            "currentPassword",
-            Some("is not your current password".into()),
-        );
-        errors.into_result()?;
-    }
+    check_current_password(pool, passwords, viewer.user_id, &current).await?;
     let new_hash = passwords.hash(new).await?;
 
     let now = Utc::now();
@@ -372,4 +359,29 @@ pub async fn change_role(
         Ok(events.publish(tx, &event).await?)
     })
     .await
+}
+
+/// Refuses `current` (a `currentPassword` field error) unless it is `user_id`'s password:
+/// changing the password or the email needs it.
+pub async fn check_current_password(
+    pool: &PgPool,
+    passwords: &Passwords,
+    user_id: i64,
+    current: &str,
+) -> Result<(), AppError> {
+    let hash = {
+        let mut conn = db::connect(pool).await?;
+        db::users::password_hash(&mut conn, user_id).await?
+    };
+    if current.chars().count() > validation::PASSWORD_MAX
+        || !passwords.verify(current.to_owned(), hash).await?
+    {
+        let mut errors = FieldErrors::default();
+        errors.check(
+            "currentPassword",
+            Some("is not your current password".into()),
+        );
+        errors.into_result()?;
+    }
+    Ok(())
 }

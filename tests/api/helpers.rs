@@ -618,3 +618,18 @@ pub fn error_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or_default()
 }
+
+/// The value of the metric line `name` (a name with its labels) in `app`'s `/metrics`.
+pub async fn metric(app: &TestApp, name: &str) -> String {
+    let text = app
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .text();
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}

@@ -47,20 +47,6 @@ async fn spend(app: &TestApp, ip: &str) -> String {
     }
 }
 
-async fn metric(app: &TestApp, name: &str) -> String {
-    let text = app
-        .send(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .text();
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix(name)?
-                .strip_prefix(' ')
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
 #[tokio::test]
 async fn spending_on_one_instance_is_seen_on_the_other() {
     let prefix = unique_prefix();
@@ -83,7 +69,7 @@ async fn spending_on_one_instance_is_seen_on_the_other() {
     let three = TestApp::sharing(&one, &vars(REDIS, &other));
     assert_eq!(spend(&three, "10.0.0.1").await, "ok");
     assert_eq!(
-        metric(&one, "conduit_budget_store_fallback_total").await,
+        crate::helpers::metric(&one, "conduit_budget_store_fallback_total").await,
         "0"
     );
 }
@@ -129,7 +115,7 @@ async fn with_redis_unreachable_the_budget_is_per_instance_and_counted() {
     assert_eq!(codes, ["ok", "ok", "ok", "RATE_LIMITED"], "{codes:?}");
     assert_eq!(app.state.budget.as_ref().unwrap().is_shared(), Some(false));
     assert_eq!(
-        metric(&app, "conduit_budget_store_fallback_total").await,
+        crate::helpers::metric(&app, "conduit_budget_store_fallback_total").await,
         "1"
     );
 }
@@ -194,7 +180,7 @@ async fn after_an_outage_the_budget_is_shared_again() {
         let _ = spend(&app, &format!("10.1.0.{spent}")).await;
     }
     assert_eq!(
-        metric(&app, "conduit_budget_store_fallback_total").await,
+        crate::helpers::metric(&app, "conduit_budget_store_fallback_total").await,
         "1"
     );
 
@@ -218,7 +204,7 @@ async fn after_an_outage_the_budget_is_shared_again() {
         .unwrap();
     assert!(tokens.is_some_and(|t| t < 150.0), "{tokens:?}");
     assert_eq!(
-        metric(&app, "conduit_budget_store_fallback_total").await,
+        crate::helpers::metric(&app, "conduit_budget_store_fallback_total").await,
         "1"
     );
 }

@@ -5,9 +5,6 @@
 //! connection and its writes' own) and reported in `extensions.sqlStatements` (session
 //! lookup, BEGIN and COMMIT included; the pool's checkout sends none).
 
-use std::net::SocketAddr;
-
-use axum::{body::Body, extract::ConnectInfo, http::Request};
 use serde_json::{Value, json};
 
 use crate::helpers::{Account, TestApp};
@@ -275,20 +272,7 @@ async fn counted(
     token: Option<&str>,
 ) -> (Value, i64) {
     // As a served request: from a client address, which the sign-in throttle counts.
-    let mut request = Request::post("/graphql")
-        .header("content-type", "application/json")
-        .header("accept", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let mut request = request
-        .body(Body::from(
-            json!({ "query": query, "variables": variables }).to_string(),
-        ))
-        .unwrap();
-    let client: SocketAddr = "203.0.113.7:40000".parse().unwrap();
-    request.extensions_mut().insert(ConnectInfo(client));
-    let body = app.send(request).await.json();
+    let body = crate::throttle::gql_from(app, "203.0.113.7", query, variables, token).await;
     assert!(body.get("errors").is_none(), "{query}: {body}");
     let count = body["extensions"]["sqlStatements"]
         .as_i64()

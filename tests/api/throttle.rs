@@ -43,21 +43,6 @@ async fn wrong_login(app: &TestApp, ip: &str, email: &str) -> String {
     error_code(&body).to_owned()
 }
 
-/// The value of the metric line `name` in `/metrics`.
-async fn metric(app: &TestApp, name: &str) -> String {
-    let text = app
-        .send(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .text();
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix(name)?
-                .strip_prefix(' ')
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
 const LOGIN: &str = "mutation($email: String!) { login(input: {email: $email, password: \"wrong-password\"}) { accessToken } }";
 
 fn assert_limited(body: &Value) {
@@ -198,7 +183,7 @@ async fn an_attacker_elsewhere_cannot_lock_the_owner_out() {
     let body = gql_from(&app, "198.51.100.1", login, right.clone(), None).await;
     assert_eq!(body["data"]["login"]["user"]["username"], "alice", "{body}");
     assert_eq!(
-        metric(
+        crate::helpers::metric(
             &app,
             "conduit_rate_limited_total{limit=\"auth_account_ip\"}"
         )
@@ -221,7 +206,7 @@ async fn an_attacker_elsewhere_cannot_lock_the_owner_out() {
         "RATE_LIMITED"
     );
     assert_eq!(
-        metric(&app, "conduit_rate_limited_total{limit=\"auth_account\"}").await,
+        crate::helpers::metric(&app, "conduit_rate_limited_total{limit=\"auth_account\"}").await,
         "1"
     );
 }
