@@ -8,7 +8,8 @@
 //! - [`graphql`]: the schema and thin resolvers, the loaders, the one operation pipeline
 //!   ([`graphql::execution`]) and its admission checks over one document walk, and the
 //!   subscription hub;
-//! - [`seed`]: demo and load-test data (tooling: only `main` uses it);
+//! - [`outbox`]: delivery of the transactional outbox (email, webhooks), beside [`seed`]:
+//!   [`seed`] is demo and load-test data (tooling: only `main` uses it);
 //! - [`domain`]: the rules and flows, and the events a write announces; [`ratelimit`]
 //!   beside it (the sign-in throttle and the cost budget);
 //! - [`db`]: SQL only (the pool, migrations, one module per table, notify and LISTEN).
@@ -25,6 +26,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod outbox;
 pub mod ratelimit;
 pub mod seed;
 pub mod server;

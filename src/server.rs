@@ -56,7 +56,12 @@ pub async fn live_updates(state: &AppState) -> Running {
     let (url, timeout) = (database.url.clone(), database.connect_timeout);
     state
         .hub
-        .start(url, timeout, state.config.request_timeout)
+        .start(
+            url,
+            state.outbox_wakeups.wakers(),
+            timeout,
+            state.config.request_timeout,
+        )
         .await
 }
 

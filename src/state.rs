@@ -20,6 +20,7 @@ use crate::{
         ws::{SocketCaps, Sockets},
     },
     metrics::{Limit, LiveCounts, Metrics},
+    outbox::worker::Wakeups,
     ratelimit::{KeyedLimiter, budget::CostBudget, throttle::AuthThrottle},
 };
 
@@ -56,6 +57,8 @@ pub struct AppState {
     /// The clock time-bound rules are judged by (sessions, persisted queries): the
     /// system's; tests move it forward.
     pub clock: Clock,
+    /// Wakes this instance's outbox workers when a message is queued.
+    pub outbox_wakeups: Wakeups,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
             passwords: Passwords::new(cores),
             events: Events,
             clock,
+            outbox_wakeups: Wakeups::default(),
         })
     }
 

@@ -1,7 +1,9 @@
 //! The instance's one LISTEN connection: a dedicated connection (outside the pool) that
 //! hears every notification committed on one channel and passes its payload on, in
 //! commit order. What a payload means is the consumer's business (the subscription hub
-//! reads it as a domain event); the sending side is [`super::notify`].
+//! reads it as a domain event); the sending side is [`super::notify`]. The same
+//! connection also listens on the [`Wakers`]' channels, whose notifications only wake
+//! someone (the outbox workers: a message was queued).
 //!
 //! **The gap.** If the connection is lost, the listener reconnects (backing off from
 //! 100 ms to 5 s) and LISTENs again. Notifications committed while it was away are not
@@ -33,14 +35,45 @@ pub enum Heard {
 /// would otherwise go unnoticed).
 pub const HEALTH_CHECK: Duration = Duration::from_secs(15);
 
+/// Called with a notification's payload on its channel, and with `None` after a
+/// reconnection (notifications may have been missed: wake up and look).
+pub type Wake = std::sync::Arc<dyn Fn(Option<&str>) + Send + Sync>;
+
+/// Channels whose notifications wake someone instead of being passed on as events.
+#[derive(Clone, Default)]
+pub struct Wakers(pub Vec<(&'static str, Wake)>);
+
+impl std::fmt::Debug for Wakers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let channels: Vec<_> = self.0.iter().map(|(channel, _)| *channel).collect();
+        f.debug_tuple("Wakers").field(&channels).finish()
+    }
+}
+
+impl Wakers {
+    fn wake(&self, channel: &str, payload: Option<&str>) -> bool {
+        let mut woke = false;
+        for (_, wake) in self
+            .0
+            .iter()
+            .filter(|(c, _)| channel.is_empty() || *c == channel)
+        {
+            wake(payload);
+            woke = true;
+        }
+        woke
+    }
+}
+
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
-/// Listens on `channel` of `database_url` until `events` closes. `listening` is told once
-/// the first LISTEN is in place.
+/// Listens on `channel` (and the `wakers`' channels) of `database_url` until `events`
+/// closes. `listening` is told once the first LISTEN is in place.
 pub async fn run(
     database_url: String,
     channel: &'static str,
+    wakers: Wakers,
     timeout: Duration,
     events: mpsc::UnboundedSender<Heard>,
     listening: oneshot::Sender<()>,
@@ -49,7 +82,7 @@ pub async fn run(
     let mut backoff = BACKOFF_MIN;
     let mut lost = false;
     loop {
-        match connect(&database_url, channel, timeout).await {
+        match connect(&database_url, channel, &wakers, timeout).await {
             Ok(mut conn) => {
                 if let Some(tx) = listening.take() {
                     let _ = tx.send(());
@@ -62,9 +95,10 @@ pub async fn run(
                     if events.send(Heard::Reconnected).is_err() {
                         return;
                     }
+                    wakers.wake("", None);
                 }
                 backoff = BACKOFF_MIN;
-                if let Err(err) = listen(&mut conn, timeout, &events).await {
+                if let Err(err) = listen(&mut conn, timeout, &events, &wakers).await {
                     tracing::warn!(error = %err, "event listener lost its connection");
                 }
                 if events.is_closed() {
@@ -87,13 +121,21 @@ pub async fn run(
     }
 }
 
-async fn connect(url: &str, channel: &str, timeout: Duration) -> anyhow::Result<AsyncPgConnection> {
+async fn connect(
+    url: &str,
+    channel: &str,
+    wakers: &Wakers,
+    timeout: Duration,
+) -> anyhow::Result<AsyncPgConnection> {
     let mut conn = tokio::time::timeout(timeout, super::tls::establish(url))
         .await
         .map_err(|_| anyhow::anyhow!("connecting timed out"))??;
-    tokio::time::timeout(timeout, listen_on(&mut conn, channel))
-        .await
-        .map_err(|_| anyhow::anyhow!("LISTEN timed out"))??;
+    let channels = std::iter::once(channel).chain(wakers.0.iter().map(|(c, _)| *c));
+    for channel in channels {
+        tokio::time::timeout(timeout, listen_on(&mut conn, channel))
+            .await
+            .map_err(|_| anyhow::anyhow!("LISTEN timed out"))??;
+    }
     Ok(conn)
 }
 
@@ -110,6 +152,7 @@ async fn listen(
     conn: &mut AsyncPgConnection,
     timeout: Duration,
     events: &mpsc::UnboundedSender<Heard>,
+    wakers: &Wakers,
 ) -> anyhow::Result<()> {
     loop {
         {
@@ -123,6 +166,9 @@ async fn listen(
                             anyhow::bail!("the connection closed");
                         };
                         let notification = notification?;
+                        if wakers.wake(&notification.channel, Some(&notification.payload)) {
+                            continue;
+                        }
                         if events.send(Heard::Payload(notification.payload)).is_err() {
                             return Ok(());
                         }

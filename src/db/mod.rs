@@ -15,6 +15,7 @@ pub mod keyset;
 pub mod listen;
 pub mod notifications;
 pub mod notify;
+pub mod outbox;
 pub mod persisted_queries;
 pub mod pool;
 pub mod request;

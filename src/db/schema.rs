@@ -42,6 +42,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_tokens (id) {
+        id -> Uuid,
+        user_id -> Int8,
+        purpose -> Text,
+        email -> Text,
+        token_hash -> Bytea,
+        key_id -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     favorites (user_id, article_id) {
         user_id -> Int8,
         article_id -> Int8,
@@ -67,6 +81,38 @@ diesel::table! {
         comment_id -> Nullable<Int8>,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        queue -> Text,
+        kind -> Text,
+        ordering_key -> Nullable<Text>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Int4,
+        retry_base -> Int4,
+        next_attempt_at -> Timestamptz,
+        leased_by -> Nullable<Text>,
+        leased_until -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        response_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbox_attempts (message_id, attempt) {
+        message_id -> Uuid,
+        attempt -> Int4,
+        at -> Timestamptz,
+        response_status -> Nullable<Int4>,
+        error -> Nullable<Text>,
+        duration_ms -> Int4,
     }
 }
 
@@ -120,16 +166,20 @@ diesel::table! {
         updated_at -> Timestamptz,
         followers_count -> Int4,
         following_count -> Int4,
+        email_verified_at -> Nullable<Timestamptz>,
+        email_notifications -> Array<Nullable<Text>>,
     }
 }
 
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(favorites -> articles (article_id));
 diesel::joinable!(favorites -> users (user_id));
 diesel::joinable!(notifications -> articles (article_id));
 diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(outbox_attempts -> outbox (message_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(used_refresh_tokens -> sessions (session_id));
 
@@ -138,9 +188,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     articles,
     auth_throttle,
     comments,
+    email_tokens,
     favorites,
     follows,
     notifications,
+    outbox,
+    outbox_attempts,
     persisted_queries,
     sessions,
     tags,

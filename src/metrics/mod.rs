@@ -22,6 +22,10 @@
 //! | `conduit_connection_limit_refusals_total` | counter | `limit` ([`ConnectionLimit`]) |
 //! | `conduit_http_requests_in_flight` | gauge | |
 //! | `conduit_memory_refusals_total` | counter | `reason` (`budget`, `response_too_large`) |
+//! | `conduit_outbox_attempts_total` | counter | `queue`, `outcome` ([`OutboxMetrics`]) |
+//! | `conduit_outbox_attempt_duration_seconds` | histogram | `queue` |
+//! | `conduit_outbox_messages` | gauge | `queue`, `status` |
+//! | `conduit_outbox_oldest_pending_seconds` | gauge | `queue` |
 //!
 //! **GraphQL requests** are queries and mutations, over HTTP and WebSocket alike (both run
 //! through the executor), one per operation of a JSON batch; subscriptions are followed by
@@ -54,6 +58,7 @@
 mod connections;
 mod labels;
 mod operation_names;
+mod outbox;
 
 use std::{sync::RwLock, time::Duration};
 
@@ -70,6 +75,7 @@ use prometheus_client::{
 
 pub use self::connections::{ConnectionLimit, ConnectionMetrics};
 pub use self::labels::{GraphqlOutcome, Limit};
+pub use self::outbox::OutboxMetrics;
 use self::{
     labels::{
         CodeLabels, GraphqlLabels, HttpLabels, LimitLabels, LoaderLabels, OperationLabels,
@@ -154,6 +160,8 @@ pub struct Metrics {
     budget_store_fallbacks: Counter,
     /// The connection limits' refusals and the requests in flight.
     pub connections: ConnectionMetrics,
+    /// The outbox's attempts, latency and depth.
+    pub outbox: OutboxMetrics,
     /// Every route label seen, kept for the process's life: the router's route patterns
     /// only (axum's `MatchedPath`), so the list stays as short as the route table.
     routes: RwLock<Vec<&'static str>>,
@@ -265,7 +273,9 @@ impl Metrics {
             budget_store_fallbacks.clone(),
         );
         let connections = ConnectionMetrics::register(&mut registry);
+        let outbox = OutboxMetrics::register(&mut registry);
         Self {
+            outbox,
             budget_store_fallbacks,
             connections,
             registry,

@@ -151,14 +151,15 @@ impl Hub {
         self.shared.loaders.db.statements()
     }
 
-    /// Starts the instance's LISTEN connection (to `database_url`, on the events channel)
-    /// and this hub, and waits (up to `connect_timeout`, and a second) until it listens,
+    /// Starts the instance's LISTEN connection (to `database_url`, on the events channel
+    /// and the `wakers`' channels) and this hub, and waits (up to `connect_timeout`, and a second) until it listens,
     /// so that no event committed after startup is missed. If the database is
     /// unreachable, this returns anyway and the listener keeps trying. `step_timeout`
     /// bounds one wave.
     pub async fn start(
         &self,
         database_url: String,
+        wakers: db::listen::Wakers,
         connect_timeout: Duration,
         step_timeout: Duration,
     ) -> Running {
@@ -167,6 +168,7 @@ impl Hub {
         let listener = tokio::spawn(db::listen::run(
             database_url,
             CHANNEL,
+            wakers,
             connect_timeout,
             heard,
             listening,

@@ -1,0 +1,3 @@
+DROP TABLE outbox_attempts;
+DROP TABLE outbox;
+DROP FUNCTION outbox_wake();

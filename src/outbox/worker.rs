@@ -1,0 +1,297 @@
+//! The delivery worker: one per queue in every instance. It claims due messages under a
+//! lease, sends them concurrently (each attempt bounded by the attempt timeout, which the
+//! lease outlasts), records every attempt, and schedules the next one with exponential
+//! backoff and jitter until the attempts run out (FAILED).
+//!
+//! It wakes when a message is queued (`pg_notify` on [`CHANNEL`], heard on the instance's
+//! LISTEN connection), when the next retry falls due, and every poll interval at the
+//! latest (a notification can be missed while the listener reconnects). On shutdown it
+//! stops claiming, lets the attempts in flight finish within the drain deadline, and
+//! gives back the leases of those that did not.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use futures_util::future::join_all;
+use tokio::sync::{Notify, watch};
+use uuid::Uuid;
+
+use super::{Attempt, Message, Outcome, Queue, Sender};
+use crate::{
+    db::{
+        self, DbError, PgPool,
+        listen::{Wake, Wakers},
+        outbox::{AttemptRecord, Next},
+    },
+    metrics::Metrics,
+};
+
+/// The channel the outbox's trigger notifies, with the queue's name as payload.
+pub const CHANNEL: &str = "conduit_outbox";
+
+/// The outbox's settings (`OUTBOX_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// Attempts per message before it is FAILED (`OUTBOX_MAX_ATTEMPTS`, 8).
+    pub max_attempts: u32,
+    /// The first retry's delay; each next one doubles it (`OUTBOX_RETRY_BASE_MS`, 1 s).
+    pub retry_base: Duration,
+    /// The longest delay between attempts (`OUTBOX_RETRY_MAX_MS`, 1 h).
+    pub retry_max: Duration,
+    /// The longest sleep without looking for due messages (`OUTBOX_POLL_INTERVAL_MS`, 5 s).
+    pub poll_interval: Duration,
+    /// Messages claimed at once (`OUTBOX_BATCH`, 16).
+    pub batch: u32,
+    /// How long delivered messages and their attempts are kept (`OUTBOX_RETENTION`, 7 d).
+    pub retention: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(3600),
+            poll_interval: Duration::from_secs(5),
+            batch: 16,
+            retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+impl OutboxConfig {
+    /// The delay before the attempt after `made` counted attempts: `retry_base` doubled
+    /// per attempt, at most `retry_max`, times a random factor in [0.5, 1) (jitter, so
+    /// that messages failed together do not retry together).
+    pub fn backoff(&self, made: u32) -> Duration {
+        let doubled = self
+            .retry_base
+            .saturating_mul(1u32 << made.saturating_sub(1).min(30));
+        doubled
+            .min(self.retry_max)
+            .mul_f64(0.5 + rand::random::<f64>() / 2.0)
+    }
+}
+
+/// The wake-ups of one instance's workers, one per queue.
+#[derive(Debug, Clone, Default)]
+pub struct Wakeups {
+    email: Arc<Notify>,
+    webhook: Arc<Notify>,
+}
+
+impl Wakeups {
+    /// The wake-up of `queue`'s worker.
+    pub fn of(&self, queue: Queue) -> Arc<Notify> {
+        match queue {
+            Queue::Email => Arc::clone(&self.email),
+            Queue::Webhook => Arc::clone(&self.webhook),
+        }
+    }
+
+    /// What the LISTEN connection calls on [`CHANNEL`]: wakes the queue named by the
+    /// payload, or both after a reconnection.
+    pub fn wakers(&self) -> Wakers {
+        let wakeups = self.clone();
+        let wake: Wake = Arc::new(move |payload| {
+            for queue in Queue::ALL {
+                if payload.is_none_or(|p| p == queue.as_db()) {
+                    wakeups.of(queue).notify_one();
+                }
+            }
+        });
+        Wakers(vec![(CHANNEL, wake)])
+    }
+}
+
+/// One queue's worker.
+pub struct Worker<S> {
+    /// The pool it claims and records through.
+    pub pool: PgPool,
+    /// Its queue.
+    pub queue: Queue,
+    /// What carries its messages out.
+    pub sender: Arc<S>,
+    /// The outbox's settings.
+    pub config: OutboxConfig,
+    /// The longest attempt: a slower one is cut off and counts as failed.
+    pub attempt_timeout: Duration,
+    /// Wakes it when a message is queued.
+    pub wake: Arc<Notify>,
+    /// Deliveries and attempt latency.
+    pub metrics: Arc<Metrics>,
+}
+
+impl<S: Sender> Worker<S> {
+    /// The lease a claim takes: the attempt timeout plus time to record the attempt.
+    fn lease(&self) -> Duration {
+        self.attempt_timeout + Duration::from_secs(30)
+    }
+
+    /// Runs until `stop` turns true; then lets the attempts in flight finish within
+    /// `drain`, and releases the leases of those that did not.
+    pub async fn run(self, mut stop: watch::Receiver<bool>, drain: Duration) {
+        let id = format!("{}:{}", self.queue.as_db(), Uuid::new_v4());
+        let this = Arc::new(self);
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let claimed = match this.claim(&id).await {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(queue = this.queue.as_db(), error = %err, "outbox: cannot claim");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                let sleep = this.until_next_due().await;
+                tokio::select! {
+                    () = this.wake.notified() => {}
+                    () = tokio::time::sleep(sleep) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            let full = claimed.len() >= this.config.batch as usize;
+            let ids: Vec<Uuid> = claimed.iter().map(|m| m.id).collect();
+            let done = Arc::new(Mutex::new(HashSet::new()));
+            let batch =
+                join_all(claimed.into_iter().map(|message| {
+                    Arc::clone(&this).deliver(message, id.clone(), Arc::clone(&done))
+                }));
+            let mut batch = std::pin::pin!(batch);
+            tokio::select! {
+                _ = &mut batch => {}
+                _ = stop.wait_for(|stopping| *stopping) => {
+                    if tokio::time::timeout(drain, &mut batch).await.is_err() {
+                        let done = done.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                        let left: Vec<Uuid> = ids.into_iter().filter(|i| !done.contains(i)).collect();
+                        this.release(&left, &id).await;
+                    }
+                    return;
+                }
+            }
+            if !full {
+                // Fewer than a batch: look at the next due time before claiming again.
+                continue;
+            }
+        }
+    }
+
+    async fn claim(&self, worker: &str) -> Result<Vec<Message>, DbError> {
+        let mut conn = db::connect(&self.pool).await?;
+        let lease = i64::try_from(self.lease().as_millis()).unwrap_or(i64::MAX);
+        Ok(db::outbox::claim(
+            &mut conn,
+            self.queue,
+            worker,
+            i64::from(self.config.batch),
+            lease,
+        )
+        .await?)
+    }
+
+    /// How long to sleep: until the next message falls due, at most the poll interval.
+    async fn until_next_due(&self) -> Duration {
+        let poll = self.config.poll_interval;
+        let Ok(mut conn) = db::connect(&self.pool).await else {
+            return poll;
+        };
+        match db::outbox::next_due(&mut conn, self.queue).await {
+            Ok(Some(at)) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(poll),
+            _ => poll,
+        }
+    }
+
+    /// One attempt at `message`, recorded.
+    async fn deliver(
+        self: Arc<Self>,
+        message: Message,
+        worker: String,
+        done: Arc<Mutex<HashSet<Uuid>>>,
+    ) {
+        let at = Utc::now();
+        let started = Instant::now();
+        let attempt = tokio::time::timeout(self.attempt_timeout, self.sender.send(&message))
+            .await
+            .unwrap_or_else(|_| {
+                Attempt::retry(
+                    None,
+                    format!("timed out after {} ms", self.attempt_timeout.as_millis()),
+                )
+            });
+        let elapsed = started.elapsed();
+        let made = u32::try_from(message.counted_attempts()).unwrap_or(u32::MAX);
+        let next = match attempt.outcome {
+            Outcome::Delivered => Next::Delivered,
+            Outcome::GiveUp => Next::Failed,
+            Outcome::Retry if made >= self.config.max_attempts => Next::Failed,
+            Outcome::Retry => Next::RetryAt(
+                Utc::now()
+                    + chrono::Duration::from_std(self.config.backoff(made)).unwrap_or_default(),
+            ),
+        };
+        let record = AttemptRecord {
+            at,
+            response_status: attempt.response_status,
+            error: attempt.error.clone(),
+            duration_ms: i32::try_from(elapsed.as_millis()).unwrap_or(i32::MAX),
+        };
+        let queue = self.queue.as_db();
+        let result = match db::connect(&self.pool).await {
+            Ok(mut conn) => db::outbox::finish(&mut conn, message.id, &worker, &record, next).await,
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(true) => {
+                done.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(message.id);
+                let outcome = match next {
+                    Next::Delivered => "delivered",
+                    Next::RetryAt(_) => "retry",
+                    Next::Failed => "failed",
+                };
+                self.metrics.outbox.attempt(queue, outcome, elapsed);
+                if next == Next::Failed {
+                    tracing::warn!(queue, id = %message.id, kind = message.kind, error = ?attempt.error, "outbox: message FAILED");
+                }
+            }
+            Ok(false) => {
+                tracing::warn!(queue, id = %message.id, "outbox: lease lost before the attempt was recorded")
+            }
+            // The lease expires and the message is sent again: at least once.
+            Err(err) => {
+                tracing::warn!(queue, id = %message.id, error = ?err, "outbox: cannot record an attempt")
+            }
+        }
+    }
+
+    async fn release(&self, ids: &[Uuid], worker: &str) {
+        if ids.is_empty() {
+            return;
+        }
+        let released = match db::connect(&self.pool).await {
+            Ok(mut conn) => db::outbox::release(&mut conn, ids, worker).await,
+            Err(err) => Err(err),
+        };
+        match released {
+            Ok(n) => tracing::info!(
+                queue = self.queue.as_db(),
+                released = n,
+                "outbox: released unfinished deliveries at shutdown"
+            ),
+            Err(err) => {
+                tracing::warn!(queue = self.queue.as_db(), error = ?err, "outbox: could not release leases; they expire")
+            }
+        }
+    }
+}
