@@ -10,6 +10,7 @@ pub mod articles;
 pub mod clock;
 pub mod comments;
 pub mod events;
+pub mod keys;
 pub mod notifications;
 pub mod password;
 pub mod policy;
