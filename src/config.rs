@@ -80,8 +80,15 @@ use crate::{
     ratelimit::{shared::RedisConfig, throttle::ThrottleConfig},
     telemetry::LogFormat,
 };
+use crate::{
+    domain::mail::MailConfig,
+    outbox::{email::MailTransport, worker::OutboxConfig},
+};
 
+mod external;
 mod housekeeping;
+
+pub use external::{DEV_KEY_FILE, KeySource};
 
 /// The default database URL for development.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
@@ -171,6 +178,14 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// The Redis that shares the cost budget across instances (`None`: per instance).
     pub redis: Option<RedisConfig>,
+    /// The outbox's workers (`OUTBOX_*`).
+    pub outbox: OutboxConfig,
+    /// Email's links and sender (`PUBLIC_URL`, `EMAIL_FROM`, `EMAIL_NOTIFICATIONS_PER_HOUR`).
+    pub mail: MailConfig,
+    /// How email leaves (`SMTP_URL`; a folder in development without it; off otherwise).
+    pub mail_transport: MailTransport,
+    /// The server key ring (`WEBHOOK_SECRET_KEY`).
+    pub server_key: KeySource,
 }
 
 /// A setting that is missing or cannot be read.
@@ -282,6 +297,7 @@ impl Config {
             return Err(invalid("DEMO_DATA", "true", reason));
         }
         let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
+        let external = external::read(&get, env)?;
 
         let bytes = |name, default| positive(parse(&get, name, default)?, name);
         Ok(Self {
@@ -366,6 +382,10 @@ impl Config {
                 url: url.trim().to_owned(),
                 key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "conduit:".to_owned()),
             }),
+            outbox: external.outbox,
+            mail: external.mail,
+            mail_transport: external.mail_transport,
+            server_key: external.server_key,
         })
     }
 

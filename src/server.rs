@@ -38,6 +38,8 @@ pub async fn run(
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
     let _live = live_updates(&state).await;
+    tracing::info!("{}", state.config.mail_transport.describe());
+    let outbox = start_outbox(&state)?;
     let pruner = tokio::spawn(crate::domain::sessions::prune_periodically(
         state.pool.clone(),
         state.session_rules(),
@@ -46,7 +48,61 @@ pub async fn run(
     let app = crate::app(state.clone());
     let served = serve(listener, app, &state, signal, shutdown_timeout).await;
     pruner.abort();
+    outbox.stop(shutdown_timeout).await;
     served
+}
+
+/// The instance's outbox workers (one per queue) and the outbox's pruning, running until
+/// [`Outbox::stop`].
+pub struct Outbox {
+    stop: tokio::sync::watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    pruner: tokio::task::JoinHandle<()>,
+}
+
+impl Outbox {
+    /// Stops claiming, lets the attempts in flight finish within `drain` (releasing the
+    /// leases of those that do not), and waits for the workers to end.
+    pub async fn stop(self, drain: Duration) {
+        let _ = self.stop.send(true);
+        self.pruner.abort();
+        for worker in self.workers {
+            let _ = tokio::time::timeout(drain + Duration::from_secs(1), worker).await;
+        }
+    }
+}
+
+/// Starts the outbox's workers for `state` (they wake on `state.outbox_wakeups`, which the
+/// LISTEN connection of [`live_updates`] rings; without it they poll).
+pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
+    use crate::outbox::{Queue, email::EmailSender, worker::Worker};
+    let config = &state.config;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let drain = config.shutdown_timeout;
+    let email = Worker {
+        pool: state.pool.clone(),
+        queue: Queue::Email,
+        sender: std::sync::Arc::new(EmailSender::new(
+            &config.mail_transport,
+            config.mail.clone(),
+            state.server_keys.clone(),
+        )?),
+        config: config.outbox,
+        attempt_timeout: config.mail_transport.attempt_timeout(),
+        wake: state.outbox_wakeups.of(Queue::Email),
+        metrics: std::sync::Arc::clone(&state.metrics),
+    };
+    let workers = vec![tokio::spawn(email.run(stopped.clone(), drain))];
+    let pruner = tokio::spawn(crate::outbox::worker::prune_periodically(
+        state.pool.clone(),
+        config.outbox,
+        std::sync::Arc::clone(&state.metrics),
+    ));
+    Ok(Outbox {
+        stop,
+        workers,
+        pruner,
+    })
 }
 
 /// Starts the instance's live updates (its LISTEN connection and subscription hub); they

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db,
-    domain::{clock::Clock, events::Events, password::Passwords, sessions::SessionRules},
+    domain::{
+        clock::Clock, events::Events, keys::ServerKeys, password::Passwords, sessions::SessionRules,
+    },
     graphql::{
         SchemaData, admission::Gate, document::cache::Documents, execution::Pipeline,
         persisted::PersistedQueries, subscription::Hub,
@@ -59,6 +61,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Wakes this instance's outbox workers when a message is queued.
     pub outbox_wakeups: Wakeups,
+    /// The server key ring (webhook secrets, email tokens).
+    pub server_keys: ServerKeys,
 }
 
 impl AppState {
@@ -69,6 +73,7 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let metrics = Arc::new(Metrics::new(config.metrics.operation_names));
         let clock = Clock::default();
+        let server_keys = config.server_key.load()?;
         let registrations = config.persisted_registrations.map(|n| {
             KeyedLimiter::per_minute(n, Limit::PersistedRegistration, 4096, Arc::clone(&metrics))
         });
@@ -101,6 +106,7 @@ impl AppState {
             events: Events,
             clock,
             outbox_wakeups: Wakeups::default(),
+            server_keys,
         })
     }
 
@@ -113,6 +119,7 @@ impl AppState {
             throttle: Arc::clone(&self.throttle),
             notifications: self.config.notifications,
             sessions: self.session_rules(),
+            keys: self.server_keys.clone(),
             introspection: self.config.introspection,
             suggestions: self.config.is_development(),
         }

@@ -17,6 +17,7 @@ pub mod introspection;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod mutation_email;
 pub mod node;
 pub mod pagination;
 pub mod persisted;
@@ -33,13 +34,15 @@ use async_graphql::{Context, Schema, SchemaBuilder};
 use crate::{
     db::PgPool,
     domain::{
-        events::Events, notifications::NotificationConfig, password::Passwords,
+        events::Events, keys::ServerKeys, notifications::NotificationConfig, password::Passwords,
         sessions::SessionRules,
     },
     ratelimit::throttle::AuthThrottle,
 };
 
-pub use mutation::Mutation;
+/// Every write: the core ones and the email flows' (merged into one root type).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutation(mutation::CoreMutation, mutation_email::EmailMutation);
 pub use query::Query;
 pub use subscription::Subscription;
 
@@ -48,7 +51,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema's types with no runtime data attached: enough to export the SDL.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query, Mutation, Subscription)
+    Schema::build(Query, Mutation::default(), Subscription)
 }
 
 /// The database pool attached to the schema.
@@ -76,6 +79,11 @@ pub fn session_rules<'a>(ctx: &Context<'a>) -> &'a SessionRules {
     ctx.data_unchecked::<SessionRules>()
 }
 
+/// The server key ring attached to the schema (email tokens, webhook secrets).
+pub fn server_keys<'a>(ctx: &Context<'a>) -> &'a ServerKeys {
+    ctx.data_unchecked::<ServerKeys>()
+}
+
 /// The sign-in throttle attached to the schema.
 pub fn throttle<'a>(ctx: &Context<'a>) -> &'a AuthThrottle {
     ctx.data_unchecked::<Arc<AuthThrottle>>()
@@ -96,6 +104,8 @@ pub struct SchemaData {
     pub notifications: NotificationConfig,
     /// Session lifetime rules and the clock they are judged by.
     pub sessions: SessionRules,
+    /// The server key ring.
+    pub keys: ServerKeys,
     /// Whether introspection is served.
     pub introspection: bool,
     /// Whether validation errors suggest names ("Did you mean …?"): development only.
@@ -120,6 +130,7 @@ pub fn build_schema(data: SchemaData) -> AppSchema {
         .data(data.throttle)
         .data(data.notifications)
         .data(data.sessions)
+        .data(data.keys)
         .finish()
 }
 

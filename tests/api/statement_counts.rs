@@ -406,7 +406,7 @@ async fn every_mutation_sends_exactly_its_documented_statements() {
     seen.push(("logout", n));
 
     let expected: Vec<(&str, i64)> = vec![
-        ("register", 6),
+        ("register", 8),
         ("login", 6),
         ("refreshSession", 7),
         ("updateViewer", 2),
