@@ -125,10 +125,11 @@ pub async fn register(
     conn: &mut AsyncPgConnection,
     new: &NewUser<'_>,
     pair: super::sessions::StoredPair<'_>,
+    origin: super::sessions::Origin<'_>,
 ) -> Result<(UserRow, i64), UserWriteError> {
     conn.transaction::<_, UserWriteError, _>(async |conn| {
         let user = insert(conn, new).await?;
-        let session_id = super::sessions::create(conn, user.id, pair).await?;
+        let session_id = super::sessions::create(conn, user.id, pair, origin).await?;
         Ok((user, session_id))
     })
     .await

@@ -1,9 +1,13 @@
 //! Accounts: registration, profile edits (a new email needs the current password),
-//! roles, and the normalized email the sign-in throttle keys on.
+//! roles, deletion, and the normalized email the sign-in throttle keys on.
 //!
 //! May call: `db`.
 
+use diesel_async::AsyncConnection;
+
 use super::{
+    devices::Origin,
+    events::{Event, Events},
     password::Passwords,
     policy::{Role, Viewer},
     sessions::{self, AuthSession},
@@ -72,11 +76,12 @@ fn write_error(err: UserWriteError) -> AppError {
     }
 }
 
-/// Creates an account and signs it in.
+/// Creates an account and signs it in, from `origin`.
 pub async fn register(
     pool: &PgPool,
     passwords: &Passwords,
     input: Registration,
+    origin: &Origin,
 ) -> Result<AuthSession, AppError> {
     let username = input.username.trim().to_owned();
     let email = input.email.trim().to_owned();
@@ -100,7 +105,8 @@ pub async fn register(
         email: &email,
         password_hash: &hash,
     };
-    let (user, session_id) = db::users::register(&mut conn, &new, sessions::stored_pair(&tokens))
+    let pair = sessions::stored_pair(&tokens);
+    let (user, session_id) = db::users::register(&mut conn, &new, pair, origin.stored())
         .await
         .map_err(write_error)?;
     Ok(sessions::new_session(user, session_id, tokens))
@@ -140,7 +146,8 @@ pub async fn update_profile(
     }
 
     if let (Some(_), Some(current)) = (&email, &edit.current_password) {
-        sessions::check_current_password(pool, passwords, viewer.user_id, current).await?;
+        let field = "currentPassword";
+        sessions::check_current_password(pool, passwords, viewer.user_id, current, field).await?;
     }
 
     let mut conn = db::connect(pool).await?;
@@ -173,4 +180,54 @@ pub async fn set_role(pool: &PgPool, username: &str, role: Role) -> Result<(), A
     } else {
         Err(AppError::NotFound(format!("No user named {username}")))
     }
+}
+
+/// Deletes the viewer's account and everything of theirs, once `password` is their
+/// password (else a `password` field error, and nothing is deleted): their articles (with
+/// every comment, favorite and notification on them), comments, favorites, follows both
+/// ways, notifications as recipient and actor, sessions and used refresh tokens, in one
+/// transaction that keeps every counter of the rows that stay true
+/// ([`db::deletion::delete_user`]). It announces, in that transaction, that all their
+/// sessions are revoked (their sockets close on every instance), that their articles and
+/// their comments on others' articles are deleted, and that others' articles they had
+/// favorited changed. Returns the deleted user's id.
+pub async fn delete_account(
+    pool: &PgPool,
+    passwords: &Passwords,
+    events: &Events,
+    viewer: &Viewer,
+    password: &str,
+) -> Result<i64, AppError> {
+    sessions::check_current_password(pool, passwords, viewer.user_id, password, "password").await?;
+    let user = viewer.user_id;
+    let mut conn = db::connect(pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let deleted = db::deletion::delete_user(tx, user)
+            .await?
+            .ok_or_else(|| AppError::Unauthenticated("The account no longer exists.".into()))?;
+        let mut announced = vec![sessions::all_sessions_revoked(user)];
+        announced.extend(
+            deleted
+                .articles
+                .iter()
+                .map(|&article| Event::ArticleDeleted { article }),
+        );
+        announced.extend(
+            deleted
+                .comments
+                .iter()
+                .map(|&(comment, article)| Event::CommentDeleted { article, comment }),
+        );
+        announced.extend(
+            deleted
+                .unfavorited
+                .iter()
+                .map(|&article| Event::ArticleUpdated { article }),
+        );
+        events.publish_all(tx, &announced).await?;
+        // outbox: final email
+        Ok(())
+    })
+    .await?;
+    Ok(user)
 }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod articles;
 pub mod clock;
 pub mod comments;
+pub mod devices;
 pub mod events;
 pub mod notifications;
 pub mod password;
