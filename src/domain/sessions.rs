@@ -18,7 +18,7 @@ use super::{
     devices::Origin,
     events::{Event, Events},
     password::Passwords,
-    policy::{Role, Viewer},
+    policy::{self, Role, Viewer},
     tokens::{self, TokenPair},
     validation::{self, FieldErrors},
 };
@@ -218,7 +218,8 @@ pub async fn revoke_session(
 ) -> Result<(), AppError> {
     let mut conn = db::connect(pool).await?;
     conn.transaction::<_, AppError, _>(async |tx| {
-        if db::sessions::owner(tx, session_id).await? != Some(viewer.user_id) {
+        let owner = db::sessions::owner(tx, session_id).await?;
+        if !owner.is_some_and(|owner| policy::can_manage_sessions(Some(viewer), owner)) {
             return Err(AppError::NotFound(NO_SUCH_SESSION.into()));
         }
         revoke(tx, events, Revocation::Session(session_id), Utc::now()).await
