@@ -8,7 +8,9 @@ use crate::{
     error::AppError,
 };
 
-use super::types::{article::Article, comment::Comment, notification::Notification, user::User};
+use super::types::{
+    article::Article, comment::Comment, notification::Notification, session::Session, user::User,
+};
 
 /// Most IDs `nodes` takes at once.
 pub const NODES_MAX: usize = 100;
@@ -24,6 +26,8 @@ pub enum NodeKind {
     Comment,
     /// A `Notification`.
     Notification,
+    /// A `Session`.
+    Session,
 }
 
 impl NodeKind {
@@ -33,6 +37,7 @@ impl NodeKind {
             Self::Article => "Article",
             Self::Comment => "Comment",
             Self::Notification => "Notification",
+            Self::Session => "Session",
         }
     }
 
@@ -42,6 +47,7 @@ impl NodeKind {
             "Article" => Some(Self::Article),
             "Comment" => Some(Self::Comment),
             "Notification" => Some(Self::Notification),
+            "Session" => Some(Self::Session),
             _ => None,
         }
     }
@@ -108,6 +114,8 @@ pub enum Node {
     Comment(Comment),
     /// A notification (only its recipient gets it).
     Notification(Notification),
+    /// A live session (only its user gets it).
+    Session(Session),
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub enum List {
         /// Only unread ones.
         unread_only: bool,
     },
+    /// A user's live sessions.
+    Sessions(i64),
 }
 
 impl List {
@@ -68,6 +70,8 @@ impl List {
     /// How many items the list holds.
     async fn count(&self, ctx: &Context<'_>) -> Result<i64, AppError> {
         let list = self.clone();
+        let rules = super::session_rules(ctx);
+        let (now, max_age) = (rules.clock.now(), rules.max_age);
         loaders(ctx)
             .read(move |conn| {
                 Box::pin(async move {
@@ -79,6 +83,9 @@ impl List {
                             recipient,
                             unread_only,
                         } => db::notifications::count(&conn, recipient, unread_only).await,
+                        Self::Sessions(user) => {
+                            db::sessions::count_live(&conn, user, now, max_age).await
+                        }
                     }
                 })
             })
@@ -297,7 +304,8 @@ impl<T> Connection<T> {
     concrete(
         name = "NotificationConnection",
         params(super::types::notification::Notification)
-    )
+    ),
+    concrete(name = "SessionConnection", params(super::types::session::Session))
 )]
 impl<T: OutputType + Clone> Connection<T>
 where
@@ -353,7 +361,8 @@ impl<T> Edge<T> {
     concrete(
         name = "NotificationEdge",
         params(super::types::notification::Notification)
-    )
+    ),
+    concrete(name = "SessionEdge", params(super::types::session::Session))
 )]
 impl<T: OutputType + Clone> Edge<T> {
     /// Pass as `after` (or `before`) to read on from this item.

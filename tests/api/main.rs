@@ -1,5 +1,6 @@
 //! Integration tests: the real router, the real binary, a real PostgreSQL.
 
+mod account_lifecycle;
 mod accounts;
 mod articles;
 mod bad_input;

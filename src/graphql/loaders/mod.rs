@@ -36,7 +36,8 @@ use prometheus_client::metrics::histogram::Histogram;
 
 pub use batch::{
     ArticleLoader, CommentLoader, CommentPage, CommentPageLoader, Favorited, Follows, LoadError,
-    Measured, Named, NotificationLoader, PublishedFor, PublishedLoader, RelationLoader, UserLoader,
+    Measured, Named, NotificationLoader, PublishedFor, PublishedLoader, RelationLoader,
+    SessionLoader, UserLoader,
 };
 pub use meter::{ResponseMeter, TextBytes};
 pub use wave::LoadQueue;
@@ -65,6 +66,8 @@ pub struct Loaders {
     pub notifications: DataLoader<Measured<NotificationLoader>>,
     /// Followers' notifications of a new article.
     pub published: DataLoader<Measured<PublishedLoader>>,
+    /// Sessions by id.
+    pub sessions: DataLoader<Measured<SessionLoader>>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
     /// The text loaded so far, against the request's `RESPONSE_MAX_BYTES`.
@@ -82,6 +85,7 @@ pub struct BatchSizes {
     comment_pages: Histogram,
     notifications: Histogram,
     published: Histogram,
+    sessions: Histogram,
 }
 
 impl BatchSizes {
@@ -95,6 +99,7 @@ impl BatchSizes {
             comment_pages: metrics.loader_batch_sizes(CommentPageLoader::NAME),
             notifications: metrics.loader_batch_sizes(NotificationLoader::NAME),
             published: metrics.loader_batch_sizes(PublishedLoader::NAME),
+            sessions: metrics.loader_batch_sizes(SessionLoader::NAME),
         }
     }
 }
@@ -120,6 +125,7 @@ impl Loaders {
             comment_pages: queued(CommentPageLoader(Arc::clone(&db)), q(sizes.comment_pages)),
             notifications: queued(NotificationLoader(Arc::clone(&db)), q(sizes.notifications)),
             published: queued(PublishedLoader(Arc::clone(&db)), q(sizes.published)),
+            sessions: queued(SessionLoader(Arc::clone(&db)), q(sizes.sessions)),
             db,
             queue,
             meter,

@@ -4,5 +4,6 @@ pub mod article;
 pub mod auth;
 pub mod comment;
 pub mod notification;
+pub mod session;
 pub mod tag;
 pub mod user;
