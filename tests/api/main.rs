@@ -23,6 +23,7 @@ mod layering;
 mod live;
 mod metrics;
 mod notifications;
+mod outbox;
 mod pagination;
 mod persisted_queries;
 mod pg_cluster;
