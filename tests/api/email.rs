@@ -529,3 +529,73 @@ async fn in_development_without_smtp_mail_is_written_to_the_mail_folder() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The SQL statements a mutation sent (`extensions.sqlStatements`), and its data.
+async fn counted(
+    app: &TestApp,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> (Value, i64) {
+    let body = app.gql(query, variables, token).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    (
+        body["data"].clone(),
+        body["extensions"]["sqlStatements"].as_i64().unwrap(),
+    )
+}
+
+/// The email flows' mutations send exactly their documented statements (README), each
+/// with the sign-in throttle's one.
+#[tokio::test]
+async fn the_email_mutations_send_their_documented_statements() {
+    let sink = SmtpSink::start();
+    let (app, _outbox) = mailing_app(&sink.url(), &[("REPORT_SQL_STATEMENTS", "true")]).await;
+    let jane = app.register("jane").await;
+    sink.wait_for(1, WAIT).await;
+    let (_, request_n) = counted(
+        &app,
+        "mutation { requestEmailVerification }",
+        json!({}),
+        Some(&jane.access),
+    )
+    .await;
+    sink.wait_for(2, WAIT).await;
+    let token = link_token(
+        &sink.with_subject("Confirm your email")[0],
+        "http://app.test/verify-email",
+    );
+    let verify = "mutation($t: String!) { verifyEmail(token: $t) { username } }";
+    let (_, verify_n) = counted(&app, verify, json!({"t": token}), None).await;
+    let reset = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    let (_, known) = counted(&app, reset, json!({"e": jane.email}), None).await;
+    let (_, unknown) = counted(&app, reset, json!({"e": "nobody@example.com"}), None).await;
+    sink.wait_for(3, WAIT).await;
+    let token = link_token(
+        &sink.with_subject("Reset")[0],
+        "http://app.test/reset-password",
+    );
+    let (_, reset_n) = counted(
+        &app,
+        &reset_mutation(),
+        json!({"t": token, "p": "a-brand-new-password"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        [
+            ("requestPasswordReset", known),
+            ("requestPasswordReset(unknown)", unknown),
+            ("resetPassword", reset_n),
+            ("requestEmailVerification", request_n),
+            ("verifyEmail", verify_n)
+        ],
+        [
+            ("requestPasswordReset", 2),
+            ("requestPasswordReset(unknown)", 2),
+            ("resetPassword", 16),
+            ("requestEmailVerification", 7),
+            ("verifyEmail", 4)
+        ]
+    );
+}
