@@ -345,3 +345,25 @@ pub async fn prune_periodically(pool: PgPool, config: OutboxConfig, metrics: Arc
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_maximum() {
+        let config = OutboxConfig {
+            retry_base: Duration::from_millis(1000),
+            retry_max: Duration::from_secs(60),
+            ..OutboxConfig::default()
+        };
+        for _ in 0..100 {
+            let first = config.backoff(1);
+            assert!(first >= Duration::from_millis(500) && first < Duration::from_millis(1000));
+            let third = config.backoff(3);
+            assert!(third >= Duration::from_millis(2000) && third < Duration::from_millis(4000));
+            let late = config.backoff(40);
+            assert!(late >= Duration::from_secs(30) && late < Duration::from_secs(60));
+        }
+    }
+}

@@ -241,6 +241,16 @@ async fn failed_mails_are_listed_and_retried_from_the_command_line() {
         .await,
         "1"
     );
+    // The depth gauges follow the table (refreshed every poll interval).
+    let failed = "conduit_outbox_messages{queue=\"email\",status=\"failed\"}";
+    let started = Instant::now();
+    while crate::helpers::metric(&app, failed).await != "1" {
+        assert!(
+            started.elapsed() < WAIT,
+            "the failed message is not counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let db_url = app.database_url();
     let list = conduit_command(
