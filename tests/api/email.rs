@@ -599,3 +599,38 @@ async fn the_email_mutations_send_their_documented_statements() {
         ]
     );
 }
+
+#[tokio::test]
+async fn password_reset_requests_are_throttled_per_address_and_per_client() {
+    let app = TestApp::with_config(&[
+        ("AUTH_ATTEMPTS_PER_ACCOUNT", "2"),
+        ("AUTH_ATTEMPTS_PER_IP", "4"),
+    ])
+    .await;
+    app.register("jane").await;
+    for _ in 0..2 {
+        assert_eq!(
+            request_reset(&app, "jane@example.com").await["data"]["requestPasswordReset"],
+            true
+        );
+    }
+    // Any spelling of the address spends the same budget.
+    let third = request_reset(&app, "JANE@example.com").await;
+    assert_eq!(error_code(&third), "RATE_LIMITED", "{third}");
+    assert!(
+        third["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .is_some()
+            || third["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("retry"),
+        "{third}"
+    );
+    // Unknown addresses are throttled the same way (no enumeration through the limit).
+    for _ in 0..2 {
+        request_reset(&app, "nobody@example.com").await;
+    }
+    let limited = request_reset(&app, "nobody@example.com").await;
+    assert_eq!(error_code(&limited), "RATE_LIMITED", "{limited}");
+}
