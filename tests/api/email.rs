@@ -302,6 +302,13 @@ async fn an_email_change_verifies_the_new_address_and_tells_the_old_one() {
     let jane = app.register("jane").await;
     let welcome = sink.wait_for(1, WAIT).await.remove(0);
     let old_token = link_token(&welcome, "http://app.test/verify-email");
+    // A reset link mailed to the old address before the change.
+    request_reset(&app, "jane@example.com").await;
+    sink.wait_for(2, WAIT).await;
+    let old_reset = link_token(
+        &sink.with_subject("Reset")[0],
+        "http://app.test/reset-password",
+    );
     let change = app
         .gql(
             "mutation($i: UpdateViewerInput!) { updateViewer(input: $i) { email emailVerified } }",
@@ -314,8 +321,9 @@ async fn an_email_change_verifies_the_new_address_and_tells_the_old_one() {
         json!({"email": "jane@new.example", "emailVerified": false}),
         "{change}"
     );
-    sink.wait_for(3, WAIT).await;
-    let notice = sink.to("jane@example.com").pop().unwrap();
+    sink.wait_for(4, WAIT).await;
+    let notice = sink.with_subject("changed").pop().unwrap();
+    assert_eq!(notice["envelope_to"], json!(["jane@example.com"]));
     assert!(header(&notice, "subject").contains("changed"), "{notice}");
     assert!(
         !notice["text"].as_str().unwrap().contains("token="),
@@ -328,6 +336,19 @@ async fn an_email_change_verifies_the_new_address_and_tells_the_old_one() {
         .gql(verify_mutation(), json!({"t": old_token}), None)
         .await;
     assert_eq!(error_code(&stale), "BAD_USER_INPUT", "{stale}");
+    // The reset link the old address got no longer works either.
+    let stale = app
+        .gql(
+            &reset_mutation(),
+            json!({"t": old_reset, "p": "taken-over-password"}),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&stale), "BAD_USER_INPUT", "{stale}");
+    assert_eq!(
+        error_code(&login(&app, "jane@new.example", "taken-over-password").await),
+        "UNAUTHENTICATED"
+    );
     let token = link_token(&verify, "http://app.test/verify-email");
     let done = app
         .gql(verify_mutation(), json!({"t": token}), Some(&jane.access))
@@ -591,9 +612,9 @@ async fn the_email_mutations_send_their_documented_statements() {
             ("verifyEmail", verify_n)
         ],
         [
-            ("requestPasswordReset", 2),
-            ("requestPasswordReset(unknown)", 2),
-            ("resetPassword", 16),
+            ("requestPasswordReset", 1),
+            ("requestPasswordReset(unknown)", 1),
+            ("resetPassword", 17),
             ("requestEmailVerification", 7),
             ("verifyEmail", 4)
         ]
