@@ -165,6 +165,10 @@ async fn seed(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
     };
     server::migrate(config).await?;
     let report = seed::run(&config.database.url, &plan).await?;
+    let pool = conduit::db::build_pool(&config.database)?;
+    conduit::domain::body_html::backfill(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.client_message()))?;
     println!(
         "Seeded in {:.1} s: {} users, {} articles, {} comments, {} favorites, {} follows, \
          {} notifications ({} tags on the new articles).",

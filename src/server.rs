@@ -38,6 +38,9 @@ pub async fn run(
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
     let _live = live_updates(&state).await;
+    // Articles written without bodyHtml (by an older build, or the seed) get it now.
+    let backfill =
+        crate::domain::body_html::spawn_backfill(state.pool.clone(), Duration::from_secs(5));
     tracing::info!("{}", state.config.mail_transport.describe());
     let outbox = start_outbox(&state)?;
     // The outbox drains beside the HTTP requests, from the signal on.
@@ -55,6 +58,7 @@ pub async fn run(
     let app = crate::app(state.clone());
     let served = serve(listener, app, &state, signal, shutdown_timeout).await;
     pruner.abort();
+    backfill.abort();
     outbox.stop(shutdown_timeout).await;
     served
 }

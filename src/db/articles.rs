@@ -49,6 +49,9 @@ pub struct ArticleRow {
     pub created_at: DateTime<Utc>,
     /// When its content last changed.
     pub updated_at: DateTime<Utc>,
+    /// The body as sanitized HTML, rendered when it was written (`None`: written by an
+    /// older build, or read without its body).
+    pub body_html: Option<String>,
 }
 
 impl ArticleRow {
@@ -75,6 +78,8 @@ pub struct NewArticle<'a> {
     pub description: &'a str,
     /// Markdown body.
     pub body: &'a str,
+    /// The body as sanitized HTML.
+    pub body_html: &'a str,
     /// Normalised tags.
     pub tags: &'a [String],
 }
@@ -91,6 +96,8 @@ pub struct ArticleChanges {
     pub description: Option<String>,
     /// New body.
     pub body: Option<String>,
+    /// The new body as sanitized HTML (always with a new body).
+    pub body_html: Option<String>,
     /// New tags.
     pub tags: Option<Vec<String>>,
     /// The time of the edit.
@@ -155,7 +162,8 @@ fn filtered(filter: &ArticleFilter) -> articles::BoxedQuery<'_, Pg> {
 pub enum Columns {
     /// Every column.
     All,
-    /// Every column but `body` (up to 400 kB a row), which reads as `""`.
+    /// Every column but `body` (up to 400 kB a row), which reads as `""`, and
+    /// `body_html`, which reads as `None`.
     WithoutBody,
 }
 
@@ -189,12 +197,52 @@ pub async fn page(
                     articles::comments_count,
                     articles::created_at,
                     articles::updated_at,
+                    diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
+                        "NULL",
+                    ),
                 ))
                 .load::<ArticleRow>(&mut conn)
                 .await?
         }
     };
     Ok(page.finish(rows))
+}
+
+/// Up to `limit` articles with ids above `after` without a stored `body_html` (written by
+/// an older build, or by the seed): id, body, and the `updated_at` the rendering is for.
+pub async fn missing_body_html(
+    conn: &mut AsyncPgConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, DateTime<Utc>)>, DbError> {
+    Ok(articles::table
+        .filter(articles::body_html.is_null())
+        .filter(articles::id.gt(after))
+        .order(articles::id)
+        .limit(limit)
+        .select((articles::id, articles::body, articles::updated_at))
+        .load(conn)
+        .await?)
+}
+
+/// Stores `html` as article `id`'s `body_html`, unless it was edited since `updated_at`
+/// (its body may be another) or has one already; true when stored.
+pub async fn store_body_html(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    updated_at: DateTime<Utc>,
+    html: &str,
+) -> Result<bool, DbError> {
+    let stored = diesel::update(
+        articles::table
+            .find(id)
+            .filter(articles::updated_at.eq(updated_at))
+            .filter(articles::body_html.is_null()),
+    )
+    .set(articles::body_html.eq(html))
+    .execute(conn)
+    .await?;
+    Ok(stored > 0)
 }
 
 /// How many articles match `filter`, in one statement. The two common lists read a

@@ -20,6 +20,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         comments_count -> Int4,
+        body_html -> Nullable<Text>,
     }
 }
 

@@ -6,6 +6,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{
+    body_html,
     events::{Event, Events},
     notifications,
     policy::{self, Viewer},
@@ -61,6 +62,7 @@ pub async fn create(
     let description = draft.description.trim();
     errors.check("description", validation::description(description));
     errors.check("body", validation::body(&draft.body));
+    let body_html = body_html::rendered(&mut errors, &draft.body);
     let tags = checked_tags(&mut errors, &draft.tags);
     let base = slug_base(&mut errors, title);
     errors.into_result()?;
@@ -75,6 +77,7 @@ pub async fn create(
                 title,
                 description,
                 body: &draft.body,
+                body_html: &body_html,
                 tags: &tags,
             };
             if let Some(row) = db::articles::insert(tx, &new).await? {
@@ -106,6 +109,11 @@ pub async fn update(
     if let Some(body) = &edit.body {
         errors.check("body", validation::body(body));
     }
+    // Rendered only when the body changes (below); checked here, before any write.
+    let body_html = edit
+        .body
+        .as_deref()
+        .map(|body| body_html::rendered(&mut errors, body));
     let tags = edit
         .tags
         .as_ref()
@@ -127,6 +135,7 @@ pub async fn update(
                 .filter(|d| *d != current.description)
                 .map(str::to_owned),
             body: edit.body.clone().filter(|b| *b != current.body),
+            body_html: body_html.filter(|_| edit.body.as_ref() != Some(&current.body)),
             tags: tags.clone().filter(|t| *t != current.tags.0),
             ..ArticleChanges::default()
         };

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod articles;
+pub mod body_html;
 pub mod clock;
 pub mod comments;
 pub mod devices;
@@ -15,6 +16,7 @@ pub mod email_tokens;
 pub mod events;
 pub mod keys;
 pub mod mail;
+pub mod markdown;
 pub mod notifications;
 pub mod password;
 pub mod policy;

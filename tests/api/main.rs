@@ -4,6 +4,7 @@ mod account_lifecycle;
 mod accounts;
 mod articles;
 mod bad_input;
+mod body_html;
 mod comments;
 mod connection_limits;
 mod cors_and_request_ids;

@@ -13,6 +13,7 @@ use async_graphql::{
 
 use crate::{
     domain::{
+        body_html::BODY_HTML_MAX_BYTES,
         devices::USER_AGENT_MAX_BYTES,
         validation::{BIO_MAX, BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX},
     },
@@ -45,6 +46,7 @@ fn text_bytes(name: &str, in_comment: bool) -> Option<usize> {
         "description" => DESCRIPTION_MAX,
         // A session's, bounded in bytes already (over the 256 of any other field).
         "userAgent" => return Some(USER_AGENT_MAX_BYTES),
+        "bodyHtml" => return Some(BODY_HTML_MAX_BYTES),
         _ => return None,
     };
     Some(chars * UTF8_MAX)

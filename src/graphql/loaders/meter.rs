@@ -102,7 +102,8 @@ impl TextBytes for bool {
 impl TextBytes for ArticleRow {
     fn text_bytes(&self) -> usize {
         let tags: usize = self.tags.0.iter().map(String::len).sum();
-        self.slug.len() + self.title.len() + self.description.len() + self.body.len() + tags
+        let html = self.body_html.as_ref().map_or(0, String::len);
+        self.slug.len() + self.title.len() + self.description.len() + self.body.len() + html + tags
     }
 }
 
