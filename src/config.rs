@@ -296,8 +296,10 @@ impl Config {
             let reason = "must be false when APP_ENV=production (demo accounts share a password)";
             return Err(invalid("DEMO_DATA", "true", reason));
         }
-        let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
+        let (persisted_registrations, mut notifications, sessions) = housekeeping::read(&get)?;
         let external = external::read(&get, env)?;
+        notifications.mail.per_hour = external.mail.notifications_per_hour;
+        notifications.mail.summary_delay = external.mail.summary_delay;
 
         let bytes = |name, default| positive(parse(&get, name, default)?, name);
         Ok(Self {

@@ -107,6 +107,7 @@ pub(super) fn read(
         public_url,
         from: from.trim().to_owned(),
         notifications_per_hour: parse(get, "EMAIL_NOTIFICATIONS_PER_HOUR", 10)?,
+        summary_delay: millis(get, "EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS", 3_600_000)?,
     };
     let server_key = match get("WEBHOOK_SECRET_KEY") {
         Some(value) => KeySource::Given(

@@ -22,4 +22,5 @@ pub mod sessions;
 pub mod slug;
 pub mod social;
 pub mod tokens;
+pub mod unsubscribe;
 pub mod validation;

@@ -22,6 +22,7 @@ mod js_clients;
 mod layering;
 mod live;
 mod metrics;
+mod notification_mail;
 mod notifications;
 mod pagination;
 mod persisted_queries;
