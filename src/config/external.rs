@@ -1,5 +1,6 @@
 //! The settings of what leaves Conduit: the outbox's workers (`OUTBOX_*`), email
-//! (`SMTP_URL`, `EMAIL_FROM`, `MAIL_DIR`, `PUBLIC_URL`, `EMAIL_NOTIFICATIONS_PER_HOUR`) and
+//! (`SMTP_URL`, `EMAIL_FROM`, `MAIL_DIR`, `PUBLIC_URL`, `EMAIL_NOTIFICATIONS_PER_HOUR`,
+//! `EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS`) and
 //! the server key (`WEBHOOK_SECRET_KEY`). Part of the composition root, read by
 //! [`super::Config::from_lookup`] into each owner's type.
 
