@@ -46,6 +46,13 @@ pub struct Signed {
     pub s: String,
 }
 
+impl Signed {
+    /// Parses an unsubscribe URL's query (unchecked: see [`verify`]).
+    pub fn parse(raw_query: &str) -> Option<Self> {
+        serde_urlencoded::from_str(raw_query).ok()
+    }
+}
+
 fn signed_data(user_id: i64, scope: &str) -> Vec<u8> {
     format!("{user_id}:{scope}").into_bytes()
 }
@@ -82,7 +89,7 @@ fn refused() -> AppError {
 /// Parses and checks an unsubscribe URL's query: the user and the kind (`None`: every
 /// kind) it names, or `BAD_USER_INPUT` when it is malformed or its signature is wrong.
 pub fn verify(keys: &ServerKeys, raw_query: &str) -> Result<(i64, Option<&'static str>), AppError> {
-    let signed: Signed = serde_urlencoded::from_str(raw_query).map_err(|_| refused())?;
+    let signed = Signed::parse(raw_query).ok_or_else(refused)?;
     let scope = if signed.k == ALL {
         None
     } else {

@@ -200,6 +200,17 @@ async fn opted_in_verified_users_get_notification_mails_with_one_click_unsubscri
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("method=\"post\""), "{}", page.text());
     assert!(page.text().contains("List-Unsubscribe"));
+    // What else the query carries never reaches the page.
+    let injected = format!("{follower_link}&x=%22%3E%3Cscript%3E");
+    let page = app
+        .send(Request::get(injected.as_str()).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.text().contains("<script>") && !page.text().contains("&x="),
+        "{}",
+        page.text()
+    );
     assert_eq!(
         email_kinds(&app, &jane).await,
         json!(["COMMENT_ADDED", "NEW_FOLLOWER"])
