@@ -24,6 +24,7 @@ mod live;
 mod metrics;
 mod notification_mail;
 mod notifications;
+mod outbox;
 mod pagination;
 mod persisted_queries;
 mod pg_cluster;
