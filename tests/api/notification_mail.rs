@@ -177,7 +177,9 @@ async fn opted_in_verified_users_get_notification_mails_with_one_click_unsubscri
     );
 
     let slug = publish(&app, &jane, "Mailed Words").await;
-    comment(&app, &john, &slug, "Lovely piece").await;
+    // The largest comment (10,000 characters): the mail quotes only its start.
+    let long = format!("Lovely piece {}", "é".repeat(10_000 - 13));
+    comment(&app, &john, &slug, &long).await;
     let mail = wait_mails(&sink, 1, |m| subject(m).contains("commented")).await;
     let mail = &mail[0];
     assert!(to(mail, "jane@example.com"));
@@ -186,7 +188,8 @@ async fn opted_in_verified_users_get_notification_mails_with_one_click_unsubscri
         text(mail).contains(&format!("http://app.test/article/{slug}")),
         "{mail:#}"
     );
-    assert!(text(mail).contains("Lovely piece"), "{mail:#}");
+    assert!(text(mail).contains(&format!("Lovely piece {}”", "é".repeat(280 - 13))));
+    assert!(!text(mail).contains(&"é".repeat(281)), "{mail:#}");
     assert!(unsubscribe_path(mail).contains("k=comment_added"));
 
     // The GET shows a form that POSTs, and changes nothing.
