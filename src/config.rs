@@ -67,6 +67,7 @@
 //! | `EMAIL_FROM` | `Conduit <no-reply@conduit.localhost>` | the sender of every mail; its domain ends each `Message-ID` |
 //! | `MAIL_DIR` | `./.conduit/mail` | development without `SMTP_URL`: each mail is written here as an `.eml` file |
 //! | `EMAIL_NOTIFICATIONS_PER_HOUR` | `10` | most notification mails per user and hour; more are coalesced into one summary |
+//! | `EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS` | `3600000` | how long after the first notification past that limit its summary is sent |
 //! | `WEBHOOK_SECRET_KEY` | development: a key generated into `./.conduit/server-key`; **required in production** | the server key ring, `id:base64(32 bytes)[,id:base64...]`, current first: webhook secrets are encrypted under it, email tokens derived from it |
 //! | `OUTBOX_MAX_ATTEMPTS` | `8` | attempts per outbox message (email, webhook delivery) before it is FAILED |
 //! | `OUTBOX_RETRY_BASE_MS`, `OUTBOX_RETRY_MAX_MS` | `1000`, `3600000` | the first retry's delay, doubled per attempt up to the maximum, with jitter (×0.5–1) |
@@ -193,7 +194,8 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     /// The outbox's workers (`OUTBOX_*`).
     pub outbox: OutboxConfig,
-    /// Email's links and sender (`PUBLIC_URL`, `EMAIL_FROM`, `EMAIL_NOTIFICATIONS_PER_HOUR`).
+    /// Email's links and sender (`PUBLIC_URL`, `EMAIL_FROM`, `EMAIL_NOTIFICATIONS_PER_HOUR`,
+    /// `EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS`).
     pub mail: MailConfig,
     /// How email leaves (`SMTP_URL`; a folder in development without it; off otherwise).
     pub mail_transport: MailTransport,
@@ -309,8 +311,10 @@ impl Config {
             let reason = "must be false when APP_ENV=production (demo accounts share a password)";
             return Err(invalid("DEMO_DATA", "true", reason));
         }
-        let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
+        let (persisted_registrations, mut notifications, sessions) = housekeeping::read(&get)?;
         let external = external::read(&get, env)?;
+        notifications.mail.per_hour = external.mail.notifications_per_hour;
+        notifications.mail.summary_delay = external.mail.summary_delay;
 
         let bytes = |name, default| positive(parse(&get, name, default)?, name);
         Ok(Self {

@@ -53,6 +53,10 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> axum::Router {
         cors_origins: state.config.cors_origins.clone(),
         bench_hello: state.config.bench_hello,
         in_flight: state.in_flight.clone(),
+        unsubscriber: domain::unsubscribe::Unsubscriber {
+            pool: state.pool.clone(),
+            keys: state.server_keys.clone(),
+        },
     };
     http::router(executor, state.endpoint(), surface)
 }

@@ -117,6 +117,7 @@ pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
             &config.mail_transport,
             config.mail.clone(),
             state.server_keys.clone(),
+            state.pool.clone(),
         )?),
         config: config.outbox,
         attempt_timeout: config.mail_transport.attempt_timeout(),

@@ -1,5 +1,6 @@
 //! The settings of what leaves Conduit: the outbox's workers (`OUTBOX_*`), email
-//! (`SMTP_URL`, `EMAIL_FROM`, `MAIL_DIR`, `PUBLIC_URL`, `EMAIL_NOTIFICATIONS_PER_HOUR`) and
+//! (`SMTP_URL`, `EMAIL_FROM`, `MAIL_DIR`, `PUBLIC_URL`, `EMAIL_NOTIFICATIONS_PER_HOUR`,
+//! `EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS`) and
 //! the server key (`WEBHOOK_SECRET_KEY`). Part of the composition root, read by
 //! [`super::Config::from_lookup`] into each owner's type.
 
@@ -107,6 +108,7 @@ pub(super) fn read(
         public_url,
         from: from.trim().to_owned(),
         notifications_per_hour: parse(get, "EMAIL_NOTIFICATIONS_PER_HOUR", 10)?,
+        summary_delay: millis(get, "EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS", 3_600_000)?,
     };
     let server_key = match get("WEBHOOK_SECRET_KEY") {
         Some(value) => KeySource::Given(

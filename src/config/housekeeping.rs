@@ -6,7 +6,10 @@
 use std::{num::NonZeroU32, time::Duration};
 
 use super::{ConfigError, invalid, parse, positive};
-use crate::domain::{notifications::NotificationConfig, sessions::SessionConfig};
+use crate::{
+    db::notifications::MailLimits,
+    domain::{notifications::NotificationConfig, sessions::SessionConfig},
+};
 
 /// `PERSISTED_QUERY_REGISTRATIONS_PER_MINUTE` (30; 0 is unlimited),
 /// `NOTIFICATION_DEDUP_WINDOW` (`1h`), `SESSION_MAX_AGE` (`90d`) and
@@ -18,6 +21,11 @@ pub(super) fn read(
         NonZeroU32::new(parse(get, "PERSISTED_QUERY_REGISTRATIONS_PER_MINUTE", 30)?);
     let notifications = NotificationConfig {
         dedup_window: human(get, "NOTIFICATION_DEDUP_WINDOW", "1h")?,
+        // Set from the email settings by `Config::from_lookup`.
+        mail: MailLimits {
+            per_hour: 10,
+            summary_delay: Duration::from_secs(3600),
+        },
     };
     let sessions = SessionConfig {
         max_age: human(get, "SESSION_MAX_AGE", "90d")?,

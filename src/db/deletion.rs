@@ -28,6 +28,10 @@ pub struct Deleted {
     pub comments: Vec<(i64, i64)>,
     /// Other users' articles whose favorites count went down.
     pub unfavorited: Vec<i64>,
+    /// The deleted user's name.
+    pub username: String,
+    /// The deleted user's address (for the farewell mail).
+    pub email: String,
 }
 
 #[derive(QueryableByName)]
@@ -142,10 +146,13 @@ pub async fn delete_user(
             .await?;
     }
     // Sessions, used refresh tokens and notifications (as recipient and actor) cascade.
-    diesel::delete(users::table.find(user_id))
-        .execute(conn)
+    let (username, email): (String, String) = diesel::delete(users::table.find(user_id))
+        .returning((users::username, users::email))
+        .get_result(conn)
         .await?;
     Ok(Some(Deleted {
+        username,
+        email,
         articles: articles.into_iter().map(|r| r.id).collect(),
         comments: comments.into_iter().map(|r| (r.a, r.b)).collect(),
         unfavorited: unfavorited.into_iter().map(|r| r.id).collect(),

@@ -294,3 +294,21 @@ pub async fn any(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
     let exists = diesel::dsl::exists(users::table.select(users::id));
     Ok(diesel::select(exists).get_result(conn).await?)
 }
+
+/// Removes `kind` (every kind when `None`) from user `user_id`'s `email_notifications`;
+/// idempotent. Returns whether a user row was there.
+pub async fn remove_email_notifications(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    kind: Option<&str>,
+) -> Result<bool, DbError> {
+    let changed = diesel::sql_query(
+        "UPDATE users SET email_notifications = CASE WHEN $2::text IS NULL THEN '{}'::text[] \
+           ELSE array_remove(email_notifications, $2) END WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(user_id)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(kind)
+    .execute(conn)
+    .await?;
+    Ok(changed > 0)
+}

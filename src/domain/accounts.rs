@@ -10,6 +10,7 @@ use super::{
     email,
     events::{Event, Events},
     keys::ServerKeys,
+    mail::{self, Mail},
     password::Passwords,
     policy::{Role, Viewer},
     sessions::{self, AuthSession},
@@ -235,7 +236,8 @@ pub async fn set_role(pool: &PgPool, username: &str, role: Role) -> Result<(), A
 /// ([`db::deletion::delete_user`]). It announces, in that transaction, that all their
 /// sessions are revoked (their sockets close on every instance), that their articles and
 /// their comments on others' articles are deleted, and that others' articles they had
-/// favorited changed. Returns the deleted user's id.
+/// favorited changed, and queues the farewell mail to their address (the outbox row names
+/// no user row: it outlives the user). Returns the deleted user's id.
 pub async fn delete_account(
     pool: &PgPool,
     passwords: &Passwords,
@@ -270,7 +272,11 @@ pub async fn delete_account(
                 .map(|&article| Event::ArticleUpdated { article }),
         );
         events.publish_all(tx, &announced).await?;
-        // outbox: final email
+        // The farewell: it names the address, never the (deleted) user's row.
+        let farewell = Mail::AccountDeleted {
+            username: deleted.username.clone(),
+        };
+        mail::queue(tx, &deleted.email, farewell).await?;
         Ok(())
     })
     .await?;

@@ -50,10 +50,12 @@ pub struct Edit {
     pub tags: Option<Vec<String>>,
 }
 
-/// Publishes `draft` as `viewer`.
+/// Publishes `draft` as `viewer`; the author's followers are notified (and mailed, as
+/// `rules` allow).
 pub async fn create(
     pool: &PgPool,
     events: &Events,
+    rules: &notifications::NotificationConfig,
     viewer: &Viewer,
     draft: Draft,
 ) -> Result<ArticleRow, AppError> {
@@ -82,7 +84,7 @@ pub async fn create(
             };
             if let Some(row) = db::articles::insert(tx, &new).await? {
                 db::tags::adjust(tx, &tags, &[]).await?;
-                notifications::article_published(tx, events, &row).await?;
+                notifications::article_published(tx, events, rules, &row).await?;
                 return Ok(row);
             }
         }

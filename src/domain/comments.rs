@@ -21,6 +21,7 @@ use crate::{
 pub async fn add(
     pool: &PgPool,
     events: &Events,
+    rules: &notifications::NotificationConfig,
     viewer: &Viewer,
     slug: &str,
     body: &str,
@@ -33,7 +34,7 @@ pub async fn add(
     conn.transaction::<_, AppError, _>(async |tx| {
         let article = articles::find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         let comment = db::comments::insert(tx, article.id, viewer.user_id, body).await?;
-        notifications::comment_added(tx, events, &article, &comment).await?;
+        notifications::comment_added(tx, events, rules, &article, &comment).await?;
         let event = Event::CommentAdded {
             article: article.id,
             comment: comment.id,

@@ -102,6 +102,20 @@ impl ServerKeys {
         mac.update(data);
         Some(mac.finalize().into_bytes().into())
     }
+
+    /// Whether `tag` is what [`Self::derive`] gives for `key_id`, `purpose` and `data`,
+    /// compared in constant time (`hmac`'s `verify_slice`); `false` when the ring no
+    /// longer has that key.
+    pub fn verify(&self, key_id: &str, purpose: &str, data: &[u8], tag: &[u8]) -> bool {
+        let Some(key) = self.get(key_id) else {
+            return false;
+        };
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.bytes).expect("any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data);
+        mac.verify_slice(tag).is_ok()
+    }
 }
 
 #[cfg(test)]
@@ -129,5 +143,9 @@ mod tests {
         assert_ne!(a.derive("a", "verify", b"1"), Some(x));
         assert_ne!(a.derive("a", "reset", b"2"), Some(x));
         assert_eq!(a.derive("b", "reset", b"1"), None);
+        assert!(a.verify("a", "reset", b"1", &x));
+        assert!(!a.verify("a", "reset", b"2", &x));
+        assert!(!a.verify("a", "reset", b"1", &x[..31]));
+        assert!(!a.verify("b", "reset", b"1", &x));
     }
 }

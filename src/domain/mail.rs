@@ -6,6 +6,7 @@
 //!
 //! May call: `db`.
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,6 +25,18 @@ pub struct MailConfig {
     pub from: String,
     /// Most notification mails per user and hour (`EMAIL_NOTIFICATIONS_PER_HOUR`).
     pub notifications_per_hour: u32,
+    /// How long after the first notification past the hourly limit its summary is sent
+    /// (`EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS`, 1 h: the end of the hour window).
+    pub summary_delay: std::time::Duration,
+}
+
+/// The article a notification mail names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleRef {
+    /// Its slug (the link's path).
+    pub slug: String,
+    /// Its title.
+    pub title: String,
 }
 
 /// A single-use link's token, as a mail carries it: the row and the key its value is
@@ -66,6 +79,48 @@ pub enum Mail {
         /// The reset link's token.
         token: TokenRef,
     },
+    /// A notification, by email (the recipient opted into its kind). Built in SQL by
+    /// `db::notifications`, in the statement that writes the notification.
+    Notification {
+        /// The recipient (for the unsubscribe link).
+        user_id: i64,
+        /// The recipient's name.
+        username: String,
+        /// The notification's kind (a `db::notifications::kind` value).
+        kind: String,
+        /// Who acted (their username: never their address).
+        actor: String,
+        /// The article concerned, if any.
+        article: Option<ArticleRef>,
+        /// The start of the comment concerned, if any.
+        comment: Option<String>,
+    },
+    /// The notifications past the hourly limit, coalesced: counted and listed when the
+    /// mail is sent (those of the recipient's opted-in kinds since `since`).
+    NotificationSummary {
+        /// The recipient.
+        user_id: i64,
+        /// The recipient's name.
+        username: String,
+        /// The first notification it covers was written at this time.
+        since: DateTime<Utc>,
+    },
+    /// A sign-in from a user agent none of the user's sessions had.
+    NewSignIn {
+        /// The user's name.
+        username: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// The sign-in's User-Agent, if it sent one.
+        user_agent: Option<String>,
+        /// The client's address, when known.
+        client_ip: Option<String>,
+    },
+    /// The account was deleted (sent after the user is gone: it names no row).
+    AccountDeleted {
+        /// The former user's name.
+        username: String,
+    },
 }
 
 impl Mail {
@@ -76,9 +131,19 @@ impl Mail {
             Self::VerifyEmail { .. } => "email.verify_email",
             Self::EmailChanged { .. } => "email.email_changed",
             Self::PasswordReset { .. } => "email.password_reset",
+            Self::Notification { .. } => NOTIFICATION_KIND,
+            Self::NotificationSummary { .. } => SUMMARY_KIND,
+            Self::NewSignIn { .. } => "email.new_sign_in",
+            Self::AccountDeleted { .. } => "email.account_deleted",
         }
     }
 }
+
+/// The outbox kind of a notification mail (counted against the hourly limit).
+pub const NOTIFICATION_KIND: &str = "email.notification";
+
+/// The outbox kind of a summary of the notifications past the hourly limit.
+pub const SUMMARY_KIND: &str = "email.notification_summary";
 
 /// A queued mail: the recipient's address and the mail (the outbox payload).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

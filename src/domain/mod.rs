@@ -24,4 +24,5 @@ pub mod sessions;
 pub mod slug;
 pub mod social;
 pub mod tokens;
+pub mod unsubscribe;
 pub mod validation;

@@ -6,6 +6,10 @@
 //! follow/unfollow or favorite/unfavorite cycle) adds no notification and announces
 //! nothing; the check is part of the insert, one statement.
 //!
+//! Each notification is also mailed, in the same statement, to a recipient who opted into
+//! its kind and verified their address, at most [`MailLimits::per_hour`] an hour; past
+//! that, one summary per recipient (`db::notifications`, `domain::mail::Mail`).
+//!
 //! May call: `db`.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -20,18 +24,22 @@ use crate::{
         self, PgPool,
         articles::ArticleRow,
         comments::CommentRow,
-        notifications::{NewNotification, kind},
+        notifications::{MailLimits, NewNotification, kind},
         users::UserRow,
     },
     error::AppError,
 };
 
-/// How notifications are written (`NOTIFICATION_DEDUP_WINDOW`).
+/// How notifications are written (`NOTIFICATION_DEDUP_WINDOW`) and mailed
+/// (`EMAIL_NOTIFICATIONS_PER_HOUR`, `EMAIL_NOTIFICATIONS_SUMMARY_DELAY_MS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotificationConfig {
     /// A repeat of the same (recipient, kind, actor, article) within this adds no
     /// notification (zero: every one does).
     pub dedup_window: std::time::Duration,
+    /// How many notification mails a recipient gets per hour, and when the summary of
+    /// the rest goes out.
+    pub mail: MailLimits,
 }
 
 /// Most ids `markNotificationsRead` takes at once.
@@ -131,7 +139,7 @@ pub async fn new_follower(
 ) -> Result<(), AppError> {
     let (follower, followee) = (viewer.user_id, followee.id);
     let notice = notice(Cause::Follow { follower, followee });
-    notify(tx, events, notice, Some(rules.dedup_window)).await
+    notify(tx, events, rules, notice, Some(rules.dedup_window)).await
 }
 
 /// `viewer` favorited `article` (a repeat within the window adds nothing).
@@ -147,13 +155,14 @@ pub async fn article_favorited(
         article: article.id,
         author: article.author_id,
     };
-    notify(tx, events, notice(cause), Some(rules.dedup_window)).await
+    notify(tx, events, rules, notice(cause), Some(rules.dedup_window)).await
 }
 
 /// `comment` was added to `article`.
 pub async fn comment_added(
     tx: &mut AsyncPgConnection,
     events: &Events,
+    rules: &NotificationConfig,
     article: &ArticleRow,
     comment: &CommentRow,
 ) -> Result<(), AppError> {
@@ -164,16 +173,19 @@ pub async fn comment_added(
         author: article.author_id,
     };
     // Every comment is news: never a repeat.
-    notify(tx, events, notice(cause), None).await
+    notify(tx, events, rules, notice(cause), None).await
 }
 
 /// `article` was published: every follower of its author hears of it, in one statement.
 pub async fn article_published(
     tx: &mut AsyncPgConnection,
     events: &Events,
+    rules: &NotificationConfig,
     article: &ArticleRow,
 ) -> Result<(), AppError> {
-    let followers = db::notifications::fan_out_published(tx, article.author_id, article.id).await?;
+    let followers =
+        db::notifications::fan_out_published(tx, article.author_id, article.id, &rules.mail)
+            .await?;
     if followers > 0 {
         let event = Event::ArticlePublished {
             article: article.id,
@@ -187,6 +199,7 @@ pub async fn article_published(
 async fn notify(
     tx: &mut AsyncPgConnection,
     events: &Events,
+    rules: &NotificationConfig,
     notice: Notice<i64>,
     dedup_window: Option<std::time::Duration>,
 ) -> Result<(), AppError> {
@@ -207,7 +220,8 @@ async fn notify(
         article_id,
         comment_id,
     };
-    let Some(notification) = db::notifications::insert(tx, new, dedup_window).await? else {
+    let Some(notification) = db::notifications::insert(tx, new, dedup_window, &rules.mail).await?
+    else {
         return Ok(());
     };
     let event = Event::NotificationAdded {

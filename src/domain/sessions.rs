@@ -102,7 +102,9 @@ pub fn new_session(user: UserRow, session_id: i64, tokens: TokenPair) -> AuthSes
 }
 
 /// Signs in with email and password, from `origin`. An unknown email runs a dummy
-/// verification, so both failures take the same path and give the same error.
+/// verification, so both failures take the same path and give the same error. A sign-in
+/// from a user agent none of the user's sessions had queues the "New sign-in" mail, in
+/// the session's transaction (one statement).
 pub async fn login(
     pool: &PgPool,
     passwords: &Passwords,
@@ -130,12 +132,21 @@ pub async fn login(
     };
     let tokens = TokenPair::generate(Utc::now());
     let mut conn = db::connect(pool).await?;
-    // None: the password changed while this sign-in was being checked.
     let pair = stored_pair(&tokens);
-    let session_id =
-        db::sessions::create_if_password(&mut conn, user.id, &hash, pair, origin.stored())
-            .await?
-            .ok_or_else(|| AppError::Unauthenticated(WRONG_CREDENTIALS.into()))?;
+    let session_id = conn
+        .transaction::<_, AppError, _>(async |tx| {
+            let stored = origin.stored();
+            let created =
+                db::sessions::create_if_password_in(tx, user.id, &hash, pair, stored).await?;
+            // None: the password changed while this sign-in was being checked.
+            let session_id =
+                created.ok_or_else(|| AppError::Unauthenticated(WRONG_CREDENTIALS.into()))?;
+            // A user agent none of the user's sessions had: the new-device notice.
+            let notice = uuid::Uuid::now_v7();
+            db::sessions::queue_new_device_notice(tx, user.id, session_id, stored, notice).await?;
+            Ok(session_id)
+        })
+        .await?;
     Ok(new_session(user, session_id, tokens))
 }
 

@@ -209,7 +209,14 @@ impl CoreMutation {
         #[graphql(desc = "The new article.")] input: CreateArticleInput,
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
-        let row = articles::create(writer(ctx).await, events(ctx), &viewer, input.into()).await?;
+        let row = articles::create(
+            writer(ctx).await,
+            events(ctx),
+            notices(ctx),
+            &viewer,
+            input.into(),
+        )
+        .await?;
         Ok(row.into())
     }
 
@@ -272,6 +279,7 @@ impl CoreMutation {
         let row = comments::add(
             writer(ctx).await,
             events(ctx),
+            notices(ctx),
             &viewer,
             &article_slug,
             &body,

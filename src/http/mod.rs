@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
 pub mod reply;
+pub mod unsubscribe;
 pub mod ws;
 
 use std::sync::Arc;
@@ -42,9 +43,12 @@ pub struct Surface {
     pub bench_hello: bool,
     /// The in-flight permits `/graphql` requests take (`MAX_REQUESTS_IN_FLIGHT`).
     pub in_flight: limits::InFlight,
+    /// What `/email/unsubscribe` needs.
+    pub unsubscriber: crate::domain::unsubscribe::Unsubscriber,
 }
 
-/// The router: `/graphql` served by `executor` with `endpoint`, the probes, `/metrics`, and
+/// The router: `/graphql` served by `executor` with `endpoint`, the probes, `/metrics`,
+/// one-click unsubscribe (`/email/unsubscribe`), and
 /// (when enabled) Playground and `/hello`, behind the middleware.
 ///
 /// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
@@ -75,6 +79,14 @@ pub fn router<E: Executor>(
             Router::new()
                 .route("/metrics", get(metrics::metrics))
                 .with_state(surface.metrics),
+        )
+        .merge(
+            Router::new()
+                .route(
+                    crate::domain::unsubscribe::PATH,
+                    get(unsubscribe::page).post(unsubscribe::post),
+                )
+                .with_state(surface.unsubscriber),
         );
     if graphiql {
         router = router.route("/playground", get(ide::playground));

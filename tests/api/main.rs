@@ -23,6 +23,7 @@ mod js_clients;
 mod layering;
 mod live;
 mod metrics;
+mod notification_mail;
 mod notifications;
 mod outbox;
 mod pagination;

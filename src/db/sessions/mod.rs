@@ -5,6 +5,7 @@
 //! ([`has_ended`], [`SessionRow::has_ended`]).
 
 mod list;
+mod notice;
 
 use std::net::IpAddr;
 
@@ -12,7 +13,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-pub use self::list::{SessionRow, count_live, find_many, has_ended, owner, page};
+pub use self::{
+    list::{SessionRow, count_live, find_many, has_ended, owner, page},
+    notice::queue_new_device_notice,
+};
 use super::{
     DbError,
     schema::{sessions, used_refresh_tokens, users},
@@ -123,19 +127,30 @@ pub async fn create_if_password(
     origin: Origin<'_>,
 ) -> Result<Option<i64>, DbError> {
     conn.transaction::<_, DbError, _>(async |conn| {
-        let current: Option<String> = users::table
-            .find(user_id)
-            .select(users::password_hash)
-            .for_share()
-            .first(conn)
-            .await
-            .optional()?;
-        if current.as_deref() != Some(verified_hash) {
-            return Ok(None);
-        }
-        Ok(Some(create(conn, user_id, pair, origin).await?))
+        create_if_password_in(conn, user_id, verified_hash, pair, origin).await
     })
     .await
+}
+
+/// [`create_if_password`] in the caller's transaction (so that more can join it).
+pub async fn create_if_password_in(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    verified_hash: &str,
+    pair: StoredPair<'_>,
+    origin: Origin<'_>,
+) -> Result<Option<i64>, DbError> {
+    let current: Option<String> = users::table
+        .find(user_id)
+        .select(users::password_hash)
+        .for_share()
+        .first(conn)
+        .await
+        .optional()?;
+    if current.as_deref() != Some(verified_hash) {
+        return Ok(None);
+    }
+    Ok(Some(create(conn, user_id, pair, origin).await?))
 }
 
 /// Sets user `user_id`'s password hash. Changing a password also revokes the user's other

@@ -3,6 +3,12 @@
 //! SMTP with lettre, or, in development without `SMTP_URL`, writes it as an `.eml` file
 //! into `MAIL_DIR`. In production without `SMTP_URL`, email is off: each mail is FAILED
 //! at once with that reason (an admin can retry it once SMTP is set).
+//!
+//! Notification mails carry `List-Unsubscribe` (the signed one-click URL) and
+//! `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058). A summary of the
+//! notifications past the hourly limit is counted and listed when it is sent (through the
+//! pool); with nothing left to tell (the user unsubscribed, or is gone), nothing is sent
+//! and the message counts as delivered.
 
 pub mod render;
 
@@ -10,13 +16,19 @@ use std::{path::PathBuf, time::Duration};
 
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message as Email, Tokio1Executor,
-    message::{Mailbox, MultiPart},
+    message::{
+        Mailbox, MultiPart,
+        header::{HeaderName, HeaderValue},
+    },
 };
 
 use super::{Attempt, Message, Sender};
-use crate::domain::{
-    keys::ServerKeys,
-    mail::{Envelope, MailConfig},
+use crate::{
+    db::{self, PgPool},
+    domain::{
+        keys::ServerKeys,
+        mail::{Envelope, Mail, MailConfig},
+    },
 };
 
 /// How email leaves.
@@ -85,14 +97,25 @@ pub struct EmailSender {
     domain: String,
     config: MailConfig,
     keys: ServerKeys,
+    pool: PgPool,
+}
+
+/// What building a queued mail gave.
+enum Built {
+    /// The message to send.
+    Mail(Box<Email>),
+    /// Nothing to send (a summary with nothing left to tell).
+    Nothing,
 }
 
 impl EmailSender {
-    /// A sender through `transport`, from `config.from`, deriving link tokens with `keys`.
+    /// A sender through `transport`, from `config.from`, deriving link tokens and signing
+    /// unsubscribe URLs with `keys`, reading what summaries tell through `pool`.
     pub fn new(
         transport: &MailTransport,
         config: MailConfig,
         keys: ServerKeys,
+        pool: PgPool,
     ) -> anyhow::Result<Self> {
         let outlet = match transport {
             MailTransport::Smtp { url, timeout } => Outlet::Smtp(
@@ -115,36 +138,87 @@ impl EmailSender {
             domain,
             config,
             keys,
+            pool,
         })
     }
 
-    /// The message for `queued`, or why it cannot be built.
-    fn build(&self, queued: &Message) -> Result<Email, String> {
-        let envelope: Envelope =
-            serde_json::from_str(&queued.payload).map_err(|e| format!("unreadable mail: {e}"))?;
+    /// The message for `queued`, or why it cannot be built (`Ok(Err(_))`: for good;
+    /// `Err(_)`: for now, the database could not be read).
+    async fn build(&self, queued: &Message) -> Result<Result<Built, String>, String> {
+        let envelope: Envelope = match serde_json::from_str(&queued.payload) {
+            Ok(envelope) => envelope,
+            Err(e) => return Ok(Err(format!("unreadable mail: {e}"))),
+        };
+        let summarized = match &envelope.mail {
+            Mail::NotificationSummary { user_id, since, .. } => {
+                let mut conn = db::connect(&self.pool)
+                    .await
+                    .map_err(|e| format!("database: {e}"))?;
+                let listed = db::notifications::summarize(
+                    &mut conn,
+                    *user_id,
+                    *since,
+                    render::notices::SUMMARY_LISTED,
+                )
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+                if listed.is_empty() {
+                    return Ok(Ok(Built::Nothing));
+                }
+                listed
+            }
+            _ => Vec::new(),
+        };
+        Ok(self
+            .assemble(queued, &envelope, &summarized)
+            .map(Built::Mail))
+    }
+
+    fn assemble(
+        &self,
+        queued: &Message,
+        envelope: &Envelope,
+        summarized: &[db::notifications::Summarized],
+    ) -> Result<Box<Email>, String> {
         let to: Mailbox = envelope
             .to
             .parse()
             .map_err(|e| format!("bad recipient address: {e}"))?;
-        let rendered = render::render(&envelope.mail, &self.config, &self.keys).map_err(|e| e.0)?;
-        Email::builder()
+        let rendered = render::render(&envelope.mail, &self.config, &self.keys, summarized)
+            .map_err(|e| e.0)?;
+        let mut builder = Email::builder()
             .from(self.from.clone())
             .to(to)
             .subject(rendered.subject)
-            .message_id(Some(format!("<{}@{}>", queued.id, self.domain)))
+            .message_id(Some(format!("<{}@{}>", queued.id, self.domain)));
+        if let Some(url) = rendered.unsubscribe {
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        builder
             .multipart(MultiPart::alternative_plain_html(
                 rendered.text,
                 rendered.html,
             ))
+            .map(Box::new)
             .map_err(|e| format!("cannot build the mail: {e}"))
     }
 }
 
 impl Sender for EmailSender {
     async fn send(&self, queued: &Message) -> Attempt {
-        let email = match self.build(queued) {
-            Ok(email) => email,
-            Err(error) => return Attempt::give_up(None, error),
+        let email = match self.build(queued).await {
+            Ok(Ok(Built::Mail(email))) => *email,
+            Ok(Ok(Built::Nothing)) => return Attempt::delivered(None),
+            Ok(Err(error)) => return Attempt::give_up(None, error),
+            Err(error) => return Attempt::retry(None, error),
         };
         match &self.outlet {
             Outlet::Off => Attempt::give_up(None, "email is off: SMTP_URL is not set"),

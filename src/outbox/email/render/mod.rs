@@ -1,10 +1,16 @@
 //! What each mail says: its subject, a plain-text part and an HTML part, with links into
-//! the web app (`PUBLIC_URL`): `/verify-email?token=…` and `/reset-password?token=…`.
+//! the web app (`PUBLIC_URL`): `/verify-email?token=…` and `/reset-password?token=…`;
+//! the notification mails and account notices are in [`notices`].
 
-use crate::domain::{
-    email_tokens::{self, Purpose},
-    keys::ServerKeys,
-    mail::{Mail, MailConfig, TokenRef},
+pub mod notices;
+
+use crate::{
+    db::notifications::Summarized,
+    domain::{
+        email_tokens::{self, Purpose},
+        keys::ServerKeys,
+        mail::{Mail, MailConfig, TokenRef},
+    },
 };
 
 /// A mail, rendered.
@@ -16,17 +22,21 @@ pub struct Rendered {
     pub text: String,
     /// The HTML part.
     pub html: String,
+    /// The one-click unsubscribe URL (`List-Unsubscribe`), for notification mails.
+    pub unsubscribe: Option<String>,
 }
 
 /// Why a mail cannot be rendered (it is then FAILED: a retry would not help).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unrenderable(pub String);
 
-/// Renders `mail` with links into `config.public_url`.
+/// Renders `mail` with links into `config.public_url`; a summary lists `summarized` (what
+/// `db::notifications::summarize` found when it is sent).
 pub fn render(
     mail: &Mail,
     config: &MailConfig,
     keys: &ServerKeys,
+    summarized: &[Summarized],
 ) -> Result<Rendered, Unrenderable> {
     let link = |path: &str, purpose: Purpose, token: &TokenRef| {
         let value = email_tokens::value(keys, purpose, token).ok_or_else(|| {
@@ -75,6 +85,34 @@ pub fn render(
                 "The link works once, for 30 minutes, and signs you out everywhere. If you did not ask for it, ignore this mail: your password stays as it is.",
             )
         }
+        Mail::Notification {
+            user_id,
+            username,
+            kind,
+            actor,
+            article,
+            comment,
+        } => {
+            let notice = notices::Notice {
+                user_id: *user_id,
+                username,
+                kind,
+                actor,
+                article: article.as_ref(),
+                comment: comment.as_deref(),
+            };
+            notices::notification(config, keys, &notice)
+        }
+        Mail::NotificationSummary {
+            user_id, username, ..
+        } => notices::summary(config, keys, *user_id, username, summarized),
+        Mail::NewSignIn {
+            username,
+            at,
+            user_agent,
+            client_ip,
+        } => notices::new_sign_in(username, at, user_agent.as_deref(), client_ip.as_deref()),
+        Mail::AccountDeleted { username } => notices::account_deleted(username),
     })
 }
 
@@ -90,7 +128,7 @@ fn page(
     let mut html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p><p>{}</p>",
         escape(greeting),
-        escape(body)
+        escape(body).replace('\n', "<br>")
     );
     if let Some((label, url)) = action {
         text.push_str(&format!("{url}\n\n"));
@@ -111,6 +149,7 @@ fn page(
         subject: subject.to_owned(),
         text,
         html,
+        unsubscribe: None,
     }
 }
 
@@ -141,13 +180,14 @@ mod tests {
             public_url: "https://app.example".into(),
             from: "Conduit <no-reply@example.com>".into(),
             notifications_per_hour: 10,
+            summary_delay: std::time::Duration::from_secs(3600),
         };
         let (token, hash) = email_tokens::mint(&keys, Purpose::ResetPassword);
         let mail = Mail::PasswordReset {
             username: "<jane>".into(),
             token,
         };
-        let rendered = render(&mail, &config, &keys).unwrap();
+        let rendered = render(&mail, &config, &keys, &[]).unwrap();
         let start = rendered
             .text
             .find("https://app.example/reset-password?token=")
@@ -158,6 +198,6 @@ mod tests {
         assert!(rendered.html.contains("&lt;jane&gt;"), "{}", rendered.html);
         assert!(!rendered.html.contains("<jane>"));
         let (other, _) = ServerKeys::generate("k2");
-        assert!(render(&mail, &config, &other).is_err());
+        assert!(render(&mail, &config, &other, &[]).is_err());
     }
 }

@@ -1,0 +1,2 @@
+DROP INDEX outbox_pending_summary_idx;
+DROP INDEX outbox_notification_mail_idx;
