@@ -61,6 +61,10 @@
 //! | `TRUSTED_PROXIES` | empty | comma-separated CIDR networks (or addresses) of reverse proxies: only from them are `X-Forwarded-For`/`Forwarded` read, taking the right-most address that is not a trusted proxy |
 //! | `REDIS_URL` | unset | when set (`redis://host:6379`), the cost budget is shared by every instance through this Redis, reserved in chunks; unreachable, it falls back to per instance |
 //! | `REDIS_KEY_PREFIX` | `conduit:` | the start of every Redis key Conduit writes |
+//! | `WEBHOOK_SECRET_KEY` | a random key per process | the server key ring webhook secrets are sealed under: `id:base64` (32 bytes) entries, comma-separated, the current key first |
+//! | `WEBHOOK_ALLOW_HTTP` | `false` | accept `http://` webhook URLs (development, tests); otherwise `https` only |
+//! | `WEBHOOK_ALLOWED_HOSTS` | empty | comma-separated hosts webhooks may reach even when they are (or resolve to) loopback, private, link-local or other inner addresses |
+//! | `WEBHOOK_MAX_FAILURES` | `10` | failed delivery attempts in a row that disable a webhook (its owner is notified) |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -70,7 +74,10 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 
 use crate::{
     db::DatabaseConfig,
-    domain::{notifications::NotificationConfig, sessions::SessionConfig},
+    domain::{
+        keys::ServerKeys, notifications::NotificationConfig, sessions::SessionConfig,
+        webhooks::address::WebhookPolicy,
+    },
     graphql::{execution::MemoryLimits, limits::QueryLimits, persisted::PersistedMode},
     http::{
         client_ip::TrustedProxies, limits::DEFAULT_MAX_IN_FLIGHT, metrics::MetricsToken,
@@ -82,6 +89,7 @@ use crate::{
 };
 
 mod housekeeping;
+mod webhooks;
 
 /// The default database URL for development.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
@@ -171,6 +179,10 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// The Redis that shares the cost budget across instances (`None`: per instance).
     pub redis: Option<RedisConfig>,
+    /// Where webhooks may point, and when one is disabled.
+    pub webhooks: WebhookPolicy,
+    /// The server key ring (`WEBHOOK_SECRET_KEY`).
+    pub server_keys: ServerKeys,
 }
 
 /// A setting that is missing or cannot be read.
@@ -282,6 +294,8 @@ impl Config {
             return Err(invalid("DEMO_DATA", "true", reason));
         }
         let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
+        let webhooks = webhooks::read(&get)?;
+        let server_keys = webhooks::server_keys(&get)?;
 
         let bytes = |name, default| positive(parse(&get, name, default)?, name);
         Ok(Self {
@@ -366,6 +380,8 @@ impl Config {
                 url: url.trim().to_owned(),
                 key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "conduit:".to_owned()),
             }),
+            webhooks,
+            server_keys,
         })
     }
 

@@ -7,7 +7,19 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, db, graphql::subscription::Running, state::AppState};
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::{
+    config::Config,
+    db,
+    graphql::subscription::Running,
+    outbox::{
+        Queue,
+        webhook::{self, WebhookSender},
+        worker::{OutboxConfig, Worker},
+    },
+    state::AppState,
+};
 
 /// Prepares the database, runs `seed_demo` when `DEMO_DATA` is on (`main` passes the
 /// seed's demo set, which adds data only when there are no users yet), then serves until
@@ -43,10 +55,43 @@ pub async fn run(
         state.session_rules(),
         state.config.sessions.prune_interval,
     ));
+    let (stop_workers, stopping) = watch::channel(false);
+    let sender = WebhookSender::new(
+        state.pool.clone(),
+        state.events,
+        state.config.server_keys.clone(),
+        state.config.webhooks.clone(),
+    )?;
+    let config = OutboxConfig::default();
+    let webhooks = spawn_webhook_worker(&state, sender, config, stopping, shutdown_timeout);
     let app = crate::app(state.clone());
     let served = serve(listener, app, &state, signal, shutdown_timeout).await;
     pruner.abort();
+    let _ = stop_workers.send(true);
+    let _ = webhooks.await;
     served
+}
+
+/// Starts this instance's worker of the `webhook` queue, sending through `sender`; when
+/// `stop` turns true it finishes (or releases) its deliveries in flight within `drain`.
+pub fn spawn_webhook_worker(
+    state: &AppState,
+    sender: WebhookSender,
+    config: OutboxConfig,
+    stop: watch::Receiver<bool>,
+    drain: Duration,
+) -> JoinHandle<()> {
+    let worker = Worker {
+        pool: state.pool.clone(),
+        queue: Queue::Webhook,
+        sender: std::sync::Arc::new(sender),
+        config,
+        // The POST's own timeout, and time to record what it did to the endpoint.
+        attempt_timeout: webhook::TIMEOUT + Duration::from_secs(5),
+        wake: state.outbox_wakeups.of(Queue::Webhook),
+        metrics: std::sync::Arc::clone(&state.metrics),
+    };
+    tokio::spawn(worker.run(stop, drain))
 }
 
 /// Starts the instance's live updates (its LISTEN connection and subscription hub); they

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db,
-    domain::{clock::Clock, events::Events, password::Passwords, sessions::SessionRules},
+    domain::{
+        clock::Clock, events::Events, password::Passwords, sessions::SessionRules,
+        webhooks::WebhookRules,
+    },
     graphql::{
         SchemaData, admission::Gate, document::cache::Documents, execution::Pipeline,
         persisted::PersistedQueries, subscription::Hub,
@@ -113,8 +116,17 @@ impl AppState {
             throttle: Arc::clone(&self.throttle),
             notifications: self.config.notifications,
             sessions: self.session_rules(),
+            webhooks: self.webhook_rules(),
             introspection: self.config.introspection,
             suggestions: self.config.is_development(),
+        }
+    }
+
+    /// The webhook rules: the server key ring and the webhook settings.
+    pub fn webhook_rules(&self) -> WebhookRules {
+        WebhookRules {
+            keys: self.config.server_keys.clone(),
+            policy: self.config.webhooks.clone(),
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod articles;
 pub mod bootstrap;
 pub mod comments;
+pub mod deliveries;
 pub mod follows;
 pub mod keyset;
 pub mod listen;
@@ -24,6 +25,7 @@ pub mod tags;
 pub mod throttle;
 pub mod tls;
 pub mod users;
+pub mod webhooks;
 #[rustfmt::skip]
 pub mod schema;
 

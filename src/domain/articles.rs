@@ -1,5 +1,5 @@
 //! Articles: publishing, editing, deleting and favoriting, each in one transaction with
-//! the events it announces.
+//! the events it announces and the webhook deliveries it queues.
 //!
 //! May call: `db`.
 
@@ -11,6 +11,7 @@ use super::{
     policy::{self, Viewer},
     slug,
     validation::{self, FieldErrors},
+    webhooks,
 };
 use crate::{
     db::{
@@ -80,6 +81,7 @@ pub async fn create(
             if let Some(row) = db::articles::insert(tx, &new).await? {
                 db::tags::adjust(tx, &tags, &[]).await?;
                 notifications::article_published(tx, events, &row).await?;
+                webhooks::events::article_published(tx, &row).await?;
                 return Ok(row);
             }
         }
@@ -160,6 +162,7 @@ pub async fn update(
             let row = db::articles::update(tx, current.id, &changes)
                 .await?
                 .ok_or_else(slug_contention)?;
+            webhooks::events::article_updated(tx, &row).await?;
             return announce_update(tx, events, row).await;
         };
         for _ in 0..SLUG_ATTEMPTS {
@@ -173,6 +176,7 @@ pub async fn update(
                 })
                 .await?;
             if let Some(row) = updated {
+                webhooks::events::article_updated(tx, &row).await?;
                 return announce_update(tx, events, row).await;
             }
         }
@@ -199,6 +203,7 @@ pub async fn delete(
         }
         db::articles::delete(tx, current.id).await?;
         db::tags::adjust(tx, &[], &current.tags.0).await?;
+        webhooks::events::article_deleted(tx, &current).await?;
         let event = Event::ArticleDeleted {
             article: current.id,
         };
@@ -252,6 +257,7 @@ async fn set_favorite(
             return Ok(row);
         }
         notifications::article_favorited(tx, events, rules, viewer, &row).await?;
+        webhooks::events::article_favorited(tx, viewer.user_id, &row).await?;
         announce_update(tx, events, row).await
     })
     .await

@@ -25,6 +25,7 @@ pub mod response_order;
 pub mod scalars;
 pub mod subscription;
 pub mod types;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ use crate::{
     db::PgPool,
     domain::{
         events::Events, notifications::NotificationConfig, password::Passwords,
-        sessions::SessionRules,
+        sessions::SessionRules, webhooks::WebhookRules,
     },
     ratelimit::throttle::AuthThrottle,
 };
@@ -48,7 +49,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema's types with no runtime data attached: enough to export the SDL.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query, Mutation, Subscription)
+    Schema::build(Query, Mutation::default(), Subscription)
 }
 
 /// The database pool attached to the schema.
@@ -76,6 +77,11 @@ pub fn session_rules<'a>(ctx: &Context<'a>) -> &'a SessionRules {
     ctx.data_unchecked::<SessionRules>()
 }
 
+/// The webhook rules (server keys, settings) attached to the schema.
+pub fn webhook_rules<'a>(ctx: &Context<'a>) -> &'a WebhookRules {
+    ctx.data_unchecked::<WebhookRules>()
+}
+
 /// The sign-in throttle attached to the schema.
 pub fn throttle<'a>(ctx: &Context<'a>) -> &'a AuthThrottle {
     ctx.data_unchecked::<Arc<AuthThrottle>>()
@@ -96,6 +102,8 @@ pub struct SchemaData {
     pub notifications: NotificationConfig,
     /// Session lifetime rules and the clock they are judged by.
     pub sessions: SessionRules,
+    /// The server key ring webhook secrets are sealed under, and the webhook settings.
+    pub webhooks: WebhookRules,
     /// Whether introspection is served.
     pub introspection: bool,
     /// Whether validation errors suggest names ("Did you mean …?"): development only.
@@ -120,6 +128,7 @@ pub fn build_schema(data: SchemaData) -> AppSchema {
         .data(data.throttle)
         .data(data.notifications)
         .data(data.sessions)
+        .data(data.webhooks)
         .finish()
 }
 

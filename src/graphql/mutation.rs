@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MergedObject, Object};
 
 use super::{
     events, guards,
@@ -15,6 +15,7 @@ use super::{
         comment::Comment,
         user::User,
     },
+    webhooks::WebhookMutation,
 };
 use crate::{
     db::PgPool,
@@ -26,9 +27,14 @@ use crate::{
     ratelimit::throttle::{Account, Purpose},
 };
 
-/// Every write.
+/// Every write: these, and the webhook mutations ([`super::webhooks`]).
+#[derive(Debug, Default, Clone, Copy, MergedObject)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(CoreMutation, WebhookMutation);
+
+/// The writes of accounts, sessions, publishing, comments and notifications.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Mutation;
+pub struct CoreMutation;
 
 /// The pool for a write, once the request's read connection is back in it
 /// ([`release_reads`]): each resolver here hands the pool to `domain` through this.
@@ -39,7 +45,7 @@ async fn writer<'a>(ctx: &Context<'a>) -> &'a PgPool {
 
 /// Every write.
 #[Object]
-impl Mutation {
+impl CoreMutation {
     /// Creates an account and signs it in.
     async fn register(
         &self,

@@ -48,6 +48,15 @@ pub enum List {
         /// Only unread ones.
         unread_only: bool,
     },
+    /// A user's webhooks.
+    Webhooks(i64),
+    /// A webhook's deliveries, or only those in one status.
+    Deliveries {
+        /// The webhook.
+        webhook: i64,
+        /// Only this status (`outbox.status`).
+        status: Option<&'static str>,
+    },
 }
 
 impl List {
@@ -79,6 +88,10 @@ impl List {
                             recipient,
                             unread_only,
                         } => db::notifications::count(&conn, recipient, unread_only).await,
+                        Self::Webhooks(user) => db::webhooks::count(&conn, user).await,
+                        Self::Deliveries { webhook, status } => {
+                            db::deliveries::count(&conn, webhook, status).await
+                        }
                     }
                 })
             })
@@ -297,6 +310,11 @@ impl<T> Connection<T> {
     concrete(
         name = "NotificationConnection",
         params(super::types::notification::Notification)
+    ),
+    concrete(name = "WebhookConnection", params(super::types::webhook::Webhook)),
+    concrete(
+        name = "WebhookDeliveryConnection",
+        params(super::types::webhook::WebhookDelivery)
     )
 )]
 impl<T: OutputType + Clone> Connection<T>
@@ -353,6 +371,11 @@ impl<T> Edge<T> {
     concrete(
         name = "NotificationEdge",
         params(super::types::notification::Notification)
+    ),
+    concrete(name = "WebhookEdge", params(super::types::webhook::Webhook)),
+    concrete(
+        name = "WebhookDeliveryEdge",
+        params(super::types::webhook::WebhookDelivery)
     )
 )]
 impl<T: OutputType + Clone> Edge<T> {

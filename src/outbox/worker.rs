@@ -167,7 +167,9 @@ impl<S: Sender> Worker<S> {
             let mut batch = std::pin::pin!(batch);
             tokio::select! {
                 _ = &mut batch => {}
-                _ = stop.wait_for(|stopping| *stopping) => {
+                // The `Ref` wait_for returns is dropped at once: held across the drain's
+                // await it would make the worker's future not `Send` (not spawnable).
+                () = async { drop(stop.wait_for(|stopping| *stopping).await) } => {
                     if tokio::time::timeout(drain, &mut batch).await.is_err() {
                         let done = done.lock().unwrap_or_else(|e| e.into_inner()).clone();
                         let left: Vec<Uuid> = ids.into_iter().filter(|i| !done.contains(i)).collect();
@@ -186,14 +188,14 @@ impl<S: Sender> Worker<S> {
     async fn claim(&self, worker: &str) -> Result<Vec<Message>, DbError> {
         let mut conn = db::connect(&self.pool).await?;
         let lease = i64::try_from(self.lease().as_millis()).unwrap_or(i64::MAX);
-        Ok(db::outbox::claim(
+        db::outbox::claim(
             &mut conn,
             self.queue,
             worker,
             i64::from(self.config.batch),
             lease,
         )
-        .await?)
+        .await
     }
 
     /// How long to sleep: until the next message falls due, at most the poll interval.

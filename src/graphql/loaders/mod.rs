@@ -27,6 +27,7 @@
 mod batch;
 mod meter;
 mod wave;
+mod webhooks;
 
 use std::{sync::Arc, time::Duration};
 
@@ -40,6 +41,7 @@ pub use batch::{
 };
 pub use meter::{ResponseMeter, TextBytes};
 pub use wave::LoadQueue;
+pub use webhooks::{AttemptLoader, DeliveryLoader, WebhookLoader};
 
 use crate::{
     db::{DbError, RequestDb, articles::ArticleRow, request::ReadConn, users::UserRow},
@@ -65,6 +67,12 @@ pub struct Loaders {
     pub notifications: DataLoader<Measured<NotificationLoader>>,
     /// Followers' notifications of a new article.
     pub published: DataLoader<Measured<PublishedLoader>>,
+    /// Webhooks by id.
+    pub webhooks: DataLoader<Measured<WebhookLoader>>,
+    /// Webhook deliveries by id, with their webhook's owner.
+    pub deliveries: DataLoader<Measured<DeliveryLoader>>,
+    /// Every attempt of each webhook delivery.
+    pub attempts: DataLoader<Measured<AttemptLoader>>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
     /// The text loaded so far, against the request's `RESPONSE_MAX_BYTES`.
@@ -82,6 +90,9 @@ pub struct BatchSizes {
     comment_pages: Histogram,
     notifications: Histogram,
     published: Histogram,
+    webhooks: Histogram,
+    deliveries: Histogram,
+    attempts: Histogram,
 }
 
 impl BatchSizes {
@@ -95,6 +106,9 @@ impl BatchSizes {
             comment_pages: metrics.loader_batch_sizes(CommentPageLoader::NAME),
             notifications: metrics.loader_batch_sizes(NotificationLoader::NAME),
             published: metrics.loader_batch_sizes(PublishedLoader::NAME),
+            webhooks: metrics.loader_batch_sizes(WebhookLoader::NAME),
+            deliveries: metrics.loader_batch_sizes(DeliveryLoader::NAME),
+            attempts: metrics.loader_batch_sizes(AttemptLoader::NAME),
         }
     }
 }
@@ -120,6 +134,9 @@ impl Loaders {
             comment_pages: queued(CommentPageLoader(Arc::clone(&db)), q(sizes.comment_pages)),
             notifications: queued(NotificationLoader(Arc::clone(&db)), q(sizes.notifications)),
             published: queued(PublishedLoader(Arc::clone(&db)), q(sizes.published)),
+            webhooks: queued(WebhookLoader(Arc::clone(&db)), q(sizes.webhooks)),
+            deliveries: queued(DeliveryLoader(Arc::clone(&db)), q(sizes.deliveries)),
+            attempts: queued(AttemptLoader(Arc::clone(&db)), q(sizes.attempts)),
             db,
             queue,
             meter,

@@ -6,3 +6,4 @@ pub mod comment;
 pub mod notification;
 pub mod tag;
 pub mod user;
+pub mod webhook;

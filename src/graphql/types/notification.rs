@@ -26,6 +26,9 @@ pub enum NotificationKind {
     CommentAdded,
     /// actor, whom the recipient follows, published an article
     ArticlePublished,
+    /// one of the recipient's webhooks stopped delivering (repeated failures or 410 Gone;
+    /// see `disabledReason`); actor is the recipient
+    WebhookDisabled,
 }
 
 impl NotificationKind {
@@ -35,6 +38,7 @@ impl NotificationKind {
             kind::ARTICLE_FAVORITED => Self::ArticleFavorited,
             kind::COMMENT_ADDED => Self::CommentAdded,
             kind::ARTICLE_PUBLISHED => Self::ArticlePublished,
+            kind::WEBHOOK_DISABLED => Self::WebhookDisabled,
             _ => return None,
         })
     }
