@@ -2,23 +2,25 @@
 //! endpoint (`outbox.webhook_id`), and their attempts (`outbox_attempts`). The fan-out of
 //! an event writes one delivery per subscribed endpoint in one statement.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
-    sql_types::{BigInt, Text},
+    sql_types::{Array, BigInt, Nullable, Text, Timestamptz},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{
     DbError,
-    keyset::{Page, PageQuery, paginate},
+    keyset::{Page, PageQuery},
     outbox::Queue,
     schema::{outbox, outbox_attempts, webhooks},
 };
 
 /// A webhook delivery: its outbox row.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct DeliveryRow {
     /// The idempotency key (`webhook-id`, through its global id).
@@ -139,42 +141,87 @@ pub async fn find_many(
         .await?)
 }
 
-fn of(webhook_id: i64, status: Option<&str>) -> outbox::BoxedQuery<'static, diesel::pg::Pg> {
-    let query = outbox::table
-        .filter(outbox::webhook_id.eq(webhook_id))
-        .into_boxed();
-    match status {
-        Some(status) => query.filter(outbox::status.eq(status.to_owned())),
-        None => query,
-    }
-}
-
-/// One page of a webhook's deliveries (only those in `status`, when given), newest first.
-pub async fn page(
+/// The same page of deliveries (only those in `status`, when given) of each of
+/// `webhook_ids`, in one statement (a LATERAL join: one index range per webhook).
+pub async fn pages(
     mut conn: &AsyncPgConnection,
-    webhook_id: i64,
+    webhook_ids: &[i64],
     status: Option<&str>,
     page: &PageQuery,
-) -> Result<Page<DeliveryRow>, DbError> {
-    let rows = paginate!(
-        of(webhook_id, status),
-        page,
-        outbox::created_at,
-        outbox::seq
-    )
-    .select(DeliveryRow::as_select())
-    .load(&mut conn)
-    .await?;
-    Ok(page.finish(rows))
+) -> Result<Vec<(i64, Page<DeliveryRow>)>, DbError> {
+    if webhook_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (cmp, dir) = if page.descending() {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let keyset = match page.from {
+        Some(_) => format!("AND (o.created_at, o.seq) {cmp} ($4, $5)"),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT o.id, o.kind, o.payload, o.status, o.attempts, o.next_attempt_at, \
+           o.last_attempt_at, o.response_status, o.last_error, o.created_at, o.webhook_id, \
+           o.seq \
+         FROM unnest($1::bigint[]) AS w(id) CROSS JOIN LATERAL ( \
+           SELECT * FROM outbox o WHERE o.webhook_id = w.id \
+             AND ($3::text IS NULL OR o.status = $3) {keyset} \
+           ORDER BY o.created_at {dir}, o.seq {dir} LIMIT $2) o"
+    );
+    let query = diesel::sql_query(sql)
+        .bind::<Array<BigInt>, _>(webhook_ids)
+        .bind::<BigInt, _>(page.fetch_limit())
+        .bind::<Nullable<Text>, _>(status);
+    let rows: Vec<DeliveryRow> = match page.from {
+        Some(from) => {
+            query
+                .bind::<Timestamptz, _>(from.created_at)
+                .bind::<BigInt, _>(from.id)
+                .load(&mut conn)
+                .await?
+        }
+        None => query.load(&mut conn).await?,
+    };
+    let mut grouped: HashMap<i64, Vec<DeliveryRow>> = HashMap::new();
+    for row in rows {
+        let webhook = row.webhook_id.unwrap_or_default();
+        grouped.entry(webhook).or_default().push(row);
+    }
+    Ok(webhook_ids
+        .iter()
+        .map(|id| (*id, page.finish(grouped.remove(id).unwrap_or_default())))
+        .collect())
 }
 
-/// How many deliveries (in `status`, when given) a webhook has.
-pub async fn count(
+/// How many deliveries (in `status`, when given) each of `webhook_ids` has, in one
+/// statement; a webhook without any is absent.
+pub async fn counts(
     mut conn: &AsyncPgConnection,
-    webhook_id: i64,
+    webhook_ids: &[i64],
     status: Option<&str>,
-) -> Result<i64, DbError> {
-    Ok(of(webhook_id, status).count().get_result(&mut conn).await?)
+) -> Result<Vec<(i64, i64)>, DbError> {
+    if webhook_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(QueryableByName)]
+    struct Counted {
+        #[diesel(sql_type = BigInt)]
+        webhook_id: i64,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Counted> = diesel::sql_query(
+        "SELECT webhook_id, count(*) AS n FROM outbox \
+         WHERE webhook_id = ANY ($1) AND ($2::text IS NULL OR status = $2) \
+         GROUP BY webhook_id",
+    )
+    .bind::<Array<BigInt>, _>(webhook_ids)
+    .bind::<Nullable<Text>, _>(status)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.webhook_id, r.n)).collect())
 }
 
 /// Every attempt of these deliveries, oldest first (one statement whatever the count).

@@ -15,7 +15,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::DateTime;
 use sha2::{Digest, Sha256};
 
-use super::loaders::loaders;
+use super::loaders::{DeliveryCount, loaders};
 use crate::{
     db::{
         self,
@@ -76,6 +76,15 @@ impl List {
 
     /// How many items the list holds.
     async fn count(&self, ctx: &Context<'_>) -> Result<i64, AppError> {
+        if let Self::Deliveries { webhook, status } = *self {
+            // Batched: a list of webhooks each asking its count is one statement.
+            let key = DeliveryCount { webhook, status };
+            return Ok(loaders(ctx)
+                .delivery_counts
+                .load_one(key)
+                .await?
+                .unwrap_or(0));
+        }
         let list = self.clone();
         loaders(ctx)
             .read(move |conn| {
@@ -90,7 +99,8 @@ impl List {
                         } => db::notifications::count(&conn, recipient, unread_only).await,
                         Self::Webhooks(user) => db::webhooks::count(&conn, user).await,
                         Self::Deliveries { webhook, status } => {
-                            db::deliveries::count(&conn, webhook, status).await
+                            let counts = db::deliveries::counts(&conn, &[webhook], status).await?;
+                            Ok(counts.first().map_or(0, |(_, n)| *n))
                         }
                     }
                 })

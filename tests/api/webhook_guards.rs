@@ -417,3 +417,40 @@ async fn bad_input_is_refused_with_field_errors() {
         .await;
     assert_eq!(error_code(&unauthenticated), "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn webhooks_with_their_deliveries_and_attempts_read_in_constant_statements() {
+    let vars = [VARS[0], VARS[1], VARS[2], ("REPORT_SQL_STATEMENTS", "true")];
+    let app = TestApp::with_config(&vars).await;
+    let alice = app.register("alice").await;
+    let receiver = Receiver::start(&[500]).await;
+    let _worker = start_worker(&app, None);
+    let query = "{ viewer { webhooks { totalCount nodes { id deliveries(first: 5) { totalCount nodes { id status attemptLog { at responseStatus } } } failed: deliveries(status: FAILED) { totalCount } } } } }";
+    let mut counts = Vec::new();
+    for n in 1..=3 {
+        let (hook, _) = create_webhook(&app, &alice, &receiver.url(), &["NEW_FOLLOWER"]).await;
+        for _ in 0..2 {
+            let id = ping(&app, &alice, &hook).await;
+            wait_status(&app, &alice, &id, "DELIVERED").await;
+        }
+        let body = app.gql(query, json!({}), Some(&alice.access)).await;
+        let webhooks = &body["data"]["viewer"]["webhooks"];
+        assert_eq!(webhooks["totalCount"], n, "{body}");
+        for webhook in webhooks["nodes"].as_array().unwrap() {
+            assert_eq!(webhook["deliveries"]["totalCount"], 2, "{body}");
+            assert_eq!(webhook["failed"]["totalCount"], 0);
+            let attempts: usize = webhook["deliveries"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["attemptLog"].as_array().unwrap().len())
+                .sum();
+            assert!(attempts >= 2, "{body}");
+        }
+        counts.push(body["extensions"]["sqlStatements"].as_i64().unwrap());
+    }
+    assert!(
+        counts.iter().all(|c| *c == counts[0]),
+        "statements per webhook count: {counts:?}"
+    );
+}

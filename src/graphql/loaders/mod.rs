@@ -41,7 +41,10 @@ pub use batch::{
 };
 pub use meter::{ResponseMeter, TextBytes};
 pub use wave::LoadQueue;
-pub use webhooks::{AttemptLoader, DeliveryLoader, WebhookLoader};
+pub use webhooks::{
+    AttemptLoader, DeliveryCount, DeliveryCountLoader, DeliveryLoader, DeliveryPage,
+    DeliveryPageLoader, WebhookLoader,
+};
 
 use crate::{
     db::{DbError, RequestDb, articles::ArticleRow, request::ReadConn, users::UserRow},
@@ -73,6 +76,10 @@ pub struct Loaders {
     pub deliveries: DataLoader<Measured<DeliveryLoader>>,
     /// Every attempt of each webhook delivery.
     pub attempts: DataLoader<Measured<AttemptLoader>>,
+    /// Pages of deliveries by webhook.
+    pub delivery_pages: DataLoader<Measured<DeliveryPageLoader>>,
+    /// Delivery counts by webhook.
+    pub delivery_counts: DataLoader<Measured<DeliveryCountLoader>>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
     /// The text loaded so far, against the request's `RESPONSE_MAX_BYTES`.
@@ -93,6 +100,8 @@ pub struct BatchSizes {
     webhooks: Histogram,
     deliveries: Histogram,
     attempts: Histogram,
+    delivery_pages: Histogram,
+    delivery_counts: Histogram,
 }
 
 impl BatchSizes {
@@ -109,6 +118,8 @@ impl BatchSizes {
             webhooks: metrics.loader_batch_sizes(WebhookLoader::NAME),
             deliveries: metrics.loader_batch_sizes(DeliveryLoader::NAME),
             attempts: metrics.loader_batch_sizes(AttemptLoader::NAME),
+            delivery_pages: metrics.loader_batch_sizes(DeliveryPageLoader::NAME),
+            delivery_counts: metrics.loader_batch_sizes(DeliveryCountLoader::NAME),
         }
     }
 }
@@ -137,6 +148,11 @@ impl Loaders {
             webhooks: queued(WebhookLoader(Arc::clone(&db)), q(sizes.webhooks)),
             deliveries: queued(DeliveryLoader(Arc::clone(&db)), q(sizes.deliveries)),
             attempts: queued(AttemptLoader(Arc::clone(&db)), q(sizes.attempts)),
+            delivery_pages: queued(DeliveryPageLoader(Arc::clone(&db)), q(sizes.delivery_pages)),
+            delivery_counts: queued(
+                DeliveryCountLoader(Arc::clone(&db)),
+                q(sizes.delivery_counts),
+            ),
             db,
             queue,
             meter,

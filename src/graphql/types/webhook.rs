@@ -8,15 +8,14 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use crate::{
     db::{
-        self,
         deliveries::{AttemptRow, DeliveryRow},
-        keyset::Position,
+        keyset::{Page, Position},
         webhooks::WebhookRow,
     },
     domain::{ids, webhooks::WebhookEvent},
     error::AppError,
     graphql::{
-        loaders::loaders,
+        loaders::{DeliveryPage, loaders},
         node::{NodeKind, global_id},
         pagination::{Connection, List, PageArgs},
         scalars::DateTime,
@@ -177,12 +176,17 @@ impl Webhook {
         let status = status.map(WebhookDeliveryStatus::as_db);
         let list = List::Deliveries { webhook, status };
         let request = PageArgs::new(first, after, last, before).check(list)?;
-        let query = request.query;
+        let key = DeliveryPage {
+            webhook,
+            status,
+            query: request.query,
+        };
         let page = loaders(ctx)
-            .read(move |conn| {
-                Box::pin(async move { db::deliveries::page(&conn, webhook, status, &query).await })
-            })
-            .await?;
+            .delivery_pages
+            .load_one(key)
+            .await?
+            .map(|page| Page::clone(&page))
+            .unwrap_or_default();
         let owner = self.row.user_id;
         Ok(Connection::new(
             request,
