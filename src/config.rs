@@ -61,7 +61,6 @@
 //! | `TRUSTED_PROXIES` | empty | comma-separated CIDR networks (or addresses) of reverse proxies: only from them are `X-Forwarded-For`/`Forwarded` read, taking the right-most address that is not a trusted proxy |
 //! | `REDIS_URL` | unset | when set (`redis://host:6379`), the cost budget is shared by every instance through this Redis, reserved in chunks; unreachable, it falls back to per instance |
 //! | `REDIS_KEY_PREFIX` | `conduit:` | the start of every Redis key Conduit writes |
-//! | `WEBHOOK_SECRET_KEY` | a random key per process | the server key ring webhook secrets are sealed under: `id:base64` (32 bytes) entries, comma-separated, the current key first |
 //! | `WEBHOOK_ALLOW_HTTP` | `false` | accept `http://` webhook URLs (development, tests); otherwise `https` only |
 //! | `WEBHOOK_ALLOWED_HOSTS` | empty | comma-separated hosts webhooks may reach even when they are (or resolve to) loopback, private, link-local or other inner addresses |
 //! | `WEBHOOK_MAX_FAILURES` | `10` | failed delivery attempts in a row that disable a webhook (its owner is notified) |
@@ -75,7 +74,7 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 use crate::{
     db::DatabaseConfig,
     domain::{
-        keys::ServerKeys, notifications::NotificationConfig, sessions::SessionConfig,
+        notifications::NotificationConfig, sessions::SessionConfig,
         webhooks::address::WebhookPolicy,
     },
     graphql::{execution::MemoryLimits, limits::QueryLimits, persisted::PersistedMode},
@@ -87,9 +86,16 @@ use crate::{
     ratelimit::{shared::RedisConfig, throttle::ThrottleConfig},
     telemetry::LogFormat,
 };
+use crate::{
+    domain::mail::MailConfig,
+    outbox::{email::MailTransport, worker::OutboxConfig},
+};
 
+mod external;
 mod housekeeping;
 mod webhooks;
+
+pub use external::{DEV_KEY_FILE, KeySource};
 
 /// The default database URL for development.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
@@ -181,8 +187,14 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     /// Where webhooks may point, and when one is disabled.
     pub webhooks: WebhookPolicy,
+    /// The outbox's workers (`OUTBOX_*`).
+    pub outbox: OutboxConfig,
+    /// Email's links and sender (`PUBLIC_URL`, `EMAIL_FROM`, `EMAIL_NOTIFICATIONS_PER_HOUR`).
+    pub mail: MailConfig,
+    /// How email leaves (`SMTP_URL`; a folder in development without it; off otherwise).
+    pub mail_transport: MailTransport,
     /// The server key ring (`WEBHOOK_SECRET_KEY`).
-    pub server_keys: ServerKeys,
+    pub server_key: KeySource,
 }
 
 /// A setting that is missing or cannot be read.
@@ -295,7 +307,7 @@ impl Config {
         }
         let (persisted_registrations, notifications, sessions) = housekeeping::read(&get)?;
         let webhooks = webhooks::read(&get)?;
-        let server_keys = webhooks::server_keys(&get)?;
+        let external = external::read(&get, env)?;
 
         let bytes = |name, default| positive(parse(&get, name, default)?, name);
         Ok(Self {
@@ -381,7 +393,10 @@ impl Config {
                 key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "conduit:".to_owned()),
             }),
             webhooks,
-            server_keys,
+            outbox: external.outbox,
+            mail: external.mail,
+            mail_transport: external.mail_transport,
+            server_key: external.server_key,
         })
     }
 

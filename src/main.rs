@@ -1,4 +1,5 @@
-//! The `conduit` command line: serve, migrate, export-schema, seed, user set-role.
+//! The `conduit` command line: serve, migrate, export-schema, seed, user set-role,
+//! outbox list|retry.
 
 use std::{process::ExitCode, time::Instant};
 
@@ -39,6 +40,28 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Inspect and retry the outbox's messages (email, webhook deliveries).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// List the newest messages: `conduit outbox list [--failed] [--limit N]`.
+    List {
+        /// Only FAILED messages (out of attempts, or given up).
+        #[arg(long)]
+        failed: bool,
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Queue a FAILED (or delivered) message again, with the same id and a fresh budget of
+    /// attempts: `conduit outbox retry <ID>`.
+    Retry {
+        /// The message's id (from `conduit outbox list`).
+        id: uuid::Uuid,
+    },
 }
 
 /// How many rows `conduit seed` writes.
@@ -112,6 +135,7 @@ fn main() -> ExitCode {
             Command::User(UserCommand::SetRole { username, role }) => {
                 set_role(config, &username, role).await
             }
+            Command::Outbox(command) => outbox(&config, command).await,
             Command::Serve | Command::ExportSchema => server::run(config, seed_demo).await,
         }
     });
@@ -156,6 +180,52 @@ async fn seed(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
     println!("Every seeded user's password is {DEMO_PASSWORD}");
     if let Some(email) = &report.example_email {
         println!("Example login: email {email}, password {DEMO_PASSWORD}");
+    }
+    Ok(())
+}
+
+/// `conduit outbox list|retry`.
+async fn outbox(config: &Config, command: OutboxCommand) -> anyhow::Result<()> {
+    use conduit::db;
+    server::migrate(config).await?;
+    let pool = db::build_pool(&config.database)?;
+    let mut conn = db::connect(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match command {
+        OutboxCommand::List { failed, limit } => {
+            let status = failed.then_some("failed");
+            let rows = db::outbox::list(&mut conn, status, i64::from(limit))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{:<36}  {:<7}  {:<22}  {:<9}  {:>8}  {:<20}  last error",
+                "id", "queue", "kind", "status", "attempts", "created"
+            );
+            for row in &rows {
+                println!(
+                    "{:<36}  {:<7}  {:<22}  {:<9}  {:>8}  {:<20}  {}",
+                    row.id,
+                    row.queue,
+                    row.kind,
+                    row.status,
+                    row.attempts,
+                    row.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    row.last_error.as_deref().unwrap_or("")
+                );
+            }
+            println!("{} message(s)", rows.len());
+        }
+        OutboxCommand::Retry { id } => {
+            if db::outbox::requeue(&mut conn, id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                println!("{id} is queued again");
+            } else {
+                anyhow::bail!("no message {id} that is not pending already");
+            }
+        }
     }
     Ok(())
 }

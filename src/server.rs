@@ -7,8 +7,6 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use tokio::{sync::watch, task::JoinHandle};
-
 use crate::{
     config::Config,
     db,
@@ -50,38 +48,91 @@ pub async fn run(
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }
     let _live = live_updates(&state).await;
+    tracing::info!("{}", state.config.mail_transport.describe());
+    let outbox = start_outbox(&state)?;
     let pruner = tokio::spawn(crate::domain::sessions::prune_periodically(
         state.pool.clone(),
         state.session_rules(),
         state.config.sessions.prune_interval,
     ));
-    let (stop_workers, stopping) = watch::channel(false);
-    let sender = WebhookSender::new(
-        state.pool.clone(),
-        state.events,
-        state.config.server_keys.clone(),
-        state.config.webhooks.clone(),
-    )?;
-    let config = OutboxConfig::default();
-    let webhooks = spawn_webhook_worker(&state, sender, config, stopping, shutdown_timeout);
     let app = crate::app(state.clone());
     let served = serve(listener, app, &state, signal, shutdown_timeout).await;
     pruner.abort();
-    let _ = stop_workers.send(true);
-    let _ = webhooks.await;
+    outbox.stop(shutdown_timeout).await;
     served
 }
 
-/// Starts this instance's worker of the `webhook` queue, sending through `sender`; when
-/// `stop` turns true it finishes (or releases) its deliveries in flight within `drain`.
-pub fn spawn_webhook_worker(
+/// The instance's outbox workers (one per queue) and the outbox's pruning, running until
+/// [`Outbox::stop`].
+pub struct Outbox {
+    stop: tokio::sync::watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    pruner: tokio::task::JoinHandle<()>,
+}
+
+impl Outbox {
+    /// Stops claiming, lets the attempts in flight finish within `drain` (releasing the
+    /// leases of those that do not), and waits for the workers to end.
+    pub async fn stop(self, drain: Duration) {
+        let _ = self.stop.send(true);
+        self.pruner.abort();
+        for worker in self.workers {
+            let _ = tokio::time::timeout(drain + Duration::from_secs(1), worker).await;
+        }
+    }
+}
+
+/// Starts the outbox's workers for `state` (they wake on `state.outbox_wakeups`, which the
+/// LISTEN connection of [`live_updates`] rings; without it they poll).
+pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
+    use crate::outbox::email::EmailSender;
+    let config = &state.config;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let drain = config.shutdown_timeout;
+    let email = Worker {
+        pool: state.pool.clone(),
+        queue: Queue::Email,
+        sender: std::sync::Arc::new(EmailSender::new(
+            &config.mail_transport,
+            config.mail.clone(),
+            state.server_keys.clone(),
+        )?),
+        config: config.outbox,
+        attempt_timeout: config.mail_transport.attempt_timeout(),
+        wake: state.outbox_wakeups.of(Queue::Email),
+        metrics: std::sync::Arc::clone(&state.metrics),
+    };
+    let webhooks = WebhookSender::new(
+        state.pool.clone(),
+        state.events,
+        state.server_keys.clone(),
+        config.webhooks.clone(),
+    )?;
+    let webhooks = webhook_worker(state, webhooks, config.outbox);
+    let workers = vec![
+        tokio::spawn(email.run(stopped.clone(), drain)),
+        tokio::spawn(webhooks.run(stopped.clone(), drain)),
+    ];
+    let pruner = tokio::spawn(crate::outbox::worker::prune_periodically(
+        state.pool.clone(),
+        config.outbox,
+        std::sync::Arc::clone(&state.metrics),
+    ));
+    Ok(Outbox {
+        stop,
+        workers,
+        pruner,
+    })
+}
+
+/// The worker of the `webhook` queue for `state`, sending through `sender` (tests pass
+/// one with their own resolver).
+pub fn webhook_worker(
     state: &AppState,
     sender: WebhookSender,
     config: OutboxConfig,
-    stop: watch::Receiver<bool>,
-    drain: Duration,
-) -> JoinHandle<()> {
-    let worker = Worker {
+) -> Worker<WebhookSender> {
+    Worker {
         pool: state.pool.clone(),
         queue: Queue::Webhook,
         sender: std::sync::Arc::new(sender),
@@ -90,8 +141,7 @@ pub fn spawn_webhook_worker(
         attempt_timeout: webhook::TIMEOUT + Duration::from_secs(5),
         wake: state.outbox_wakeups.of(Queue::Webhook),
         metrics: std::sync::Arc::clone(&state.metrics),
-    };
-    tokio::spawn(worker.run(stop, drain))
+    }
 }
 
 /// Starts the instance's live updates (its LISTEN connection and subscription hub); they

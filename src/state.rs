@@ -8,8 +8,8 @@ use crate::{
     config::Config,
     db,
     domain::{
-        clock::Clock, events::Events, password::Passwords, sessions::SessionRules,
-        webhooks::WebhookRules,
+        clock::Clock, events::Events, keys::ServerKeys, password::Passwords,
+        sessions::SessionRules, webhooks::WebhookRules,
     },
     graphql::{
         SchemaData, admission::Gate, document::cache::Documents, execution::Pipeline,
@@ -62,6 +62,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Wakes this instance's outbox workers when a message is queued.
     pub outbox_wakeups: Wakeups,
+    /// The server key ring (webhook secrets, email tokens).
+    pub server_keys: ServerKeys,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let metrics = Arc::new(Metrics::new(config.metrics.operation_names));
         let clock = Clock::default();
+        let server_keys = config.server_key.load()?;
         let registrations = config.persisted_registrations.map(|n| {
             KeyedLimiter::per_minute(n, Limit::PersistedRegistration, 4096, Arc::clone(&metrics))
         });
@@ -104,6 +107,7 @@ impl AppState {
             events: Events,
             clock,
             outbox_wakeups: Wakeups::default(),
+            server_keys,
         })
     }
 
@@ -117,6 +121,7 @@ impl AppState {
             notifications: self.config.notifications,
             sessions: self.session_rules(),
             webhooks: self.webhook_rules(),
+            keys: self.server_keys.clone(),
             introspection: self.config.introspection,
             suggestions: self.config.is_development(),
         }
@@ -125,7 +130,7 @@ impl AppState {
     /// The webhook rules: the server key ring and the webhook settings.
     pub fn webhook_rules(&self) -> WebhookRules {
         WebhookRules {
-            keys: self.config.server_keys.clone(),
+            keys: self.server_keys.clone(),
             policy: self.config.webhooks.clone(),
         }
     }

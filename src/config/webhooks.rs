@@ -1,11 +1,11 @@
 //! The webhook settings: where endpoints may point and when one is disabled
-//! (`WEBHOOK_ALLOW_HTTP`, `WEBHOOK_ALLOWED_HOSTS`, `WEBHOOK_MAX_FAILURES`), and, until the
-//! email work reads it with the rest of the server key ring, `WEBHOOK_SECRET_KEY`. Part
-//! of the composition root, read by [`super::Config::from_lookup`] into the domain's
-//! [`WebhookPolicy`].
+//! (`WEBHOOK_ALLOW_HTTP`, `WEBHOOK_ALLOWED_HOSTS`, `WEBHOOK_MAX_FAILURES`). The key their
+//! secrets are sealed under is the server key ring (`WEBHOOK_SECRET_KEY`, read with the
+//! email settings). Part of the composition root, read by
+//! [`super::Config::from_lookup`] into the domain's [`WebhookPolicy`].
 
 use super::{ConfigError, invalid, parse};
-use crate::domain::{keys::ServerKeys, webhooks::address::WebhookPolicy};
+use crate::domain::webhooks::address::WebhookPolicy;
 
 /// `WEBHOOK_ALLOW_HTTP` (false), `WEBHOOK_ALLOWED_HOSTS` (none), `WEBHOOK_MAX_FAILURES`
 /// (10, at least 1).
@@ -29,21 +29,6 @@ pub(super) fn read(
         allowed_hosts,
         max_failures,
     })
-}
-
-/// `WEBHOOK_SECRET_KEY` (`id:base64[,id:base64...]`, current first); unset, a random key
-/// for this process (secrets sealed under it do not open after a restart). Provisional:
-/// the email work reads the ring into the configuration (a development key file, the key
-/// required in production) and replaces this.
-pub(super) fn server_keys(
-    get: &impl Fn(&'static str) -> Option<String>,
-) -> Result<ServerKeys, ConfigError> {
-    match get("WEBHOOK_SECRET_KEY") {
-        Some(raw) => {
-            ServerKeys::parse(&raw).map_err(|e| invalid("WEBHOOK_SECRET_KEY", "(hidden)", e))
-        }
-        None => Ok(ServerKeys::generate("ephemeral").0),
-    }
 }
 
 #[cfg(test)]
@@ -77,6 +62,5 @@ mod tests {
         assert_eq!(set.allowed_hosts, ["localhost", "127.0.0.1", "::1"]);
         assert_eq!(set.max_failures, 3);
         assert!(config(&[("WEBHOOK_MAX_FAILURES", "0")]).is_err());
-        assert!(config(&[("WEBHOOK_SECRET_KEY", "k1:short")]).is_err());
     }
 }

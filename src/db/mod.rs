@@ -11,6 +11,7 @@ pub mod articles;
 pub mod bootstrap;
 pub mod comments;
 pub mod deliveries;
+pub mod email_tokens;
 pub mod follows;
 pub mod keyset;
 pub mod listen;

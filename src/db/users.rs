@@ -31,6 +31,10 @@ pub struct UserRow {
     pub followers_count: i32,
     /// How many users this one follows.
     pub following_count: i32,
+    /// When the current address was confirmed (`None`: unverified).
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// The notification kinds (`notifications.kind` values) also sent by email.
+    pub email_notifications: Vec<Option<String>>,
 }
 
 /// A new account.
@@ -57,6 +61,10 @@ pub struct ProfileChanges {
     pub bio: Option<Option<String>>,
     /// New image, or `Some(None)` to clear.
     pub image: Option<Option<String>>,
+    /// `Some(None)` with a new email: the new address is unverified.
+    pub email_verified_at: Option<Option<DateTime<Utc>>>,
+    /// New notification kinds to mail.
+    pub email_notifications: Option<Vec<Option<String>>>,
 }
 
 impl ProfileChanges {
@@ -66,6 +74,8 @@ impl ProfileChanges {
             && self.email.is_none()
             && self.bio.is_none()
             && self.image.is_none()
+            && self.email_verified_at.is_none()
+            && self.email_notifications.is_none()
     }
 }
 
@@ -151,6 +161,27 @@ pub async fn update_profile(
         .get_result(conn)
         .await
         .map_err(write_error)
+}
+
+/// Marks user `id`'s address verified, if it is still `email` (any case); the user, or
+/// `None` when the address changed meanwhile (or the user is gone).
+pub async fn mark_verified(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    email: &str,
+) -> Result<Option<UserRow>, DbError> {
+    Ok(diesel::update(
+        users::table
+            .find(id)
+            .filter(lower(users::email).eq(lower(email))),
+    )
+    .set(users::email_verified_at.eq(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+    >("coalesce(email_verified_at, now())")))
+    .returning(UserRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
 }
 
 /// Sets the role of the user named `username` (case-insensitively); false if none.

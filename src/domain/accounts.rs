@@ -3,7 +3,11 @@
 //!
 //! May call: `db`.
 
+use diesel_async::AsyncConnection;
+
 use super::{
+    email,
+    keys::ServerKeys,
     password::Passwords,
     policy::{Role, Viewer},
     sessions::{self, AuthSession},
@@ -43,6 +47,8 @@ pub struct ProfileEdit {
     pub image: Option<Option<String>>,
     /// The password in use now: required with a new `email`.
     pub current_password: Option<String>,
+    /// The notification kinds (`db::notifications::kind` values) to receive by email too.
+    pub email_notifications: Option<Vec<&'static str>>,
 }
 
 /// The form of `email` the sign-in throttle keys on: trimmed, once it is a valid address
@@ -72,10 +78,12 @@ fn write_error(err: UserWriteError) -> AppError {
     }
 }
 
-/// Creates an account and signs it in.
+/// Creates an account and signs it in, and queues the welcome mail with its verification
+/// link, in the same transaction.
 pub async fn register(
     pool: &PgPool,
     passwords: &Passwords,
+    keys: &ServerKeys,
     input: Registration,
 ) -> Result<AuthSession, AppError> {
     let username = input.username.trim().to_owned();
@@ -100,17 +108,27 @@ pub async fn register(
         email: &email,
         password_hash: &hash,
     };
-    let (user, session_id) = db::users::register(&mut conn, &new, sessions::stored_pair(&tokens))
+    let (user, session_id) = conn
+        .transaction::<_, UserWriteError, _>(async |tx| {
+            let user = db::users::insert(tx, &new).await?;
+            let session_id =
+                db::sessions::create(tx, user.id, sessions::stored_pair(&tokens)).await?;
+            email::queue_verification(tx, keys, &user, true).await?;
+            Ok((user, session_id))
+        })
         .await
         .map_err(write_error)?;
     Ok(sessions::new_session(user, session_id, tokens))
 }
 
 /// Applies `edit` to the viewer's profile. A new email needs the viewer's current
-/// password (checked before anything says whether the address is taken).
+/// password (checked before anything says whether the address is taken); it is
+/// unverified, gets a verification mail, and the old address a notice, in the same
+/// transaction as the change.
 pub async fn update_profile(
     pool: &PgPool,
     passwords: &Passwords,
+    keys: &ServerKeys,
     viewer: &Viewer,
     edit: ProfileEdit,
 ) -> Result<UserRow, AppError> {
@@ -154,15 +172,45 @@ pub async fn update_profile(
         .await?;
         taken_errors(&taken)?;
     }
-    let changes = ProfileChanges {
+    let email_changes = email.is_some();
+    let mut changes = ProfileChanges {
         username,
         email,
         bio: edit.bio,
         image: edit.image,
+        email_verified_at: None,
+        email_notifications: edit.email_notifications.map(|mut kinds| {
+            kinds.sort_unstable();
+            kinds.dedup();
+            kinds.into_iter().map(|k| Some(k.to_owned())).collect()
+        }),
     };
-    db::users::update_profile(&mut conn, viewer.user_id, &changes)
-        .await
-        .map_err(write_error)
+    if !email_changes {
+        return db::users::update_profile(&mut conn, viewer.user_id, &changes)
+            .await
+            .map_err(write_error);
+    }
+    conn.transaction::<_, UserWriteError, _>(async |tx| {
+        let old = db::users::find(tx, viewer.user_id)
+            .await?
+            .ok_or(UserWriteError::Db(db::DbError::Query(
+                diesel::result::Error::NotFound,
+            )))?;
+        let moved = changes
+            .email
+            .as_deref()
+            .is_some_and(|new| !new.eq_ignore_ascii_case(&old.email));
+        if moved {
+            changes.email_verified_at = Some(None);
+        }
+        let user = db::users::update_profile(tx, viewer.user_id, &changes).await?;
+        if moved {
+            email::queue_email_change(tx, keys, &user, &old.email).await?;
+        }
+        Ok(user)
+    })
+    .await
+    .map_err(write_error)
 }
 
 /// Sets the role of the user named `username`. Errors with NOT_FOUND if there is none.

@@ -199,6 +199,18 @@ pub async fn logout(pool: &PgPool, events: &Events, viewer: &Viewer) -> Result<(
     revoke(&mut conn, events, which, Utc::now()).await
 }
 
+/// Revokes every session of `user` (a password reset, a deleted account) and announces
+/// it, in the caller's transaction.
+pub(super) async fn revoke_all(
+    conn: &mut AsyncPgConnection,
+    events: &Events,
+    user: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    // Session ids start at 1: keeping session 0 keeps none.
+    revoke(conn, events, Revocation::AllBut { user, keep: 0 }, now).await
+}
+
 /// The sessions a revocation ends.
 #[derive(Debug, Clone, Copy)]
 enum Revocation {

@@ -17,6 +17,7 @@ pub mod introspection;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod mutation_email;
 pub mod node;
 pub mod pagination;
 pub mod persisted;
@@ -34,13 +35,20 @@ use async_graphql::{Context, Schema, SchemaBuilder};
 use crate::{
     db::PgPool,
     domain::{
-        events::Events, notifications::NotificationConfig, password::Passwords,
+        events::Events, keys::ServerKeys, notifications::NotificationConfig, password::Passwords,
         sessions::SessionRules, webhooks::WebhookRules,
     },
     ratelimit::throttle::AuthThrottle,
 };
 
-pub use mutation::Mutation;
+/// Every write: the core ones, the email flows' and the webhooks' (merged into one root
+/// type).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutation(
+    mutation::CoreMutation,
+    mutation_email::EmailMutation,
+    webhooks::WebhookMutation,
+);
 pub use query::Query;
 pub use subscription::Subscription;
 
@@ -82,6 +90,11 @@ pub fn webhook_rules<'a>(ctx: &Context<'a>) -> &'a WebhookRules {
     ctx.data_unchecked::<WebhookRules>()
 }
 
+/// The server key ring attached to the schema (email tokens, webhook secrets).
+pub fn server_keys<'a>(ctx: &Context<'a>) -> &'a ServerKeys {
+    ctx.data_unchecked::<ServerKeys>()
+}
+
 /// The sign-in throttle attached to the schema.
 pub fn throttle<'a>(ctx: &Context<'a>) -> &'a AuthThrottle {
     ctx.data_unchecked::<Arc<AuthThrottle>>()
@@ -104,6 +117,8 @@ pub struct SchemaData {
     pub sessions: SessionRules,
     /// The server key ring webhook secrets are sealed under, and the webhook settings.
     pub webhooks: WebhookRules,
+    /// The server key ring.
+    pub keys: ServerKeys,
     /// Whether introspection is served.
     pub introspection: bool,
     /// Whether validation errors suggest names ("Did you mean …?"): development only.
@@ -129,6 +144,7 @@ pub fn build_schema(data: SchemaData) -> AppSchema {
         .data(data.notifications)
         .data(data.sessions)
         .data(data.webhooks)
+        .data(data.keys)
         .finish()
 }
 

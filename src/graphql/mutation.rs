@@ -1,21 +1,20 @@
-//! `Mutation`: every write.
+//! `Mutation`'s core writes: accounts and sessions, publishing, comments, notifications.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, MergedObject, Object};
+use async_graphql::{Context, ID, Object};
 
 use super::{
     events, guards,
     loaders::release_reads,
     node::{self, NodeKind, global_id},
-    notices, passwords, pool, session_rules, throttle,
+    notices, passwords, pool, server_keys, session_rules, throttle,
     types::{
         article::{Article, CreateArticleInput, UpdateArticleInput},
         auth::{AuthPayload, LoginInput, RegisterInput, UpdateViewerInput},
         comment::Comment,
         user::User,
     },
-    webhooks::WebhookMutation,
 };
 use crate::{
     db::PgPool,
@@ -27,23 +26,18 @@ use crate::{
     ratelimit::throttle::{Account, Purpose},
 };
 
-/// Every write: these, and the webhook mutations ([`super::webhooks`]).
-#[derive(Debug, Default, Clone, Copy, MergedObject)]
-#[graphql(name = "Mutation")]
-pub struct Mutation(CoreMutation, WebhookMutation);
-
-/// The writes of accounts, sessions, publishing, comments and notifications.
+/// The core writes.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CoreMutation;
 
 /// The pool for a write, once the request's read connection is back in it
 /// ([`release_reads`]): each resolver here hands the pool to `domain` through this.
-async fn writer<'a>(ctx: &Context<'a>) -> &'a PgPool {
+pub(super) async fn writer<'a>(ctx: &Context<'a>) -> &'a PgPool {
     release_reads(ctx).await;
     pool(ctx)
 }
 
-/// Every write.
+/// The core writes.
 #[Object]
 impl CoreMutation {
     /// Creates an account and signs it in.
@@ -63,11 +57,14 @@ impl CoreMutation {
             email: input.email,
             password: input.password,
         };
-        Ok(
-            accounts::register(writer(ctx).await, passwords(ctx), registration)
-                .await?
-                .into(),
+        Ok(accounts::register(
+            writer(ctx).await,
+            passwords(ctx),
+            server_keys(ctx),
+            registration,
         )
+        .await?
+        .into())
     }
 
     /// Signs in. Wrong email and wrong password give the same error (UNAUTHENTICATED).
@@ -135,9 +132,14 @@ impl CoreMutation {
                 .attempt(writer(ctx).await, ip, Purpose::EmailChange, account)
                 .await?;
         }
-        let row =
-            accounts::update_profile(writer(ctx).await, passwords(ctx), &viewer, input.into())
-                .await?;
+        let row = accounts::update_profile(
+            writer(ctx).await,
+            passwords(ctx),
+            server_keys(ctx),
+            &viewer,
+            input.into(),
+        )
+        .await?;
         Ok(User::new(Arc::new(row)))
     }
 

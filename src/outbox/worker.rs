@@ -48,6 +48,10 @@ pub struct OutboxConfig {
     pub batch: u32,
     /// How long delivered messages and their attempts are kept (`OUTBOX_RETENTION`, 7 d).
     pub retention: Duration,
+    /// How much longer than the attempt timeout a claim's lease lasts, to record the
+    /// attempt (`OUTBOX_LEASE_MARGIN_MS`, 30 s). A worker that dies holds its messages
+    /// this long past the timeout; then another takes them over.
+    pub lease_margin: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -59,6 +63,7 @@ impl Default for OutboxConfig {
             poll_interval: Duration::from_secs(5),
             batch: 16,
             retention: Duration::from_secs(7 * 24 * 3600),
+            lease_margin: Duration::from_secs(30),
         }
     }
 }
@@ -129,7 +134,7 @@ pub struct Worker<S> {
 impl<S: Sender> Worker<S> {
     /// The lease a claim takes: the attempt timeout plus time to record the attempt.
     fn lease(&self) -> Duration {
-        self.attempt_timeout + Duration::from_secs(30)
+        self.attempt_timeout + self.config.lease_margin
     }
 
     /// Runs until `stop` turns true; then lets the attempts in flight finish within
@@ -153,7 +158,7 @@ impl<S: Sender> Worker<S> {
                 tokio::select! {
                     () = this.wake.notified() => {}
                     () = tokio::time::sleep(sleep) => {}
-                    _ = stop.changed() => {}
+                    () = stopping(&mut stop) => {}
                 }
                 continue;
             }
@@ -167,9 +172,7 @@ impl<S: Sender> Worker<S> {
             let mut batch = std::pin::pin!(batch);
             tokio::select! {
                 _ = &mut batch => {}
-                // The `Ref` wait_for returns is dropped at once: held across the drain's
-                // await it would make the worker's future not `Send` (not spawnable).
-                () = async { drop(stop.wait_for(|stopping| *stopping).await) } => {
+                () = stopping(&mut stop) => {
                     if tokio::time::timeout(drain, &mut batch).await.is_err() {
                         let done = done.lock().unwrap_or_else(|e| e.into_inner()).clone();
                         let left: Vec<Uuid> = ids.into_iter().filter(|i| !done.contains(i)).collect();
@@ -188,14 +191,8 @@ impl<S: Sender> Worker<S> {
     async fn claim(&self, worker: &str) -> Result<Vec<Message>, DbError> {
         let mut conn = db::connect(&self.pool).await?;
         let lease = i64::try_from(self.lease().as_millis()).unwrap_or(i64::MAX);
-        db::outbox::claim(
-            &mut conn,
-            self.queue,
-            worker,
-            i64::from(self.config.batch),
-            lease,
-        )
-        .await
+        let batch = i64::from(self.config.batch);
+        db::outbox::claim(&mut conn, self.queue, worker, batch, lease).await
     }
 
     /// How long to sleep: until the next message falls due, at most the poll interval.
@@ -293,6 +290,57 @@ impl<S: Sender> Worker<S> {
             ),
             Err(err) => {
                 tracing::warn!(queue = self.queue.as_db(), error = ?err, "outbox: could not release leases; they expire")
+            }
+        }
+    }
+}
+
+/// Completes once `stop` is true (or its sender is gone).
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Every poll interval: deletes delivered messages older than the retention (with their
+/// attempt logs), and counts what is left into the depth gauges. Every instance runs it;
+/// both steps are idempotent.
+pub async fn prune_periodically(pool: PgPool, config: OutboxConfig, metrics: Arc<Metrics>) {
+    let mut ticks = tokio::time::interval(config.poll_interval.max(Duration::from_secs(1)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Ok(mut conn) = db::connect(&pool).await else {
+            continue;
+        };
+        let before = Utc::now() - chrono::Duration::from_std(config.retention).unwrap_or_default();
+        match db::outbox::prune(&mut conn, before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "outbox: pruned delivered messages"),
+            Err(err) => tracing::warn!(error = ?err, "outbox: cannot prune"),
+        }
+        if let Ok(depth) = db::outbox::depth(&mut conn).await {
+            for queue in Queue::ALL {
+                for status in ["pending", "delivered", "failed"] {
+                    let row = depth
+                        .iter()
+                        .find(|d| d.queue == queue.as_db() && d.status == status);
+                    metrics
+                        .outbox
+                        .set_depth(queue.as_db(), status, row.map_or(0, |r| r.messages));
+                    if status == "pending" {
+                        let age = row
+                            .and_then(|r| r.oldest)
+                            .and_then(|oldest| (Utc::now() - oldest).to_std().ok())
+                            .unwrap_or_default();
+                        metrics.outbox.set_oldest_pending(queue.as_db(), age);
+                    }
+                }
             }
         }
     }

@@ -57,6 +57,10 @@ pub enum Purpose {
     Password,
     /// `updateViewer` with a new email.
     EmailChange,
+    /// `requestPasswordReset` and `resetPassword`.
+    PasswordReset,
+    /// `requestEmailVerification` and `verifyEmail`.
+    EmailVerification,
 }
 
 impl Purpose {
@@ -66,6 +70,8 @@ impl Purpose {
             Self::Register => "register",
             Self::Password => "password",
             Self::EmailChange => "email",
+            Self::PasswordReset => "reset",
+            Self::EmailVerification => "verify",
         }
     }
 }

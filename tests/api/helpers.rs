@@ -187,6 +187,9 @@ fn migrations_hash() -> u64 {
     hasher.finish()
 }
 
+/// The server key ring every test app uses (`WEBHOOK_SECRET_KEY`).
+pub const TEST_SERVER_KEY: &str = "test1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 /// Development configuration pointing at `database_url`, with `vars` overriding.
 /// `extensions.sqlStatements` is off unless asked for, so whole responses compare as
 /// clients see them in production, the sign-in throttle is set out of reach and the
@@ -208,6 +211,9 @@ pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
                 // Off, so whole responses compare without `extensions.cost`; the budget's
                 // own tests turn it on.
                 "COST_BUDGET_PER_MINUTE" => Some("0".to_owned()),
+                // A fixed server key, so that no test writes a development key file.
+                "WEBHOOK_SECRET_KEY" => Some(TEST_SERVER_KEY.to_owned()),
+                "PUBLIC_URL" => Some("http://app.test".to_owned()),
                 _ => None,
             })
     })

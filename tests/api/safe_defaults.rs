@@ -21,9 +21,11 @@ fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_lookup(|name| vars.get(name).cloned())
 }
 
-const PROD: [(&str, &str); 2] = [
+const PROD: [(&str, &str); 4] = [
     ("APP_ENV", "production"),
     ("DATABASE_URL", "postgres://db/x"),
+    ("PUBLIC_URL", "https://conduit.example"),
+    ("WEBHOOK_SECRET_KEY", crate::helpers::TEST_SERVER_KEY),
 ];
 
 #[test]

@@ -409,7 +409,7 @@ async fn every_mutation_sends_exactly_its_documented_statements() {
     // deleteArticle each queue their webhook deliveries: one INSERT ... SELECT, whether
     // the owner has webhooks or not.
     let expected: Vec<(&str, i64)> = vec![
-        ("register", 6),
+        ("register", 8),
         ("login", 6),
         ("refreshSession", 7),
         ("updateViewer", 2),

@@ -210,7 +210,7 @@ pub fn start_worker(app: &TestApp, lookup: Option<Arc<dyn Lookup>>) -> RunningWo
     let sender = WebhookSender::with_lookup(
         state.pool.clone(),
         state.events,
-        state.config.server_keys.clone(),
+        state.server_keys.clone(),
         state.config.webhooks.clone(),
         lookup,
     )
@@ -222,12 +222,7 @@ pub fn start_worker(app: &TestApp, lookup: Option<Arc<dyn Lookup>>) -> RunningWo
         ..OutboxConfig::default()
     };
     let (stop, stopping) = watch::channel(false);
-    let handle = conduit::server::spawn_webhook_worker(
-        state,
-        sender,
-        config,
-        stopping,
-        Duration::from_secs(5),
-    );
+    let worker = conduit::server::webhook_worker(state, sender, config);
+    let handle = tokio::spawn(worker.run(stopping, Duration::from_secs(5)));
     RunningWorker { stop, handle }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
 
-use super::user::User;
+use super::{notification::NotificationKind, user::User};
 use crate::{
     domain::{accounts::ProfileEdit, sessions::AuthSession},
     graphql::scalars::DateTime,
@@ -68,6 +68,9 @@ pub struct UpdateViewerInput {
     pub image: MaybeUndefined<String>,
     /// Changing the email needs the current password, and marks the new address unverified.
     pub current_password: Option<String>,
+    /// Kinds of notification to receive by email too; [] for none. Mail goes only to a
+    /// verified address.
+    pub email_notifications: Option<Vec<NotificationKind>>,
 }
 
 fn optional(value: MaybeUndefined<String>) -> Option<Option<String>> {
@@ -86,6 +89,9 @@ impl From<UpdateViewerInput> for ProfileEdit {
             bio: optional(input.bio),
             image: optional(input.image),
             current_password: input.current_password,
+            email_notifications: input
+                .email_notifications
+                .map(|kinds| kinds.into_iter().map(NotificationKind::as_db).collect()),
         }
     }
 }

@@ -32,7 +32,19 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    fn from_db(value: &str) -> Option<Self> {
+    /// The `notifications.kind` value of this kind.
+    pub const fn as_db(self) -> &'static str {
+        match self {
+            Self::NewFollower => kind::NEW_FOLLOWER,
+            Self::ArticleFavorited => kind::ARTICLE_FAVORITED,
+            Self::CommentAdded => kind::COMMENT_ADDED,
+            Self::ArticlePublished => kind::ARTICLE_PUBLISHED,
+            Self::WebhookDisabled => kind::WEBHOOK_DISABLED,
+        }
+    }
+
+    /// The kind stored as `value`.
+    pub fn from_db(value: &str) -> Option<Self> {
         Some(match value {
             kind::NEW_FOLLOWER => Self::NewFollower,
             kind::ARTICLE_FAVORITED => Self::ArticleFavorited,

@@ -16,7 +16,7 @@ use crate::{
         scalars::DateTime,
         types::{
             article::{Article, article_list},
-            notification::Notification,
+            notification::{Notification, NotificationKind},
             webhook::Webhook,
         },
     },
@@ -95,6 +95,20 @@ impl User {
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
         let guard = SelfOrAdmin::new(self.row.id, self.viewer);
         guards::nullable(ctx, guard, || self.row.email.as_str()).await
+    }
+
+    /// Only for the user themself and admins: null with a FORBIDDEN error otherwise.
+    async fn email_verified(&self, ctx: &Context<'_>) -> Option<bool> {
+        let guard = SelfOrAdmin::new(self.row.id, self.viewer);
+        guards::nullable(ctx, guard, || self.row.email_verified_at.is_some()).await
+    }
+
+    /// Kinds of notification also sent by email. Only for the user themself: FORBIDDEN
+    /// otherwise.
+    async fn email_notifications(&self, ctx: &Context<'_>) -> Option<Vec<NotificationKind>> {
+        self.own_only(ctx, "email notification settings")?;
+        let kinds = self.row.email_notifications.iter().flatten();
+        Some(kinds.filter_map(|k| NotificationKind::from_db(k)).collect())
     }
 
     /// What the account may do.
