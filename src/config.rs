@@ -61,6 +61,19 @@
 //! | `TRUSTED_PROXIES` | empty | comma-separated CIDR networks (or addresses) of reverse proxies: only from them are `X-Forwarded-For`/`Forwarded` read, taking the right-most address that is not a trusted proxy |
 //! | `REDIS_URL` | unset | when set (`redis://host:6379`), the cost budget is shared by every instance through this Redis, reserved in chunks; unreachable, it falls back to per instance |
 //! | `REDIS_KEY_PREFIX` | `conduit:` | the start of every Redis key Conduit writes |
+//! | `PUBLIC_URL` | development: `http://127.0.0.1:8080`; **required in production** | the web app's origin: links in mails point there |
+//! | `SMTP_URL` | unset | `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS), `smtp://host:25` (plain); unset: development writes mails to `MAIL_DIR`, production sends none (email is off, mails FAILED) |
+//! | `SMTP_TIMEOUT_MS` | `10000` | longest wait for the SMTP server at each step (an attempt may take three) |
+//! | `EMAIL_FROM` | `Conduit <no-reply@conduit.localhost>` | the sender of every mail; its domain ends each `Message-ID` |
+//! | `MAIL_DIR` | `./.conduit/mail` | development without `SMTP_URL`: each mail is written here as an `.eml` file |
+//! | `EMAIL_NOTIFICATIONS_PER_HOUR` | `10` | most notification mails per user and hour; more are coalesced into one summary |
+//! | `WEBHOOK_SECRET_KEY` | development: a key generated into `./.conduit/server-key`; **required in production** | the server key ring, `id:base64(32 bytes)[,id:base64...]`, current first: webhook secrets are encrypted under it, email tokens derived from it |
+//! | `OUTBOX_MAX_ATTEMPTS` | `8` | attempts per outbox message (email, webhook delivery) before it is FAILED |
+//! | `OUTBOX_RETRY_BASE_MS`, `OUTBOX_RETRY_MAX_MS` | `1000`, `3600000` | the first retry's delay, doubled per attempt up to the maximum, with jitter (×0.5–1) |
+//! | `OUTBOX_POLL_INTERVAL_MS` | `5000` | longest a worker sleeps without looking for due messages (a queued message wakes it at once through `pg_notify`) |
+//! | `OUTBOX_BATCH` | `16` | messages a worker claims and sends at once |
+//! | `OUTBOX_LEASE_MARGIN_MS` | `30000` | a claim's lease lasts the attempt timeout plus this; a worker that dies frees its messages then |
+//! | `OUTBOX_RETENTION` | `7d` | delivered messages and their attempt logs are deleted after this (`humantime` format) |
 //! | `WEBHOOK_ALLOW_HTTP` | `false` | accept `http://` webhook URLs (development, tests); otherwise `https` only |
 //! | `WEBHOOK_ALLOWED_HOSTS` | empty | comma-separated hosts webhooks may reach even when they are (or resolve to) loopback, private, link-local or other inner addresses |
 //! | `WEBHOOK_MAX_FAILURES` | `10` | failed delivery attempts in a row that disable a webhook (its owner is notified) |

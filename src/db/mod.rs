@@ -10,6 +10,7 @@
 pub mod articles;
 pub mod bootstrap;
 pub mod comments;
+pub mod deletion;
 pub mod deliveries;
 pub mod email_tokens;
 pub mod follows;

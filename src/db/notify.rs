@@ -23,3 +23,24 @@ pub async fn notify(
         .await?;
     Ok(())
 }
+
+/// Queues every payload of `payloads` on `channel`, in order, in one statement (none when
+/// there are none), for delivery when the surrounding transaction commits.
+pub async fn notify_all(
+    conn: &mut AsyncPgConnection,
+    channel: &str,
+    payloads: &[String],
+) -> Result<(), DbError> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, n) \
+         ORDER BY n",
+    )
+    .bind::<Text, _>(channel)
+    .bind::<diesel::sql_types::Array<Text>, _>(payloads)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

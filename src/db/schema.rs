@@ -137,6 +137,8 @@ diesel::table! {
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         refreshed_at -> Timestamptz,
+        user_agent -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
     }
 }
 

@@ -5,7 +5,7 @@ use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as QueryError},
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{DbError, lower, schema::users};
 
@@ -127,21 +127,6 @@ pub async fn insert(
         .get_result(conn)
         .await
         .map_err(write_error)
-}
-
-/// Inserts an account and starts its first session, atomically; returns the user and the
-/// session's id.
-pub async fn register(
-    conn: &mut AsyncPgConnection,
-    new: &NewUser<'_>,
-    pair: super::sessions::StoredPair<'_>,
-) -> Result<(UserRow, i64), UserWriteError> {
-    conn.transaction::<_, UserWriteError, _>(async |conn| {
-        let user = insert(conn, new).await?;
-        let session_id = super::sessions::create(conn, user.id, pair).await?;
-        Ok((user, session_id))
-    })
-    .await
 }
 
 /// Applies profile changes to user `id`.

@@ -1,12 +1,14 @@
 //! Accounts: registration, profile edits (a new email needs the current password),
-//! roles, and the normalized email the sign-in throttle keys on.
+//! roles, deletion, and the normalized email the sign-in throttle keys on.
 //!
 //! May call: `db`.
 
 use diesel_async::AsyncConnection;
 
 use super::{
+    devices::Origin,
     email,
+    events::{Event, Events},
     keys::ServerKeys,
     password::Passwords,
     policy::{Role, Viewer},
@@ -78,13 +80,14 @@ fn write_error(err: UserWriteError) -> AppError {
     }
 }
 
-/// Creates an account and signs it in, and queues the welcome mail with its verification
-/// link, in the same transaction.
+/// Creates an account and signs it in, from `origin`, and queues the welcome mail with
+/// its verification link, in the same transaction.
 pub async fn register(
     pool: &PgPool,
     passwords: &Passwords,
     keys: &ServerKeys,
     input: Registration,
+    origin: &Origin,
 ) -> Result<AuthSession, AppError> {
     let username = input.username.trim().to_owned();
     let email = input.email.trim().to_owned();
@@ -108,11 +111,11 @@ pub async fn register(
         email: &email,
         password_hash: &hash,
     };
+    let pair = sessions::stored_pair(&tokens);
     let (user, session_id) = conn
         .transaction::<_, UserWriteError, _>(async |tx| {
             let user = db::users::insert(tx, &new).await?;
-            let session_id =
-                db::sessions::create(tx, user.id, sessions::stored_pair(&tokens)).await?;
+            let session_id = db::sessions::create(tx, user.id, pair, origin.stored()).await?;
             email::queue_verification(tx, keys, &user, true).await?;
             Ok((user, session_id))
         })
@@ -158,7 +161,8 @@ pub async fn update_profile(
     }
 
     if let (Some(_), Some(current)) = (&email, &edit.current_password) {
-        sessions::check_current_password(pool, passwords, viewer.user_id, current).await?;
+        let field = "currentPassword";
+        sessions::check_current_password(pool, passwords, viewer.user_id, current, field).await?;
     }
 
     let mut conn = db::connect(pool).await?;
@@ -221,4 +225,54 @@ pub async fn set_role(pool: &PgPool, username: &str, role: Role) -> Result<(), A
     } else {
         Err(AppError::NotFound(format!("No user named {username}")))
     }
+}
+
+/// Deletes the viewer's account and everything of theirs, once `password` is their
+/// password (else a `password` field error, and nothing is deleted): their articles (with
+/// every comment, favorite and notification on them), comments, favorites, follows both
+/// ways, notifications as recipient and actor, sessions and used refresh tokens, in one
+/// transaction that keeps every counter of the rows that stay true
+/// ([`db::deletion::delete_user`]). It announces, in that transaction, that all their
+/// sessions are revoked (their sockets close on every instance), that their articles and
+/// their comments on others' articles are deleted, and that others' articles they had
+/// favorited changed. Returns the deleted user's id.
+pub async fn delete_account(
+    pool: &PgPool,
+    passwords: &Passwords,
+    events: &Events,
+    viewer: &Viewer,
+    password: &str,
+) -> Result<i64, AppError> {
+    sessions::check_current_password(pool, passwords, viewer.user_id, password, "password").await?;
+    let user = viewer.user_id;
+    let mut conn = db::connect(pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let deleted = db::deletion::delete_user(tx, user)
+            .await?
+            .ok_or_else(|| AppError::Unauthenticated("The account no longer exists.".into()))?;
+        let mut announced = vec![sessions::all_sessions_revoked(user)];
+        announced.extend(
+            deleted
+                .articles
+                .iter()
+                .map(|&article| Event::ArticleDeleted { article }),
+        );
+        announced.extend(
+            deleted
+                .comments
+                .iter()
+                .map(|&(comment, article)| Event::CommentDeleted { article, comment }),
+        );
+        announced.extend(
+            deleted
+                .unfavorited
+                .iter()
+                .map(|&article| Event::ArticleUpdated { article }),
+        );
+        events.publish_all(tx, &announced).await?;
+        // outbox: final email
+        Ok(())
+    })
+    .await?;
+    Ok(user)
 }

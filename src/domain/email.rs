@@ -10,6 +10,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::{
+    devices::Origin,
     email_tokens::{self, Purpose},
     events::Events,
     keys::ServerKeys,
@@ -144,7 +145,7 @@ pub async fn request_reset(pool: &PgPool, keys: &ServerKeys, email: &str) -> Res
 }
 
 /// `resetPassword`: redeems a reset token, sets the new password, revokes every session
-/// of the user, and signs in with a new one, all in one transaction. The user's other
+/// of the user, and signs in with a new one (from `origin`), all in one transaction. The user's other
 /// reset links die with it; the address is verified (the mail reached it).
 pub async fn reset_password(
     pool: &PgPool,
@@ -152,6 +153,7 @@ pub async fn reset_password(
     events: &Events,
     token: &str,
     new_password: String,
+    origin: &Origin,
 ) -> Result<AuthSession, AppError> {
     let mut errors = FieldErrors::default();
     errors.check("newPassword", validation::password(&new_password));
@@ -188,6 +190,7 @@ pub async fn reset_password(
                 user_id,
                 &new_hash,
                 sessions::stored_pair(&tokens),
+                origin.stored(),
             )
             .await?
             .ok_or_else(invalid)?;

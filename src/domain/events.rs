@@ -110,6 +110,16 @@ impl Events {
     ) -> Result<(), DbError> {
         db::notify::notify(conn, CHANNEL, &event.payload()).await
     }
+
+    /// [`Events::publish`] for each of `events`, in order, in one statement.
+    pub async fn publish_all(
+        &self,
+        conn: &mut AsyncPgConnection,
+        events: &[Event],
+    ) -> Result<(), DbError> {
+        let payloads: Vec<String> = events.iter().map(Event::payload).collect();
+        db::notify::notify_all(conn, CHANNEL, &payloads).await
+    }
 }
 
 #[cfg(test)]

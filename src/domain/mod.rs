@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod articles;
 pub mod clock;
 pub mod comments;
+pub mod devices;
 pub mod email;
 pub mod email_tokens;
 pub mod events;

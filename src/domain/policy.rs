@@ -75,6 +75,12 @@ pub fn can_view_notifications(viewer: Option<&Viewer>, user_id: i64) -> bool {
     is_self(viewer, user_id)
 }
 
+/// A user's sessions are theirs alone to list and revoke (admins included: where someone
+/// signed in from is not moderation).
+pub fn can_manage_sessions(viewer: Option<&Viewer>, user_id: i64) -> bool {
+    is_self(viewer, user_id)
+}
+
 /// A user's webhooks and their deliveries are theirs alone (admins included: a webhook's
 /// URL and payloads are its owner's business).
 pub fn can_manage_webhook(viewer: Option<&Viewer>, owner_id: i64) -> bool {

@@ -15,9 +15,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{
     clock::Clock,
+    devices::Origin,
     events::{Event, Events},
     password::Passwords,
-    policy::{Role, Viewer},
+    policy::{self, Role, Viewer},
     tokens::{self, TokenPair},
     validation::{self, FieldErrors},
 };
@@ -100,13 +101,14 @@ pub fn new_session(user: UserRow, session_id: i64, tokens: TokenPair) -> AuthSes
     }
 }
 
-/// Signs in with email and password. An unknown email runs a dummy verification, so both
-/// failures take the same path and give the same error.
+/// Signs in with email and password, from `origin`. An unknown email runs a dummy
+/// verification, so both failures take the same path and give the same error.
 pub async fn login(
     pool: &PgPool,
     passwords: &Passwords,
     email: &str,
     password: String,
+    origin: &Origin,
 ) -> Result<AuthSession, AppError> {
     if validation::password(&password).is_some()
         && password.chars().count() > validation::PASSWORD_MAX
@@ -129,8 +131,9 @@ pub async fn login(
     let tokens = TokenPair::generate(Utc::now());
     let mut conn = db::connect(pool).await?;
     // None: the password changed while this sign-in was being checked.
+    let pair = stored_pair(&tokens);
     let session_id =
-        db::sessions::create_if_password(&mut conn, user.id, &hash, stored_pair(&tokens))
+        db::sessions::create_if_password(&mut conn, user.id, &hash, pair, origin.stored())
             .await?
             .ok_or_else(|| AppError::Unauthenticated(WRONG_CREDENTIALS.into()))?;
     Ok(new_session(user, session_id, tokens))
@@ -211,6 +214,38 @@ pub(super) async fn revoke_all(
     revoke(conn, events, Revocation::AllBut { user, keep: 0 }, now).await
 }
 
+/// The one message for a session that is not the viewer's or does not exist: nothing
+/// says which.
+pub const NO_SUCH_SESSION: &str = "No such session.";
+
+/// Revokes session `session_id` of the viewer (their current one too: that is a logout),
+/// announced so that its sockets close on every instance. Idempotent: a session of theirs
+/// already revoked stays so. Someone else's session, or none, is NOT_FOUND, with the same
+/// message either way.
+pub async fn revoke_session(
+    pool: &PgPool,
+    events: &Events,
+    viewer: &Viewer,
+    session_id: i64,
+) -> Result<(), AppError> {
+    let mut conn = db::connect(pool).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let owner = db::sessions::owner(tx, session_id).await?;
+        if !owner.is_some_and(|owner| policy::can_manage_sessions(Some(viewer), owner)) {
+            return Err(AppError::NotFound(NO_SUCH_SESSION.into()));
+        }
+        revoke(tx, events, Revocation::Session(session_id), Utc::now()).await
+    })
+    .await
+}
+
+/// The event that closes every socket of `user` (their account is gone): no session has
+/// id 0 (ids start at 1), so none is kept. An existing event, so that instances of an
+/// older build hear it too.
+pub fn all_sessions_revoked(user: i64) -> Event {
+    Event::SessionsRevoked { user, except: 0 }
+}
+
 /// The sessions a revocation ends.
 #[derive(Debug, Clone, Copy)]
 enum Revocation {
@@ -261,7 +296,8 @@ pub async fn change_password(
     errors.check("newPassword", validation::password(&new));
     errors.into_result()?;
 
-    check_current_password(pool, passwords, viewer.user_id, &current).await?;
+    let field = "currentPassword";
+    check_current_password(pool, passwords, viewer.user_id, &current, field).await?;
     let new_hash = passwords.hash(new).await?;
 
     let now = Utc::now();
@@ -373,13 +409,15 @@ pub async fn change_role(
     .await
 }
 
-/// Refuses `current` (a `currentPassword` field error) unless it is `user_id`'s password:
-/// changing the password or the email needs it.
+/// Refuses `current` (a field error on `field`, e.g. `currentPassword`) unless it is
+/// `user_id`'s password: changing the password or the email, and deleting the account,
+/// need it.
 pub async fn check_current_password(
     pool: &PgPool,
     passwords: &Passwords,
     user_id: i64,
     current: &str,
+    field: &str,
 ) -> Result<(), AppError> {
     let hash = {
         let mut conn = db::connect(pool).await?;
@@ -389,10 +427,7 @@ pub async fn check_current_password(
         || !passwords.verify(current.to_owned(), hash).await?
     {
         let mut errors = FieldErrors::default();
-        errors.check(
-            "currentPassword",
-            Some("is not your current password".into()),
-        );
+        errors.check(field, Some("is not your current password".into()));
         errors.into_result()?;
     }
     Ok(())

@@ -37,7 +37,7 @@ use super::{
     subscription::is_request_error,
 };
 use crate::{
-    domain::policy::Viewer,
+    domain::{devices::UserAgent, policy::Viewer},
     error::ErrorCode,
     metrics::{GraphqlOutcome, Metrics},
     ratelimit::{
@@ -106,13 +106,16 @@ impl Ticket {
     }
 }
 
-/// Who an operation is for: the signed-in viewer, and the client's address.
-#[derive(Debug, Clone, Copy, Default)]
+/// Who an operation is for: the signed-in viewer, the client's address and its
+/// User-Agent.
+#[derive(Debug, Clone, Default)]
 pub struct Caller {
     /// The viewer named by the credentials, if any.
     pub viewer: Option<Viewer>,
     /// The client's IP, when known (budgets and throttles of anonymous callers).
     pub ip: Option<ClientIp>,
+    /// The request's User-Agent, if it sent one (kept by the sessions it signs in).
+    pub user_agent: Option<UserAgent>,
 }
 
 impl Gate {
@@ -159,7 +162,7 @@ impl Gate {
 
     /// Spends the admitted operation's complexity from the caller's budget: the viewer's,
     /// or the client IP's when anonymous.
-    pub fn charge(&self, ticket: &mut Ticket, caller: Caller) -> Result<(), ServerError> {
+    pub fn charge(&self, ticket: &mut Ticket, caller: &Caller) -> Result<(), ServerError> {
         let cost = ticket.estimate.complexity;
         let Some(budget) = &self.budget else {
             return Ok(());

@@ -4,7 +4,10 @@
 use async_graphql::{Context, Guard};
 
 use crate::{
-    domain::policy::{self, Viewer},
+    domain::{
+        devices::{Origin, UserAgent},
+        policy::{self, Viewer},
+    },
     error::AppError,
     ratelimit::ClientIp,
 };
@@ -17,6 +20,15 @@ pub fn viewer(ctx: &Context<'_>) -> Option<Viewer> {
 /// The address the request came from, when the transport knows it.
 pub fn client_ip(ctx: &Context<'_>) -> Option<ClientIp> {
     ctx.data_opt::<ClientIp>().copied()
+}
+
+/// Where a sign-in in this request comes from: its User-Agent and client IP, as the
+/// session it starts will keep them.
+pub fn origin(ctx: &Context<'_>) -> Origin {
+    Origin {
+        user_agent: ctx.data_opt::<UserAgent>().cloned(),
+        client_ip: client_ip(ctx).map(|ClientIp(ip)| ip),
+    }
 }
 
 /// The signed-in viewer, or UNAUTHENTICATED.
@@ -67,6 +79,31 @@ impl Guard for SelfOrAdmin {
                 AppError::Forbidden("Only the user themself and admins may see this.".into())
                     .into(),
             )
+        }
+    }
+}
+
+/// A user's sessions (`User.sessions`): the user themself only, admins refused too.
+pub struct OwnSessions {
+    owner_id: i64,
+    viewer: Option<Viewer>,
+}
+
+impl OwnSessions {
+    /// Guards the sessions of user `owner_id` as seen by `viewer` (or the request's
+    /// viewer).
+    pub fn new(owner_id: i64, viewer: Option<Viewer>) -> Self {
+        Self { owner_id, viewer }
+    }
+}
+
+impl Guard for OwnSessions {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let viewer = self.viewer.or_else(|| viewer(ctx));
+        if policy::can_manage_sessions(viewer.as_ref(), self.owner_id) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("Only the user themself may see their sessions.".into()).into())
         }
     }
 }

@@ -57,11 +57,13 @@ impl CoreMutation {
             email: input.email,
             password: input.password,
         };
+        let origin = guards::origin(ctx);
         Ok(accounts::register(
             writer(ctx).await,
             passwords(ctx),
             server_keys(ctx),
             registration,
+            &origin,
         )
         .await?
         .into())
@@ -84,6 +86,7 @@ impl CoreMutation {
             passwords(ctx),
             &input.email,
             input.password,
+            &guards::origin(ctx),
         )
         .await?
         .into())
@@ -316,5 +319,45 @@ impl CoreMutation {
             .transpose()?;
         let changed = notifications::mark_read(writer(ctx).await, &viewer, ids).await?;
         Ok(i32::try_from(changed).unwrap_or(i32::MAX))
+    }
+
+    /// Revokes one of the viewer's sessions (sign out that device), at once, on HTTP and
+    /// on its open subscriptions; revoking the current one is a logout. Only the session's
+    /// user: anyone else's, or an unknown ID, is NOT_FOUND. A session of theirs already
+    /// revoked stays so (the ID is returned again).
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's global ID.")] id: ID,
+    ) -> async_graphql::Result<ID> {
+        let viewer = guards::require_viewer(ctx)?;
+        let session_id = node::decode_as(&id, NodeKind::Session, "id")?;
+        sessions::revoke_session(writer(ctx).await, events(ctx), &viewer, session_id).await?;
+        Ok(global_id(NodeKind::Session, session_id))
+    }
+
+    /// Deletes the viewer's account and everything of theirs; needs the current password
+    /// (throttled like sign-in, per user and client IP). Every session of theirs ends, on
+    /// every instance. Returns the deleted user's ID.
+    async fn delete_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The password in use now.")] password: String,
+    ) -> async_graphql::Result<ID> {
+        let viewer = guards::require_viewer(ctx)?;
+        let account = Some(Account::User(viewer.user_id));
+        let ip = guards::client_ip(ctx);
+        throttle(ctx)
+            .attempt(writer(ctx).await, ip, Purpose::DeleteAccount, account)
+            .await?;
+        let user_id = accounts::delete_account(
+            writer(ctx).await,
+            passwords(ctx),
+            events(ctx),
+            &viewer,
+            &password,
+        )
+        .await?;
+        Ok(global_id(NodeKind::User, user_id))
     }
 }

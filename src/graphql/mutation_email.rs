@@ -56,6 +56,7 @@ impl EmailMutation {
             events(ctx),
             &token,
             new_password,
+            &guards::origin(ctx),
         )
         .await?;
         Ok(session.into())

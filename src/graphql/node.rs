@@ -16,6 +16,7 @@ use super::types::{
     article::Article,
     comment::Comment,
     notification::Notification,
+    session::Session,
     user::User,
     webhook::{Webhook, WebhookDelivery},
 };
@@ -34,6 +35,8 @@ pub enum NodeKind {
     Comment,
     /// A `Notification`.
     Notification,
+    /// A `Session`.
+    Session,
     /// A `Webhook`.
     Webhook,
 }
@@ -45,6 +48,7 @@ impl NodeKind {
             Self::Article => "Article",
             Self::Comment => "Comment",
             Self::Notification => "Notification",
+            Self::Session => "Session",
             Self::Webhook => "Webhook",
         }
     }
@@ -55,6 +59,7 @@ impl NodeKind {
             "Article" => Some(Self::Article),
             "Comment" => Some(Self::Comment),
             "Notification" => Some(Self::Notification),
+            "Session" => Some(Self::Session),
             "Webhook" => Some(Self::Webhook),
             _ => None,
         }
@@ -156,6 +161,8 @@ pub enum Node {
     Comment(Comment),
     /// A notification (only its recipient gets it).
     Notification(Notification),
+    /// A live session (only its user gets it).
+    Session(Session),
     /// A webhook (only its owner gets it).
     Webhook(Webhook),
     /// A webhook delivery (only its webhook's owner gets it).

@@ -48,6 +48,8 @@ pub enum List {
         /// Only unread ones.
         unread_only: bool,
     },
+    /// A user's live sessions.
+    Sessions(i64),
     /// A user's webhooks.
     Webhooks(i64),
     /// A webhook's deliveries, or only those in one status.
@@ -86,6 +88,8 @@ impl List {
                 .unwrap_or(0));
         }
         let list = self.clone();
+        let rules = super::session_rules(ctx);
+        let (now, max_age) = (rules.clock.now(), rules.max_age);
         loaders(ctx)
             .read(move |conn| {
                 Box::pin(async move {
@@ -97,6 +101,9 @@ impl List {
                             recipient,
                             unread_only,
                         } => db::notifications::count(&conn, recipient, unread_only).await,
+                        Self::Sessions(user) => {
+                            db::sessions::count_live(&conn, user, now, max_age).await
+                        }
                         Self::Webhooks(user) => db::webhooks::count(&conn, user).await,
                         Self::Deliveries { webhook, status } => {
                             let counts = db::deliveries::counts(&conn, &[webhook], status).await?;
@@ -321,6 +328,7 @@ impl<T> Connection<T> {
         name = "NotificationConnection",
         params(super::types::notification::Notification)
     ),
+    concrete(name = "SessionConnection", params(super::types::session::Session)),
     concrete(name = "WebhookConnection", params(super::types::webhook::Webhook)),
     concrete(
         name = "WebhookDeliveryConnection",
@@ -382,6 +390,7 @@ impl<T> Edge<T> {
         name = "NotificationEdge",
         params(super::types::notification::Notification)
     ),
+    concrete(name = "SessionEdge", params(super::types::session::Session)),
     concrete(name = "WebhookEdge", params(super::types::webhook::Webhook)),
     concrete(
         name = "WebhookDeliveryEdge",

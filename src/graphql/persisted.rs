@@ -227,10 +227,10 @@ impl PersistedQueries {
         db: &RequestDb,
         hash: String,
         query: String,
-        caller: Caller,
+        caller: &Caller,
     ) -> Result<(), AppError> {
         if let Some(limit) = &self.registrations
-            && limit.spend(&registrant(&caller), NonZeroU32::MIN).is_err()
+            && limit.spend(&registrant(caller), NonZeroU32::MIN).is_err()
         {
             tracing::debug!(%hash, "persisted query not stored: the client's registration limit is spent");
             return Ok(());

@@ -9,10 +9,12 @@ use super::{
     loaders::loaders,
     node::{self, Node, NodeKind, NodeRef},
     pagination::{Connection, MAX_PAGE, PageArgs},
+    session_rules,
     types::{
         article::{Article, article_list},
         comment::Comment,
         notification::Notification,
+        session::Session,
         tag::Tag,
         user::User,
         webhook::{Webhook, WebhookDelivery},
@@ -226,6 +228,20 @@ async fn load_node(ctx: &Context<'_>, node: NodeRef) -> async_graphql::Result<Op
             .map(Notification::new)
             .filter(|n| policy::can_view_notifications(viewer(ctx).as_ref(), n.recipient_id()))
             .map(Node::Notification),
+        // Only its user gets a session, and only while it is live (as `User.sessions`
+        // lists them): anyone else's is null, as if it did not exist.
+        NodeKind::Session => {
+            let viewer = viewer(ctx);
+            let rules = session_rules(ctx);
+            loaders
+                .sessions
+                .load_one(id)
+                .await?
+                .filter(|row| !row.has_ended(rules.clock.now(), rules.max_age))
+                .map(|row| Session::new(row, viewer.map(|v| v.session_id)))
+                .filter(|s| policy::can_manage_sessions(viewer.as_ref(), s.user_id()))
+                .map(Node::Session)
+        }
         NodeKind::Webhook => loaders
             .webhooks
             .load_one(id)

@@ -1,5 +1,6 @@
 //! Throttling of the paths that guess credentials or probe accounts: `login`, `register`,
-//! `refreshSession`, `changePassword` and an email change in `updateViewer`.
+//! `refreshSession`, `changePassword`, an email change in `updateViewer` and
+//! `deleteAccount`.
 //!
 //! Counted per resolver call, not per request: aliases and JSON batches cannot multiply
 //! the attempts one request makes. Over a limit, the call fails with RATE_LIMITED and
@@ -17,7 +18,7 @@
 //! | `<purpose>:email+ip:<email>\|<ip>`, `<purpose>:user+ip:<id>\|<ip>` | `AUTH_ATTEMPTS_PER_ACCOUNT` | `auth_account_ip` |
 //! | `<purpose>:email:<email>`, `<purpose>:user:<id>` | `AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL` | `auth_account` |
 //!
-//! The purposes are `login`, `register`, `password` and `email`. Why two keys per
+//! The purposes are `login`, `register`, `password`, `email` and `delete_account`. Why two keys per
 //! account: the strict one (per account and IP) stops one source guessing at an account
 //! without touching anyone else, so an attacker cannot lock the owner out from elsewhere;
 //! the generous one (per account, every IP) bounds a guesser that spreads over many
@@ -61,6 +62,8 @@ pub enum Purpose {
     PasswordReset,
     /// `requestEmailVerification` and `verifyEmail`.
     EmailVerification,
+    /// `deleteAccount`.
+    DeleteAccount,
 }
 
 impl Purpose {
@@ -72,6 +75,7 @@ impl Purpose {
             Self::EmailChange => "email",
             Self::PasswordReset => "reset",
             Self::EmailVerification => "verify",
+            Self::DeleteAccount => "delete_account",
         }
     }
 }

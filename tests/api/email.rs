@@ -174,9 +174,8 @@ async fn a_password_reset_by_mail_sets_the_password_and_ends_every_session() {
         request_reset(&app, "JANE@example.com").await["data"]["requestPasswordReset"],
         true
     );
-    let mails = sink.wait_for(2, WAIT).await;
-    let mail = &mails[1];
-    assert!(header(mail, "subject").contains("Reset"), "{mail}");
+    sink.wait_for(2, WAIT).await;
+    let mail = &sink.with_subject("Reset")[0];
     let token = link_token(mail, "http://app.test/reset-password");
 
     // A too-short new password is a field error, and the token still works after it.
@@ -239,8 +238,11 @@ async fn reset_tokens_expire_and_one_message_covers_used_expired_and_unknown() {
     let (app, _outbox) = mailing_app(&sink.url(), &[]).await;
     app.register("jane").await;
     request_reset(&app, "jane@example.com").await;
-    let mails = sink.wait_for(2, WAIT).await;
-    let token = link_token(&mails[1], "http://app.test/reset-password");
+    sink.wait_for(2, WAIT).await;
+    let token = link_token(
+        &sink.with_subject("Reset")[0],
+        "http://app.test/reset-password",
+    );
     let db = connect(&app.database_url()).await;
     db.execute("UPDATE email_tokens SET expires_at = now() - interval '1 second' WHERE purpose = 'reset_password'", &[])
         .await
@@ -351,8 +353,11 @@ async fn request_email_verification_needs_sign_in_and_mails_only_unverified_addr
         )
         .await;
     assert_eq!(asked["data"]["requestEmailVerification"], true);
-    let mails = sink.wait_for(2, WAIT).await;
-    let token = link_token(&mails[1], "http://app.test/verify-email");
+    sink.wait_for(2, WAIT).await;
+    let token = link_token(
+        &sink.with_subject("Confirm your email")[0],
+        "http://app.test/verify-email",
+    );
     app.gql(verify_mutation(), json!({"t": token}), None).await;
     app.gql(
         "mutation { requestEmailVerification }",

@@ -1,5 +1,6 @@
 //! Integration tests: the real router, the real binary, a real PostgreSQL.
 
+mod account_lifecycle;
 mod accounts;
 mod articles;
 mod bad_input;
@@ -22,6 +23,7 @@ mod layering;
 mod live;
 mod metrics;
 mod notifications;
+mod outbox;
 mod pagination;
 mod persisted_queries;
 mod pg_cluster;

@@ -257,6 +257,68 @@ async fn no_query_path_scans_a_large_table_sequentially() {
     )
     .await;
 
+    // The sessions list, a session through `node`, revoking one, and deleting an account
+    // that wrote, commented, favorited and followed (followed back too).
+    let sessions = ok(
+        &app,
+        &reader,
+        "{ viewer { sessions(first: 5) { totalCount nodes { id userAgent isCurrent } } } }",
+        json!({}),
+    )
+    .await;
+    let session = sessions["viewer"]["sessions"]["nodes"][0]["id"].clone();
+    ok(
+        &app,
+        &reader,
+        "query($id: ID!) { node(id: $id) { id } }",
+        json!({"id": session}),
+    )
+    .await;
+    let leaver = app.register("leaver").await;
+    for mutation in [
+        "followUser(username: \"user9\") { id }",
+        "favoriteArticle(slug: \"seeded-11\") { slug }",
+        "addComment(articleSlug: \"seeded-12\", body: \"Bye\") { id }",
+        "createArticle(input: {title: \"Leaving\", description: \"d\", body: \"b\", \
+         tags: [\"tag2\", \"leaving\"]}) { slug }",
+    ] {
+        ok(
+            &app,
+            &leaver,
+            &format!("mutation {{ {mutation} }}"),
+            json!({}),
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &reader,
+        "mutation { followUser(username: \"leaver\") { id } }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &leaver,
+        "mutation($p: String!) { deleteAccount(password: $p) }",
+        json!({"p": leaver.password}),
+    )
+    .await;
+    let other = ok(
+        &app,
+        &writer,
+        "{ viewer { sessions(first: 1) { nodes { id } } } }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &writer,
+        "mutation($id: ID!) { revokeSession(id: $id) }",
+        json!({"id": other["viewer"]["sessions"]["nodes"][0]["id"]}),
+    )
+    .await;
+
     settle(&app).await;
     let after = scans(&app.database_url()).await;
     for ((table, seq_before, idx_before), (_, seq_after, idx_after)) in before.iter().zip(&after) {

@@ -119,6 +119,14 @@ impl SmtpSink {
         }
     }
 
+    /// The messages whose subject contains `part`.
+    pub fn with_subject(&self, part: &str) -> Vec<Value> {
+        self.messages()
+            .into_iter()
+            .filter(|m| header(m, "subject").contains(part))
+            .collect()
+    }
+
     /// The messages to `address`.
     pub fn to(&self, address: &str) -> Vec<Value> {
         self.messages()

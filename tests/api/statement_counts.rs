@@ -405,6 +405,34 @@ async fn every_mutation_sends_exactly_its_documented_statements() {
     let (_, n) = counted(&app, "mutation { logout }", json!({}), Some(renewed)).await;
     seen.push(("logout", n));
 
+    // John signs in on another device, then revokes that session from his first one.
+    let input = json!({"i": {"email": john.email, "password": john.password}});
+    let (data, _) = counted(&app, &login, input, None).await;
+    let other = data["login"]["accessToken"].as_str().unwrap().to_owned();
+    let current = "{ viewer { sessions(first: 1) { nodes { id isCurrent } } } }";
+    let (data, _) = counted(&app, current, json!({}), Some(&other)).await;
+    let other_session = data["viewer"]["sessions"]["nodes"][0].clone();
+    assert_eq!(other_session["isCurrent"], true);
+    let revoke = "mutation($id: ID!) { revokeSession(id: $id) }";
+    let vars = json!({"id": other_session["id"]});
+    seen.push((
+        "revokeSession",
+        counted(&app, revoke, vars, Some(&john.access)).await.1,
+    ));
+    // Jane (an article with two tags, a follower, notifications) deletes her account.
+    counted(&app, follow, json!({}), Some(&john.access)).await;
+    let create = "mutation { createArticle(input: {title: \"Last\", description: \"d\", \
+                  body: \"b\", tags: [\"x\", \"y\"]}) { slug } }";
+    counted(&app, create, json!({}), Some(&jane.access)).await;
+    let delete_account = "mutation($p: String!) { deleteAccount(password: $p) }";
+    let vars = json!({"p": jane.password});
+    seen.push((
+        "deleteAccount",
+        counted(&app, delete_account, vars, Some(&jane.access))
+            .await
+            .1,
+    ));
+
     // followUser, createArticle, updateArticle, favoriteArticle, addComment and
     // deleteArticle each queue their webhook deliveries: one INSERT ... SELECT, whether
     // the owner has webhooks or not.
@@ -426,6 +454,8 @@ async fn every_mutation_sends_exactly_its_documented_statements() {
         ("deleteArticle", 10),
         ("changePassword", 12),
         ("logout", 5),
+        ("revokeSession", 8),
+        ("deleteAccount", 14),
     ];
     assert_eq!(seen, expected);
 }

@@ -284,7 +284,7 @@ impl Pipeline {
             let limit = held.meter.limit();
             return self.refuse(prepared.ticket, AppError::ResponseTooLarge { limit }.into());
         }
-        let (mut ticket, mut request, parts) = match self.admit(prepared, caller) {
+        let (mut ticket, mut request, parts) = match self.admit(prepared, &caller) {
             Ok(admitted) => admitted,
             Err(error) => return Outcome::Rejected(vec![error]),
         };
@@ -305,7 +305,7 @@ impl Pipeline {
             }
             return self.refuse(ticket, error);
         }
-        if let Err(error) = self.gate.charge(&mut ticket, caller) {
+        if let Err(error) = self.gate.charge(&mut ticket, &caller) {
             return self.refuse(ticket, error);
         }
         let meter = Arc::clone(&held.meter);
@@ -326,7 +326,7 @@ impl Pipeline {
             return Outcome::Executed(response);
         }
         if let Some(hash) = register
-            && let Err(err) = self.persisted.register(db, hash, query, caller).await
+            && let Err(err) = self.persisted.register(db, hash, query, &caller).await
         {
             // The operation ran; the client will send the text again next time.
             tracing::warn!(error = ?err, "could not store a persisted query");
@@ -356,8 +356,8 @@ impl Pipeline {
             return Err(vec![error]);
         }
         let (mut ticket, mut request, parts) =
-            self.admit(prepared, caller).map_err(|error| vec![error])?;
-        if let Err(error) = self.gate.charge(&mut ticket, caller) {
+            self.admit(prepared, &caller).map_err(|error| vec![error])?;
+        if let Err(error) = self.gate.charge(&mut ticket, &caller) {
             self.gate.refused(ticket, std::slice::from_ref(&error));
             return Err(vec![error]);
         }
@@ -382,7 +382,7 @@ impl Pipeline {
     fn admit(
         &self,
         prepared: Prepared,
-        caller: Caller,
+        caller: &Caller,
     ) -> Result<(Ticket, async_graphql::Request, Parts), ServerError> {
         let Prepared {
             mut ticket,
@@ -407,6 +407,9 @@ impl Pipeline {
         }
         if let Some(ip) = caller.ip {
             request.data.insert(ip);
+        }
+        if let Some(agent) = &caller.user_agent {
+            request.data.insert(agent.clone());
         }
         let parts = Parts {
             query,

@@ -1,7 +1,8 @@
 //! The depth, complexity and estimated size of an operation (see [`super`] for how
 //! complexity counts), measured by one walk of [`crate::graphql::document`]. May call the
 //! document walk, the page sizes of [`crate::graphql::pagination`] and the length limits
-//! of `domain::validation` (which give the large text fields their weight).
+//! of `domain::validation` and `domain::devices` (which give the large text fields their
+//! weight).
 
 use std::{collections::HashMap, ops::ControlFlow};
 
@@ -11,7 +12,10 @@ use async_graphql::{
 };
 
 use crate::{
-    domain::validation::{BIO_MAX, BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX},
+    domain::{
+        devices::USER_AGENT_MAX_BYTES,
+        validation::{BIO_MAX, BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX},
+    },
     graphql::{
         document::{self, Step, Visitor},
         pagination::{DEFAULT_PAGE, MAX_PAGE},
@@ -39,6 +43,8 @@ fn text_bytes(name: &str, in_comment: bool) -> Option<usize> {
         "body" => BODY_MAX,
         "bio" => BIO_MAX,
         "description" => DESCRIPTION_MAX,
+        // A session's, bounded in bytes already (over the 256 of any other field).
+        "userAgent" => return Some(USER_AGENT_MAX_BYTES),
         _ => return None,
     };
     Some(chars * UTF8_MAX)

@@ -16,6 +16,7 @@ use crate::{
         comments::CommentRow,
         keyset::{Page, PageQuery},
         notifications::NotificationRow,
+        sessions::SessionRow,
         users::UserRow,
     },
     error::AppError,
@@ -137,6 +138,24 @@ impl Loader<i64> for NotificationLoader {
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let conn = self.0.conn().await?;
         let rows = db::notifications::find_many(&conn, ids).await?;
+        Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
+    }
+}
+
+/// Sessions by id, ended or not (who may see one is the caller's business).
+pub struct SessionLoader(pub(super) Arc<RequestDb>);
+
+impl Named for SessionLoader {
+    const NAME: &'static str = "sessions";
+}
+
+impl Loader<i64> for SessionLoader {
+    type Value = Arc<SessionRow>;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let conn = self.0.conn().await?;
+        let rows = db::sessions::find_many(&conn, ids).await?;
         Ok(rows.into_iter().map(|r| (r.id, Arc::new(r))).collect())
     }
 }

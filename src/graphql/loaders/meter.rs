@@ -131,6 +131,13 @@ impl TextBytes for crate::db::notifications::NotificationRow {
     }
 }
 
+impl TextBytes for crate::db::sessions::SessionRow {
+    fn text_bytes(&self) -> usize {
+        let optional = |text: &Option<String>| text.as_ref().map_or(0, String::len);
+        optional(&self.user_agent) + optional(&self.client_ip)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

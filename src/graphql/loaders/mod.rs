@@ -37,7 +37,8 @@ use prometheus_client::metrics::histogram::Histogram;
 
 pub use batch::{
     ArticleLoader, CommentLoader, CommentPage, CommentPageLoader, Favorited, Follows, LoadError,
-    Measured, Named, NotificationLoader, PublishedFor, PublishedLoader, RelationLoader, UserLoader,
+    Measured, Named, NotificationLoader, PublishedFor, PublishedLoader, RelationLoader,
+    SessionLoader, UserLoader,
 };
 pub use meter::{ResponseMeter, TextBytes};
 pub use wave::LoadQueue;
@@ -70,6 +71,8 @@ pub struct Loaders {
     pub notifications: DataLoader<Measured<NotificationLoader>>,
     /// Followers' notifications of a new article.
     pub published: DataLoader<Measured<PublishedLoader>>,
+    /// Sessions by id.
+    pub sessions: DataLoader<Measured<SessionLoader>>,
     /// Webhooks by id.
     pub webhooks: DataLoader<Measured<WebhookLoader>>,
     /// Webhook deliveries by id, with their webhook's owner.
@@ -97,6 +100,7 @@ pub struct BatchSizes {
     comment_pages: Histogram,
     notifications: Histogram,
     published: Histogram,
+    sessions: Histogram,
     webhooks: Histogram,
     deliveries: Histogram,
     attempts: Histogram,
@@ -115,6 +119,7 @@ impl BatchSizes {
             comment_pages: metrics.loader_batch_sizes(CommentPageLoader::NAME),
             notifications: metrics.loader_batch_sizes(NotificationLoader::NAME),
             published: metrics.loader_batch_sizes(PublishedLoader::NAME),
+            sessions: metrics.loader_batch_sizes(SessionLoader::NAME),
             webhooks: metrics.loader_batch_sizes(WebhookLoader::NAME),
             deliveries: metrics.loader_batch_sizes(DeliveryLoader::NAME),
             attempts: metrics.loader_batch_sizes(AttemptLoader::NAME),
@@ -145,6 +150,7 @@ impl Loaders {
             comment_pages: queued(CommentPageLoader(Arc::clone(&db)), q(sizes.comment_pages)),
             notifications: queued(NotificationLoader(Arc::clone(&db)), q(sizes.notifications)),
             published: queued(PublishedLoader(Arc::clone(&db)), q(sizes.published)),
+            sessions: queued(SessionLoader(Arc::clone(&db)), q(sizes.sessions)),
             webhooks: queued(WebhookLoader(Arc::clone(&db)), q(sizes.webhooks)),
             deliveries: queued(DeliveryLoader(Arc::clone(&db)), q(sizes.deliveries)),
             attempts: queued(AttemptLoader(Arc::clone(&db)), q(sizes.attempts)),

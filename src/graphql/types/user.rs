@@ -9,14 +9,16 @@ use crate::{
     domain::policy::{self, Viewer},
     error::AppError,
     graphql::{
-        guards::{self, SelfOrAdmin},
+        guards::{self, OwnSessions, SelfOrAdmin},
         loaders::{Follows, loaders},
         node::{NodeKind, global_id},
         pagination::{Connection, List, PageArgs},
         scalars::DateTime,
+        session_rules,
         types::{
             article::{Article, article_list},
             notification::{Notification, NotificationKind},
+            session::Session,
             webhook::Webhook,
         },
     },
@@ -263,6 +265,42 @@ impl User {
             })
             .await?;
         Ok(Some(count))
+    }
+
+    /// The user's signed-in sessions, newest first. Only for the user themself: FORBIDDEN
+    /// otherwise.
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Option<Connection<Session>>> {
+        let guard = OwnSessions::new(self.row.id, self.viewer);
+        if guards::nullable(ctx, guard, || ()).await.is_none() {
+            return Ok(None);
+        }
+        let current = self.viewer(ctx).map(|v| v.session_id);
+        let request =
+            PageArgs::new(first, after, last, before).check(List::Sessions(self.row.id))?;
+        let rules = session_rules(ctx);
+        let (user, now, max_age, query) =
+            (self.row.id, rules.clock.now(), rules.max_age, request.query);
+        let page = loaders(ctx)
+            .read(move |conn| {
+                Box::pin(async move { db::sessions::page(&conn, user, now, max_age, &query).await })
+            })
+            .await?;
+        Ok(Some(Connection::new(
+            request,
+            page,
+            |row| Position {
+                created_at: row.created_at,
+                id: row.id,
+            },
+            |row| Session::new(Arc::new(row), current),
+        )))
     }
 
     /// Only for the user themself: FORBIDDEN otherwise. Newest first.

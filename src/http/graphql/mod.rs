@@ -35,7 +35,7 @@ use super::{
 };
 use crate::{
     db::{PgPool, RequestDb},
-    domain::{policy::Viewer, sessions},
+    domain::{devices::UserAgent, policy::Viewer, sessions},
     error::{AppError, ErrorCode},
     graphql::{
         admission::Caller,
@@ -121,6 +121,13 @@ fn client_ip(
     info.map(|Extension(ConnectInfo(addr))| trusted.client_ip(addr.ip(), headers))
 }
 
+/// The request's `User-Agent`, as a session it signs in keeps it.
+fn user_agent(headers: &HeaderMap) -> Option<UserAgent> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|value| UserAgent::from_header(value.as_bytes()))
+}
+
 /// `GET /graphql`: a WebSocket upgrade (subscriptions), queries from the URL, or GraphiQL
 /// for a browser.
 pub async fn get<E: Executor>(
@@ -132,7 +139,7 @@ pub async fn get<E: Executor>(
 ) -> Response {
     let ip = client_ip(info, &headers, &endpoint.state.trusted_proxies);
     if let Ok(ws) = upgrade {
-        return endpoint.upgrade(ws, ip);
+        return endpoint.upgrade(ws, ip, user_agent(&headers));
     }
     let params = serde_urlencoded::from_str::<GetParams>(raw.as_deref().unwrap_or(""));
     let wants_ide = matches!(&params, Ok(p) if p.query.is_none());
@@ -157,7 +164,11 @@ pub async fn get<E: Executor>(
         Ok(Err(response)) => return response,
         Err(_) => return endpoint.body_timed_out(media),
     };
-    let caller = Caller { viewer, ip };
+    let caller = Caller {
+        viewer,
+        ip,
+        user_agent: user_agent(&headers),
+    };
     let payload = Payload::Single(operation);
     endpoint
         .run(media, Transport::HttpGet, caller, &db, payload)
@@ -220,6 +231,7 @@ pub async fn post<E: Executor>(
     let caller = Caller {
         viewer,
         ip: client_ip(info, &headers, &endpoint.state.trusted_proxies),
+        user_agent: user_agent(&headers),
     };
     endpoint
         .run(media, Transport::HttpPost, caller, &db, payload)
@@ -338,7 +350,7 @@ impl<E: Executor> GraphqlEndpoint<E> {
                             db,
                             operation,
                             transport,
-                            caller,
+                            caller.clone(),
                             &mut held,
                         ))
                         .await;

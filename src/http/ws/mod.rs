@@ -47,6 +47,7 @@ use super::{
     limits, negotiate, reply,
 };
 use crate::{
+    domain::devices::UserAgent,
     error::{AppError, ErrorCode},
     graphql::subscription::{Command, ConnSignals, Hub, Outbox},
     metrics::ConnectionLimit,
@@ -100,7 +101,12 @@ pub struct WebSocketConfig {
 
 impl<E: Executor> GraphqlEndpoint<E> {
     /// Accepts a WebSocket upgrade on the GraphQL URL.
-    pub(super) fn upgrade(self, ws: WebSocketUpgrade, ip: Option<ClientIp>) -> Response {
+    pub(super) fn upgrade(
+        self,
+        ws: WebSocketUpgrade,
+        ip: Option<ClientIp>,
+        user_agent: Option<UserAgent>,
+    ) -> Response {
         let slot = match self.state().sockets.caps.admit(ip.map(|ClientIp(ip)| ip)) {
             Ok(slot) => slot,
             Err(limit) => return refused(limit),
@@ -123,7 +129,9 @@ impl<E: Executor> GraphqlEndpoint<E> {
                     .protocol()
                     .and_then(|p| p.to_str().ok())
                     .and_then(Protocol::from_name);
-                Connection::new(socket, self, ip).run(protocol).await;
+                Connection::new(socket, self, ip, user_agent)
+                    .run(protocol)
+                    .await;
             })
     }
 }
@@ -177,10 +185,17 @@ struct Connection<E> {
     user_slot: Option<UserSlot>,
     /// The client's address, when known.
     ip: Option<ClientIp>,
+    /// The upgrade request's User-Agent (kept by a session a mutation here signs in).
+    user_agent: Option<UserAgent>,
 }
 
 impl<E: Executor> Connection<E> {
-    fn new(socket: WebSocket, endpoint: GraphqlEndpoint<E>, ip: Option<ClientIp>) -> Self {
+    fn new(
+        socket: WebSocket,
+        endpoint: GraphqlEndpoint<E>,
+        ip: Option<ClientIp>,
+        user_agent: Option<UserAgent>,
+    ) -> Self {
         let hub = endpoint.state().sockets.hub.clone();
         Self {
             socket,
@@ -194,6 +209,7 @@ impl<E: Executor> Connection<E> {
             registration: None,
             user_slot: None,
             ip,
+            user_agent,
         }
     }
 

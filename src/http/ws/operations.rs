@@ -102,6 +102,7 @@ impl<E: Executor> Connection<E> {
         let caller = Caller {
             viewer: session.viewer,
             ip: self.ip,
+            user_agent: self.user_agent.clone(),
         };
         let inbox = Arc::new(Inbox::default());
         let subscription = match pipeline.subscribe(
@@ -144,6 +145,7 @@ impl<E: Executor> Connection<E> {
     ) -> BoxFuture<'static, (Outcome, Option<Held>)> {
         let endpoint = self.endpoint.clone();
         let ip = self.ip;
+        let user_agent = self.user_agent.clone();
         let timeout = self.state().limits.timeout;
         let mut held = endpoint.state().pipeline.held();
         let work = async move {
@@ -158,7 +160,11 @@ impl<E: Executor> Connection<E> {
             // The operation's duration is the executor's, authentication excluded (as over
             // HTTP, where the clock starts once the caller is known).
             prepared.restart_clock();
-            let caller = Caller { viewer, ip };
+            let caller = Caller {
+                viewer,
+                ip,
+                user_agent,
+            };
             let pipeline = &endpoint.state().pipeline;
             let outcome = pipeline
                 .execute(endpoint.executor(), &db, prepared, caller, &mut held)

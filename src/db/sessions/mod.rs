@@ -1,15 +1,31 @@
 //! Queries on `sessions` and `used_refresh_tokens`. Announces nothing: the domain
 //! publishes the revocations these writes make, in the same transaction. Time-bound
-//! rules (expiry, the absolute lifetime, pruning) are judged at the caller's `now`.
+//! rules (expiry, the absolute lifetime, pruning, the live sessions a user lists) are
+//! judged at the caller's `now`, by one notion of a session that has ended
+//! ([`has_ended`], [`SessionRow::has_ended`]).
+
+mod list;
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+pub use self::list::{SessionRow, count_live, find_many, has_ended, owner, page};
 use super::{
     DbError,
     schema::{sessions, used_refresh_tokens, users},
 };
+
+/// Where a session was signed in from, stored with it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    /// The request's User-Agent, already cut to its stored length (512 bytes).
+    pub user_agent: Option<&'a str>,
+    /// The client's address.
+    pub client_ip: Option<IpAddr>,
+}
 
 /// The hashes and expiry times of a token pair to store.
 #[derive(Debug, Clone, Copy)]
@@ -72,12 +88,14 @@ struct RefreshLookup {
     created_at: DateTime<Utc>,
 }
 
-/// Starts a session for `user_id`; returns its id.
+/// Starts a session for `user_id`, signed in from `origin`; returns its id.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     pair: StoredPair<'_>,
+    origin: Origin<'_>,
 ) -> Result<i64, DbError> {
+    let client_ip = origin.client_ip.map(|ip| ip.to_string());
     Ok(diesel::insert_into(sessions::table)
         .values((
             sessions::user_id.eq(user_id),
@@ -85,6 +103,8 @@ pub async fn create(
             sessions::access_expires_at.eq(pair.access_expires_at),
             sessions::refresh_token_hash.eq(pair.refresh_hash),
             sessions::refresh_expires_at.eq(pair.refresh_expires_at),
+            sessions::user_agent.eq(origin.user_agent),
+            sessions::client_ip.eq(client_ip),
         ))
         .returning(sessions::id)
         .get_result(conn)
@@ -100,6 +120,7 @@ pub async fn create_if_password(
     user_id: i64,
     verified_hash: &str,
     pair: StoredPair<'_>,
+    origin: Origin<'_>,
 ) -> Result<Option<i64>, DbError> {
     conn.transaction::<_, DbError, _>(async |conn| {
         let current: Option<String> = users::table
@@ -112,7 +133,7 @@ pub async fn create_if_password(
         if current.as_deref() != Some(verified_hash) {
             return Ok(None);
         }
-        Ok(Some(create(conn, user_id, pair).await?))
+        Ok(Some(create(conn, user_id, pair, origin).await?))
     })
     .await
 }
@@ -371,12 +392,8 @@ async fn prune_batch(
         if !locked {
             return Ok(None);
         }
-        let has_ended = sessions::revoked_at
-            .is_not_null()
-            .or(sessions::refresh_expires_at.le(now))
-            .or(sessions::created_at.le(now - max_age));
         let ended: Vec<i64> = sessions::table
-            .filter(has_ended)
+            .filter(has_ended(now, max_age))
             .select(sessions::id)
             .limit(PRUNE_BATCH)
             .load(tx)
