@@ -461,3 +461,65 @@ async fn a_rolled_back_write_sends_nothing_and_a_committed_one_does() {
     let body: Value = serde_json::from_str(&got[0].body).unwrap();
     assert_eq!(body["type"], "article.updated");
 }
+
+/// The README's Node receiver snippet (the `js` block of its Webhooks section).
+fn readme_verifier() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = &readme[readme.find("### Webhooks").expect("a Webhooks section")..];
+    let start = section.find("```js\n").expect("a js block") + "```js\n".len();
+    let end = start + section[start..].find("```").expect("the block's end");
+    section[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn the_readme_node_snippet_verifies_a_real_delivery() {
+    let app = TestApp::with_config(&VARS).await;
+    let alice = app.register("alice").await;
+    let receiver = Receiver::start(&[]).await;
+    let (hook, secret) = create_webhook(&app, &alice, &receiver.url(), &["NEW_FOLLOWER"]).await;
+    let _worker = start_worker(&app, None);
+    ping(&app, &alice, &hook).await;
+    let request = receiver.wait_for(1).await.remove(0);
+
+    let dir = std::env::temp_dir().join(format!("conduit-readme-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("verify.mjs"), readme_verifier()).unwrap();
+    std::fs::write(
+        dir.join("check.mjs"),
+        "import { verifyWebhook } from './verify.mjs';\n\
+         import { readFileSync } from 'node:fs';\n\
+         const cases = JSON.parse(readFileSync(0, 'utf8'));\n\
+         console.log(JSON.stringify(cases.map((c) => verifyWebhook(c.secret, c.headers, c.body))));\n",
+    )
+    .unwrap();
+    let headers: serde_json::Map<String, Value> =
+        ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .iter()
+            .map(|h| (h.to_string(), json!(request.header(h))))
+            .collect();
+    let other = conduit::domain::webhooks::secret::Secret::generate().display();
+    let cases = json!([
+        {"secret": secret, "headers": headers, "body": request.body},
+        {"secret": secret, "headers": headers, "body": format!("{} ", request.body)},
+        {"secret": other, "headers": headers, "body": request.body},
+    ]);
+    let mut child = std::process::Command::new("node")
+        .arg(dir.join("check.mjs"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(cases.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "{out:?}");
+    let verdicts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdicts, json!([true, false, false]), "{out:?}");
+}
