@@ -12,8 +12,14 @@ use serde_json::{Value, json};
 use super::WebhookEvent;
 use crate::{
     db::{articles::ArticleRow, comments::CommentRow},
-    domain::ids::global_id,
+    domain::{ids::global_id, validation},
 };
+
+/// The largest body, in bytes: `comment.added` with a comment at its longest (4 bytes a
+/// character), plus 8 KiB for the ids, the article's title and slug and the envelope
+/// (every other event's body is smaller: an article's description and title at their
+/// longest take 4,800 bytes).
+pub const PAYLOAD_MAX_BYTES: usize = validation::utf8_bytes(validation::COMMENT_MAX) + 8 * 1024;
 
 #[derive(Serialize)]
 struct Body<'a> {
