@@ -459,3 +459,52 @@ async fn every_mutation_sends_exactly_its_documented_statements() {
     ];
     assert_eq!(seen, expected);
 }
+
+/// The webhook mutations send exactly their documented statements too.
+#[tokio::test]
+async fn webhook_mutations_send_exactly_their_documented_statements() {
+    let app = TestApp::with_config(&[("REPORT_SQL_STATEMENTS", "true")]).await;
+    let jane = app.register("jane").await;
+    let token = Some(jane.access.as_str());
+    let mut seen: Vec<(&str, i64)> = Vec::new();
+    let create = "mutation { createWebhook(input: {url: \"https://hooks.example.com/in\", \
+                  events: [ARTICLE_PUBLISHED]}) { secret webhook { id } } }";
+    let (data, n) = counted(&app, create, json!({}), token).await;
+    seen.push(("createWebhook", n));
+    let vars = json!({"id": data["createWebhook"]["webhook"]["id"]});
+    let update = "mutation($id: ID!) { updateWebhook(id: $id, input: {active: false}) { id } }";
+    seen.push((
+        "updateWebhook",
+        counted(&app, update, vars.clone(), token).await.1,
+    ));
+    let rotate = "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }";
+    seen.push((
+        "rotateWebhookSecret",
+        counted(&app, rotate, vars.clone(), token).await.1,
+    ));
+    let ping = "mutation($id: ID!) { pingWebhook(id: $id) { id status } }";
+    let (data, n) = counted(&app, ping, vars.clone(), token).await;
+    seen.push(("pingWebhook", n));
+    let redeliver = "mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { id status } }";
+    let delivery = json!({"id": data["pingWebhook"]["id"]});
+    seen.push((
+        "redeliverWebhookDelivery",
+        counted(&app, redeliver, delivery, token).await.1,
+    ));
+    let delete = "mutation($id: ID!) { deleteWebhook(id: $id) }";
+    seen.push(("deleteWebhook", counted(&app, delete, vars, token).await.1));
+    let expected: Vec<(&str, i64)> = vec![
+        // The session, BEGIN, the owner locked, the count of their webhooks, the insert,
+        // COMMIT.
+        ("createWebhook", 6),
+        // The session, BEGIN, the webhook locked (owner only), the write, COMMIT.
+        ("updateWebhook", 5),
+        ("rotateWebhookSecret", 5),
+        ("pingWebhook", 5),
+        // The session, BEGIN, the delivery with its owner, the requeue, the delivery
+        // again, COMMIT.
+        ("redeliverWebhookDelivery", 6),
+        ("deleteWebhook", 5),
+    ];
+    assert_eq!(seen, expected);
+}
