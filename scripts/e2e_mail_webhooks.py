@@ -190,7 +190,7 @@ def main():
         print("webhook", data["createWebhook"]["webhook"], "| secret", Receiver.secret[:10] + "…")
 
         step("createArticle, then the delivery at the receiver")
-        api.gql('mutation { createArticle(input: {title: "Hello hooks", description: "d", body: "b", tagList: ["e2e"]}) { slug } }', token=access)
+        api.gql('mutation { createArticle(input: {title: "Hello hooks", description: "d", body: "b", tags: ["e2e"]}) { slug } }', token=access)
         delivery = wait("the delivery", lambda: Receiver.seen)[0]
         for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
             print(f"{name}: {delivery['headers'][name]}")

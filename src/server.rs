@@ -50,6 +50,13 @@ pub async fn run(
     let _live = live_updates(&state).await;
     tracing::info!("{}", state.config.mail_transport.describe());
     let outbox = start_outbox(&state)?;
+    // The outbox drains beside the HTTP requests, from the signal on.
+    let stopping = outbox.stopper();
+    let lifecycle = state.lifecycle.clone();
+    tokio::spawn(async move {
+        lifecycle.stopped().await;
+        stopping.stop();
+    });
     let pruner = tokio::spawn(crate::domain::sessions::prune_periodically(
         state.pool.clone(),
         state.session_rules(),
@@ -65,19 +72,36 @@ pub async fn run(
 /// The instance's outbox workers (one per queue) and the outbox's pruning, running until
 /// [`Outbox::stop`].
 pub struct Outbox {
-    stop: tokio::sync::watch::Sender<bool>,
+    stop: Stopper,
     workers: Vec<tokio::task::JoinHandle<()>>,
     pruner: tokio::task::JoinHandle<()>,
 }
 
+/// Tells the outbox's workers to stop claiming and drain (cheap to clone).
+#[derive(Clone)]
+pub struct Stopper(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Stopper {
+    /// Tells the workers to stop (idempotent).
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
 impl Outbox {
-    /// Stops claiming, lets the attempts in flight finish within `drain` (releasing the
-    /// leases of those that do not), and waits for the workers to end.
-    pub async fn stop(self, drain: Duration) {
-        let _ = self.stop.send(true);
+    /// What tells the workers to stop, for whoever hears the shutdown signal first.
+    pub fn stopper(&self) -> Stopper {
+        self.stop.clone()
+    }
+
+    /// Stops claiming (if not told already), lets the attempts in flight finish within
+    /// the drain (releasing the leases of those that do not), and waits for the workers
+    /// to end, at most `deadline`.
+    pub async fn stop(self, deadline: Duration) {
+        self.stop.stop();
         self.pruner.abort();
         for worker in self.workers {
-            let _ = tokio::time::timeout(drain + Duration::from_secs(1), worker).await;
+            let _ = tokio::time::timeout(deadline, worker).await;
         }
     }
 }
@@ -88,7 +112,10 @@ pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
     use crate::outbox::email::EmailSender;
     let config = &state.config;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let drain = config.shutdown_timeout;
+    // Four fifths of the shutdown deadline, so that releasing what is left fits in it.
+    let drain = config
+        .shutdown_timeout
+        .saturating_sub(config.shutdown_timeout / 5);
     let email = Worker {
         pool: state.pool.clone(),
         queue: Queue::Email,
@@ -119,7 +146,7 @@ pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
         std::sync::Arc::clone(&state.metrics),
     ));
     Ok(Outbox {
-        stop,
+        stop: Stopper(std::sync::Arc::new(stop)),
         workers,
         pruner,
     })

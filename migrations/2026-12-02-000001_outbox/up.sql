@@ -46,13 +46,16 @@ CREATE TABLE outbox_attempts (
     PRIMARY KEY (message_id, attempt)
 );
 
--- Wakes the workers of every instance once the writing transaction commits (PostgreSQL
--- folds repeats of one payload in a transaction into one notification).
+-- Wakes the workers of every instance once the writing transaction commits, when a message
+-- becomes claimable now: queued, released by a worker that stopped, or queued again.
+-- (PostgreSQL folds repeats of one payload in a transaction into one notification.) A
+-- retry scheduled for later wakes no one: the worker that scheduled it looks again.
 CREATE FUNCTION outbox_wake() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('conduit_outbox', NEW.queue);
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER outbox_wake AFTER INSERT OR UPDATE OF next_attempt_at, status ON outbox
-    FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION outbox_wake();
+CREATE TRIGGER outbox_wake AFTER INSERT OR UPDATE OF next_attempt_at, status, leased_until ON outbox
+    FOR EACH ROW WHEN (NEW.status = 'pending' AND NEW.leased_until IS NULL AND NEW.next_attempt_at <= now())
+    EXECUTE FUNCTION outbox_wake();

@@ -80,13 +80,14 @@ pub async fn redeem(
     .optional()?)
 }
 
-/// Whether the token with `hash` for `purpose` would redeem now (nothing changes).
-pub async fn is_valid(
+/// Whose the token with `hash` for `purpose` is, if it would redeem now (nothing
+/// changes).
+pub async fn peek(
     conn: &mut AsyncPgConnection,
     hash: &[u8],
     purpose: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbError> {
+) -> Result<Option<Redeemed>, DbError> {
     Ok(diesel::sql_query(
         "SELECT user_id, email FROM email_tokens \
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
@@ -96,8 +97,7 @@ pub async fn is_valid(
     .bind::<Timestamptz, _>(now)
     .get_result::<Redeemed>(conn)
     .await
-    .optional()?
-    .is_some())
+    .optional()?)
 }
 
 /// Ends every unused token of `user_id` for `purpose` (a password was reset: the other
@@ -114,6 +114,18 @@ pub async fn expire_all(
     .bind::<BigInt, _>(user_id)
     .bind::<Text, _>(purpose)
     .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await?)
+}
+
+/// Deletes tokens used or expired before `before` (they can never redeem again); returns
+/// how many.
+pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Result<usize, DbError> {
+    Ok(diesel::sql_query(
+        "DELETE FROM email_tokens WHERE id IN (SELECT id FROM email_tokens \
+           WHERE coalesce(used_at, expires_at) < $1 LIMIT 5000)",
+    )
+    .bind::<Timestamptz, _>(before)
     .execute(conn)
     .await?)
 }

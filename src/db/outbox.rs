@@ -113,7 +113,9 @@ impl Claimed {
 
 /// Claims up to `limit` due messages of `queue` for `worker`, leased for `lease_ms`: no
 /// other worker takes them until the lease expires. At most one message per ordering key
-/// is claimed, and none whose key has a message under a live lease.
+/// is claimed, and none whose key has a message under a live lease. The row lock re-checks
+/// that each is still pending and unleased (a worker may have finished it after this
+/// statement's snapshot was taken).
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     queue: Queue,
@@ -140,7 +142,9 @@ pub async fn claim(
                        AND b.status = 'pending' AND b.leased_until >= now() AND b.id <> o.id)) \
                ) c WHERE n = 1 ORDER BY next_attempt_at LIMIT $2 \
              ), locked AS ( \
-               SELECT id FROM outbox WHERE id IN (SELECT id FROM due) FOR UPDATE SKIP LOCKED \
+               SELECT id FROM outbox WHERE id IN (SELECT id FROM due) \
+                 AND status = 'pending' AND (leased_until IS NULL OR leased_until < now()) \
+               FOR UPDATE SKIP LOCKED \
              ) \
              UPDATE outbox SET leased_by = $3, \
                leased_until = now() + $4 * interval '1 millisecond' \
@@ -259,8 +263,8 @@ pub async fn release(
     .await?)
 }
 
-/// When the next message of `queue` becomes claimable (due, and its lease, if any,
-/// expired); `None` when none is pending.
+/// When the next message of `queue` becomes claimable (due, its lease expired, and no
+/// other message of its ordering key leased); `None` when none is pending.
 pub async fn next_due(
     conn: &mut AsyncPgConnection,
     queue: Queue,
@@ -271,8 +275,11 @@ pub async fn next_due(
         at: Option<DateTime<Utc>>,
     }
     let due: Due = diesel::sql_query(
-        "SELECT min(greatest(next_attempt_at, coalesce(leased_until, next_attempt_at))) AS at \
-         FROM outbox WHERE queue = $1 AND status = 'pending'",
+        "SELECT min(greatest(o.next_attempt_at, coalesce(o.leased_until, o.next_attempt_at), \
+           coalesce((SELECT max(b.leased_until) FROM outbox b WHERE b.ordering_key = o.ordering_key \
+             AND b.status = 'pending' AND b.leased_until >= now() AND b.id <> o.id), \
+             o.next_attempt_at))) AS at \
+         FROM outbox o WHERE o.queue = $1 AND o.status = 'pending'",
     )
     .bind::<Text, _>(queue.as_db())
     .get_result(conn)

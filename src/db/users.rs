@@ -148,6 +148,19 @@ pub async fn update_profile(
         .map_err(write_error)
 }
 
+/// Locks user `id`'s row until the transaction ends (writers of one user's tokens and
+/// password take it first, in the same order); false when there is no such user.
+pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<bool, DbError> {
+    let found: Option<i64> = users::table
+        .find(id)
+        .select(users::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Marks user `id`'s address verified, if it is still `email` (any case); the user, or
 /// `None` when the address changed meanwhile (or the user is gone).
 pub async fn mark_verified(

@@ -63,7 +63,8 @@ pub async fn queue_verification(
 }
 
 /// After an email change from `old_email`: the new address gets a verification mail,
-/// the old one a notice (in the caller's transaction).
+/// the old one a notice, and reset links mailed before stop working (in the caller's
+/// transaction).
 pub async fn queue_email_change(
     conn: &mut AsyncPgConnection,
     keys: &ServerKeys,
@@ -71,6 +72,9 @@ pub async fn queue_email_change(
     old_email: &str,
 ) -> Result<(), DbError> {
     queue_verification(conn, keys, user, false).await?;
+    // Reset links mailed to the old address die with it.
+    let purpose = Purpose::ResetPassword.as_db();
+    db::email_tokens::expire_all(conn, user.id, purpose, Utc::now()).await?;
     let notice = Mail::EmailChanged {
         username: user.username.clone(),
     };
@@ -121,8 +125,10 @@ pub async fn verify(pool: &PgPool, token: &str) -> Result<UserRow, AppError> {
 }
 
 /// `requestPasswordReset`: for the account with this address, if any, stores a reset
-/// token and queues the mail, in one statement either way (the same time whether or not
-/// the account exists). The caller answers true whatever happens here.
+/// token and queues the mail, in one statement either way. The caller answers true
+/// without waiting for it ([`spawn_reset`]), so that the answer takes the same time
+/// whether or not the account exists (a write's commit waits for the WAL; a read's
+/// does not).
 pub async fn request_reset(pool: &PgPool, keys: &ServerKeys, email: &str) -> Result<(), AppError> {
     let email = email.trim();
     if validation::email(email).is_some() {
@@ -142,6 +148,16 @@ pub async fn request_reset(pool: &PgPool, keys: &ServerKeys, email: &str) -> Res
     let queued = db::email_tokens::request_reset(&mut conn, &request).await?;
     tracing::debug!(queued, "password reset requested");
     Ok(())
+}
+
+/// Runs [`request_reset`] in the background; a failure is logged (the client was told
+/// `true` already, as it is in every case).
+pub fn spawn_reset(pool: PgPool, keys: ServerKeys, email: String) {
+    tokio::spawn(async move {
+        if let Err(err) = request_reset(&pool, &keys, &email).await {
+            tracing::warn!(error = ?err, "could not queue a password reset");
+        }
+    });
 }
 
 /// `resetPassword`: redeems a reset token, sets the new password, revokes every session
@@ -164,27 +180,37 @@ pub async fn reset_password(
     }
     let hash = tokens::hash(token);
     let purpose = Purpose::ResetPassword.as_db();
-    {
+    let owner = {
         // Refuse a bad token before spending a password hash on it.
         let mut conn = db::connect(pool).await?;
-        if !db::email_tokens::is_valid(&mut conn, &hash, purpose, Utc::now()).await? {
-            return Err(invalid());
-        }
-    }
+        db::email_tokens::peek(&mut conn, &hash, purpose, Utc::now())
+            .await?
+            .ok_or_else(invalid)?
+    };
     let new_hash = passwords.hash(new_password).await?;
     let now = Utc::now();
     let tokens = TokenPair::generate(now);
     let mut conn = db::connect(pool).await?;
     let (user, session_id) = conn
         .transaction::<_, AppError, _>(async |tx| {
+            // The user's row first: two resets of one user (with two tokens) queue here
+            // instead of deadlocking on each other's tokens.
+            db::users::lock(tx, owner.user_id).await?;
             let redeemed = db::email_tokens::redeem(tx, &hash, purpose, now)
                 .await?
                 .ok_or_else(invalid)?;
             let user_id = redeemed.user_id;
+            let user = db::users::find(tx, user_id).await?.ok_or_else(invalid)?;
+            if !user.email.eq_ignore_ascii_case(&redeemed.email) {
+                // Mailed to an address the account no longer has.
+                return Err(invalid());
+            }
             db::sessions::set_password_hash(tx, user_id, &new_hash).await?;
             db::email_tokens::expire_all(tx, user_id, purpose, now).await?;
             sessions::revoke_all(tx, events, user_id, now).await?;
-            db::users::mark_verified(tx, user_id, &redeemed.email).await?;
+            let user = db::users::mark_verified(tx, user_id, &redeemed.email)
+                .await?
+                .ok_or_else(invalid)?;
             let session_id = db::sessions::create_if_password(
                 tx,
                 user_id,
@@ -194,7 +220,6 @@ pub async fn reset_password(
             )
             .await?
             .ok_or_else(invalid)?;
-            let user = db::users::find(tx, user_id).await?.ok_or_else(invalid)?;
             Ok((user, session_id))
         })
         .await?;

@@ -131,6 +131,10 @@ pub struct Worker<S> {
     pub metrics: Arc<Metrics>,
 }
 
+/// At most this many attempts of one worker record their outcome at once (each holds a
+/// pooled connection meanwhile): a batch never takes the pool from the requests.
+const RECORDING_AT_ONCE: usize = 2;
+
 impl<S: Sender> Worker<S> {
     /// The lease a claim takes: the attempt timeout plus time to record the attempt.
     fn lease(&self) -> Duration {
@@ -142,6 +146,7 @@ impl<S: Sender> Worker<S> {
     pub async fn run(self, mut stop: watch::Receiver<bool>, drain: Duration) {
         let id = format!("{}:{}", self.queue.as_db(), Uuid::new_v4());
         let this = Arc::new(self);
+        let recording = Arc::new(tokio::sync::Semaphore::new(RECORDING_AT_ONCE));
         loop {
             if *stop.borrow() {
                 return;
@@ -165,10 +170,10 @@ impl<S: Sender> Worker<S> {
             let full = claimed.len() >= this.config.batch as usize;
             let ids: Vec<Uuid> = claimed.iter().map(|m| m.id).collect();
             let done = Arc::new(Mutex::new(HashSet::new()));
-            let batch =
-                join_all(claimed.into_iter().map(|message| {
-                    Arc::clone(&this).deliver(message, id.clone(), Arc::clone(&done))
-                }));
+            let batch = join_all(claimed.into_iter().map(|message| {
+                let recording = Arc::clone(&recording);
+                Arc::clone(&this).deliver(message, id.clone(), Arc::clone(&done), recording)
+            }));
             let mut batch = std::pin::pin!(batch);
             tokio::select! {
                 _ = &mut batch => {}
@@ -216,6 +221,7 @@ impl<S: Sender> Worker<S> {
         message: Message,
         worker: String,
         done: Arc<Mutex<HashSet<Uuid>>>,
+        recording: Arc<tokio::sync::Semaphore>,
     ) {
         let at = Utc::now();
         let started = Instant::now();
@@ -245,6 +251,7 @@ impl<S: Sender> Worker<S> {
             duration_ms: i32::try_from(elapsed.as_millis()).unwrap_or(i32::MAX),
         };
         let queue = self.queue.as_db();
+        let _permit = recording.acquire().await;
         let result = match db::connect(&self.pool).await {
             Ok(mut conn) => db::outbox::finish(&mut conn, message.id, &worker, &record, next).await,
             Err(err) => Err(err),
@@ -308,7 +315,8 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 }
 
 /// Every poll interval: deletes delivered messages older than the retention (with their
-/// attempt logs), and counts what is left into the depth gauges. Every instance runs it;
+/// attempt logs) and email tokens that can no longer redeem, and counts what is left into
+/// the depth gauges. Every instance runs it;
 /// both steps are idempotent.
 pub async fn prune_periodically(pool: PgPool, config: OutboxConfig, metrics: Arc<Metrics>) {
     let mut ticks = tokio::time::interval(config.poll_interval.max(Duration::from_secs(1)));
@@ -323,6 +331,11 @@ pub async fn prune_periodically(pool: PgPool, config: OutboxConfig, metrics: Arc
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "outbox: pruned delivered messages"),
             Err(err) => tracing::warn!(error = ?err, "outbox: cannot prune"),
+        }
+        // Email tokens used or expired a day ago can never redeem again.
+        let day_ago = Utc::now() - chrono::Duration::days(1);
+        if let Err(err) = db::email_tokens::prune(&mut conn, day_ago).await {
+            tracing::warn!(error = ?err, "outbox: cannot prune email tokens");
         }
         if let Ok(depth) = db::outbox::depth(&mut conn).await {
             for queue in Queue::ALL {
@@ -342,6 +355,28 @@ pub async fn prune_periodically(pool: PgPool, config: OutboxConfig, metrics: Arc
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_maximum() {
+        let config = OutboxConfig {
+            retry_base: Duration::from_millis(1000),
+            retry_max: Duration::from_secs(60),
+            ..OutboxConfig::default()
+        };
+        for _ in 0..100 {
+            let first = config.backoff(1);
+            assert!(first >= Duration::from_millis(500) && first < Duration::from_millis(1000));
+            let third = config.backoff(3);
+            assert!(third >= Duration::from_millis(2000) && third < Duration::from_millis(4000));
+            let late = config.backoff(40);
+            assert!(late >= Duration::from_secs(30) && late < Duration::from_secs(60));
         }
     }
 }

@@ -302,6 +302,13 @@ async fn an_email_change_verifies_the_new_address_and_tells_the_old_one() {
     let jane = app.register("jane").await;
     let welcome = sink.wait_for(1, WAIT).await.remove(0);
     let old_token = link_token(&welcome, "http://app.test/verify-email");
+    // A reset link mailed to the old address before the change.
+    request_reset(&app, "jane@example.com").await;
+    sink.wait_for(2, WAIT).await;
+    let old_reset = link_token(
+        &sink.with_subject("Reset")[0],
+        "http://app.test/reset-password",
+    );
     let change = app
         .gql(
             "mutation($i: UpdateViewerInput!) { updateViewer(input: $i) { email emailVerified } }",
@@ -314,8 +321,9 @@ async fn an_email_change_verifies_the_new_address_and_tells_the_old_one() {
         json!({"email": "jane@new.example", "emailVerified": false}),
         "{change}"
     );
-    sink.wait_for(3, WAIT).await;
-    let notice = sink.to("jane@example.com").pop().unwrap();
+    sink.wait_for(4, WAIT).await;
+    let notice = sink.with_subject("changed").pop().unwrap();
+    assert_eq!(notice["envelope_to"], json!(["jane@example.com"]));
     assert!(header(&notice, "subject").contains("changed"), "{notice}");
     assert!(
         !notice["text"].as_str().unwrap().contains("token="),
@@ -328,6 +336,19 @@ async fn an_email_change_verifies_the_new_address_and_tells_the_old_one() {
         .gql(verify_mutation(), json!({"t": old_token}), None)
         .await;
     assert_eq!(error_code(&stale), "BAD_USER_INPUT", "{stale}");
+    // The reset link the old address got no longer works either.
+    let stale = app
+        .gql(
+            &reset_mutation(),
+            json!({"t": old_reset, "p": "taken-over-password"}),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&stale), "BAD_USER_INPUT", "{stale}");
+    assert_eq!(
+        error_code(&login(&app, "jane@new.example", "taken-over-password").await),
+        "UNAUTHENTICATED"
+    );
     let token = link_token(&verify, "http://app.test/verify-email");
     let done = app
         .gql(verify_mutation(), json!({"t": token}), Some(&jane.access))
@@ -528,4 +549,109 @@ async fn in_development_without_smtp_mail_is_written_to_the_mail_folder() {
         "{eml}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The SQL statements a mutation sent (`extensions.sqlStatements`), and its data.
+async fn counted(
+    app: &TestApp,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> (Value, i64) {
+    let body = app.gql(query, variables, token).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    (
+        body["data"].clone(),
+        body["extensions"]["sqlStatements"].as_i64().unwrap(),
+    )
+}
+
+/// The email flows' mutations send exactly their documented statements (README), each
+/// with the sign-in throttle's one.
+#[tokio::test]
+async fn the_email_mutations_send_their_documented_statements() {
+    let sink = SmtpSink::start();
+    let (app, _outbox) = mailing_app(&sink.url(), &[("REPORT_SQL_STATEMENTS", "true")]).await;
+    let jane = app.register("jane").await;
+    sink.wait_for(1, WAIT).await;
+    let (_, request_n) = counted(
+        &app,
+        "mutation { requestEmailVerification }",
+        json!({}),
+        Some(&jane.access),
+    )
+    .await;
+    sink.wait_for(2, WAIT).await;
+    let token = link_token(
+        &sink.with_subject("Confirm your email")[0],
+        "http://app.test/verify-email",
+    );
+    let verify = "mutation($t: String!) { verifyEmail(token: $t) { username } }";
+    let (_, verify_n) = counted(&app, verify, json!({"t": token}), None).await;
+    let reset = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    let (_, known) = counted(&app, reset, json!({"e": jane.email}), None).await;
+    let (_, unknown) = counted(&app, reset, json!({"e": "nobody@example.com"}), None).await;
+    sink.wait_for(3, WAIT).await;
+    let token = link_token(
+        &sink.with_subject("Reset")[0],
+        "http://app.test/reset-password",
+    );
+    let (_, reset_n) = counted(
+        &app,
+        &reset_mutation(),
+        json!({"t": token, "p": "a-brand-new-password"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        [
+            ("requestPasswordReset", known),
+            ("requestPasswordReset(unknown)", unknown),
+            ("resetPassword", reset_n),
+            ("requestEmailVerification", request_n),
+            ("verifyEmail", verify_n)
+        ],
+        [
+            ("requestPasswordReset", 1),
+            ("requestPasswordReset(unknown)", 1),
+            ("resetPassword", 17),
+            ("requestEmailVerification", 7),
+            ("verifyEmail", 4)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn password_reset_requests_are_throttled_per_address_and_per_client() {
+    let app = TestApp::with_config(&[
+        ("AUTH_ATTEMPTS_PER_ACCOUNT", "2"),
+        ("AUTH_ATTEMPTS_PER_IP", "4"),
+    ])
+    .await;
+    app.register("jane").await;
+    for _ in 0..2 {
+        assert_eq!(
+            request_reset(&app, "jane@example.com").await["data"]["requestPasswordReset"],
+            true
+        );
+    }
+    // Any spelling of the address spends the same budget.
+    let third = request_reset(&app, "JANE@example.com").await;
+    assert_eq!(error_code(&third), "RATE_LIMITED", "{third}");
+    assert!(
+        third["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .is_some()
+            || third["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("retry"),
+        "{third}"
+    );
+    // Unknown addresses are throttled the same way (no enumeration through the limit).
+    for _ in 0..2 {
+        request_reset(&app, "nobody@example.com").await;
+    }
+    let limited = request_reset(&app, "nobody@example.com").await;
+    assert_eq!(error_code(&limited), "RATE_LIMITED", "{limited}");
 }

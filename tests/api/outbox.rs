@@ -241,6 +241,16 @@ async fn failed_mails_are_listed_and_retried_from_the_command_line() {
         .await,
         "1"
     );
+    // The depth gauges follow the table (refreshed every poll interval).
+    let failed = "conduit_outbox_messages{queue=\"email\",status=\"failed\"}";
+    let started = Instant::now();
+    while crate::helpers::metric(&app, failed).await != "1" {
+        assert!(
+            started.elapsed() < WAIT,
+            "the failed message is not counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let db_url = app.database_url();
     let list = conduit_command(
@@ -315,4 +325,115 @@ async fn production_without_smtp_says_email_is_off_and_still_answers_resets() {
     assert_eq!(status, 200);
     assert!(body.contains(r#""requestPasswordReset":true"#), "{body}");
     until(&client, "SELECT count(*) = 2 AND bool_and(status = 'failed' AND last_error LIKE 'email is off%') FROM outbox", "both mails FAILED as off").await;
+}
+
+/// A webhook-like message with ordering key `key`.
+fn keyed(key: &str) -> (Uuid, String) {
+    (Uuid::now_v7(), key.to_owned())
+}
+
+#[tokio::test]
+async fn one_message_per_ordering_key_is_in_flight_and_a_lost_lease_records_nothing() {
+    use conduit::db::outbox::{self, AttemptRecord, NewMessage, Next, Queue};
+    let app = TestApp::spawn().await;
+    let mut conn = conduit::db::connect(&app.state.pool).await.unwrap();
+    for (id, key) in [keyed("webhook:1"), keyed("webhook:1"), keyed("webhook:2")] {
+        let message = NewMessage {
+            id,
+            queue: Queue::Webhook,
+            kind: "PING",
+            ordering_key: Some(&key),
+            payload: "{}",
+        };
+        outbox::enqueue(&mut conn, &message).await.unwrap();
+    }
+    // One per key, however large the batch; another worker gets nothing more meanwhile.
+    let first = outbox::claim(&mut conn, Queue::Webhook, "a", 10, 60_000)
+        .await
+        .unwrap();
+    let keys: Vec<_> = first
+        .iter()
+        .map(|m| m.ordering_key.clone().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&"webhook:1".to_owned()) && keys.contains(&"webhook:2".to_owned()));
+    assert!(
+        outbox::claim(&mut conn, Queue::Webhook, "b", 10, 60_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The email queue is not held up by the webhook queue.
+    assert!(
+        outbox::claim(&mut conn, Queue::Email, "b", 10, 60_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let done = first
+        .iter()
+        .find(|m| m.ordering_key.as_deref() == Some("webhook:1"))
+        .unwrap();
+    let record = AttemptRecord {
+        at: chrono::Utc::now(),
+        response_status: Some(200),
+        error: None,
+        duration_ms: 3,
+    };
+    assert!(
+        outbox::finish(&mut conn, done.id, "a", &record, Next::Delivered)
+            .await
+            .unwrap()
+    );
+    // Key 1 is free: its second message goes out now, and only that one.
+    let next = outbox::claim(&mut conn, Queue::Webhook, "b", 10, 1)
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].ordering_key.as_deref(), Some("webhook:1"));
+    assert_ne!(next[0].id, done.id);
+
+    // B's 1 ms lease expires; C takes the message over; B's late record changes nothing.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let taken = outbox::claim(&mut conn, Queue::Webhook, "c", 10, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        taken.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![next[0].id]
+    );
+    assert!(
+        !outbox::finish(&mut conn, next[0].id, "b", &record, Next::Failed)
+            .await
+            .unwrap()
+    );
+    assert!(
+        outbox::finish(&mut conn, next[0].id, "c", &record, Next::Delivered)
+            .await
+            .unwrap()
+    );
+    let client = connect(&app.database_url()).await;
+    let row = client
+        .query_one("SELECT status, attempts, (SELECT count(*) FROM outbox_attempts a WHERE a.message_id = o.id) FROM outbox o WHERE id = $1::text::uuid", &[&next[0].id.to_string()])
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, String>(0),
+            row.get::<_, i32>(1),
+            row.get::<_, i64>(2)
+        ),
+        ("delivered".into(), 1, 1)
+    );
+    // A finished message is never claimed again.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let rest = outbox::claim(&mut conn, Queue::Webhook, "d", 10, 60_000)
+        .await
+        .unwrap();
+    assert!(
+        rest.iter()
+            .all(|m| m.ordering_key.as_deref() == Some("webhook:2")),
+        "{rest:?}"
+    );
 }

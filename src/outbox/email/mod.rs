@@ -49,7 +49,20 @@ impl MailTransport {
     /// How the start-up log describes it.
     pub fn describe(&self) -> String {
         match self {
-            Self::Smtp { .. } => "email goes out over SMTP (SMTP_URL)".to_owned(),
+            Self::Smtp { url, .. } => {
+                let credentials = url.split_once("://").is_some_and(|(_, rest)| {
+                    rest.split('/')
+                        .next()
+                        .is_some_and(|authority| authority.contains('@'))
+                });
+                if url.starts_with("smtp://") && credentials && !url.contains("tls=") {
+                    "email goes out over SMTP (SMTP_URL), WITHOUT TLS although it carries \
+                     credentials: add ?tls=required (STARTTLS) or use smtps://"
+                        .to_owned()
+                } else {
+                    "email goes out over SMTP (SMTP_URL)".to_owned()
+                }
+            }
             Self::Folder(dir) => format!(
                 "email is written to {} as .eml files (no SMTP_URL in development)",
                 dir.display()
