@@ -333,7 +333,8 @@ pub async fn redeliver(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<Deliv
 }
 
 /// The secrets that sign a delivery of `row` now: the current one, and the previous one
-/// while its overlap lasts.
+/// while its overlap lasts (and while the ring still has its key). An error when the
+/// current one does not open.
 pub fn signing_secrets(
     keys: &ServerKeys,
     row: &WebhookRow,
@@ -357,7 +358,64 @@ pub fn signing_secrets(
             nonce: nonce.clone(),
             key_id: key_id.clone(),
         };
-        secrets.push(secret::open(keys, &previous)?);
+        // A previous secret whose server key left the ring no longer signs; the current
+        // one still does.
+        if let Ok(previous) = secret::open(keys, &previous) {
+            secrets.push(previous);
+        }
     }
     Ok(secrets)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::db::articles::TagList;
+
+    fn row(current: &Sealed, previous: Option<(&Sealed, chrono::DateTime<Utc>)>) -> WebhookRow {
+        WebhookRow {
+            id: 1,
+            user_id: 1,
+            url: "https://hooks.example.com/".into(),
+            events: TagList(vec!["ping".into()]),
+            active: true,
+            disabled_reason: None,
+            secret_ciphertext: current.ciphertext.clone(),
+            secret_nonce: current.nonce.clone(),
+            secret_key_id: current.key_id.clone(),
+            previous_ciphertext: previous.map(|(p, _)| p.ciphertext.clone()),
+            previous_nonce: previous.map(|(p, _)| p.nonce.clone()),
+            previous_key_id: previous.map(|(p, _)| p.key_id.clone()),
+            previous_expires_at: previous.map(|(_, at)| at),
+            consecutive_failures: 0,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_previous_secret_signs_only_during_its_overlap_and_while_its_key_is_kept() {
+        let (old_ring, old_text) = ServerKeys::generate("k1");
+        let (_, new_text) = ServerKeys::generate("k2");
+        let both = ServerKeys::parse(&format!("{new_text},{old_text}")).unwrap();
+        let new_only = ServerKeys::parse(&new_text).unwrap();
+        let (a, b) = (Secret::generate(), Secret::generate());
+        let (sealed_a, sealed_b) = (secret::seal(&old_ring, &a), secret::seal(&both, &b));
+        let now = Utc::now();
+        let later = now + ROTATION_OVERLAP;
+        let rotated = row(&sealed_b, Some((&sealed_a, later)));
+        assert_eq!(
+            signing_secrets(&both, &rotated, now).unwrap(),
+            [b.clone(), a]
+        );
+        let just_b = vec![b.clone()];
+        assert_eq!(signing_secrets(&both, &rotated, later).unwrap(), just_b);
+        assert_eq!(signing_secrets(&new_only, &rotated, now).unwrap(), just_b);
+        assert_eq!(
+            signing_secrets(&both, &row(&sealed_b, None), now).unwrap(),
+            [b]
+        );
+        assert!(signing_secrets(&old_ring, &rotated, now).is_err());
+    }
 }
