@@ -37,6 +37,9 @@ fn memory_limits_default_and_parse() {
     assert!(config(&[(budget, "0")]).is_err());
 }
 
+/// A valid server key ring of one key.
+const KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 #[test]
 fn production_requires_database_url_and_turns_tools_off() {
     let err = config(&[("APP_ENV", "production")]).unwrap_err();
@@ -45,12 +48,36 @@ fn production_requires_database_url_and_turns_tools_off() {
         "{err}"
     );
 
+    // Email links and the server key are required too, each said by name.
+    let partial = [
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", "postgres://db/x"),
+    ];
+    let err = config(&partial).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::RequiredInProduction("PUBLIC_URL")),
+        "{err}"
+    );
+    let err = config(&[
+        partial[0],
+        partial[1],
+        ("PUBLIC_URL", "https://conduit.example"),
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::RequiredInProduction("WEBHOOK_SECRET_KEY")),
+        "{err}"
+    );
+
     let c = config(&[
         ("APP_ENV", "production"),
         ("DATABASE_URL", "postgres://db/x"),
+        ("PUBLIC_URL", "https://conduit.example"),
+        ("WEBHOOK_SECRET_KEY", KEY),
     ])
     .unwrap();
     assert!(!c.graphiql && !c.introspection && !c.demo_data);
+    assert_eq!(c.mail_transport, crate::outbox::email::MailTransport::Off);
     assert_eq!(c.log_format, LogFormat::Json);
     assert_eq!(c.cors_origins, CorsOrigins::List(vec![]));
 }
@@ -60,6 +87,8 @@ fn production_may_enable_introspection() {
     let c = config(&[
         ("APP_ENV", "production"),
         ("DATABASE_URL", "postgres://db/x"),
+        ("PUBLIC_URL", "https://conduit.example"),
+        ("WEBHOOK_SECRET_KEY", KEY),
         ("INTROSPECTION_ENABLED", "true"),
     ])
     .unwrap();
