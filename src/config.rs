@@ -75,6 +75,9 @@
 //! | `OUTBOX_BATCH` | `16` | messages a worker claims and sends at once |
 //! | `OUTBOX_LEASE_MARGIN_MS` | `30000` | a claim's lease lasts the attempt timeout plus this; a worker that dies frees its messages then |
 //! | `OUTBOX_RETENTION` | `7d` | delivered messages and their attempt logs are deleted after this (`humantime` format) |
+//! | `WEBHOOK_ALLOW_HTTP` | `false` | accept `http://` webhook URLs (development, tests); otherwise `https` only |
+//! | `WEBHOOK_ALLOWED_HOSTS` | empty | comma-separated hosts webhooks may reach even when they are (or resolve to) loopback, private, link-local or other inner addresses |
+//! | `WEBHOOK_MAX_FAILURES` | `10` | failed delivery attempts in a row that disable a webhook (its owner is notified) |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -84,7 +87,10 @@ use std::{net::IpAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Durat
 
 use crate::{
     db::DatabaseConfig,
-    domain::{notifications::NotificationConfig, sessions::SessionConfig},
+    domain::{
+        notifications::NotificationConfig, sessions::SessionConfig,
+        webhooks::address::WebhookPolicy,
+    },
     graphql::{execution::MemoryLimits, limits::QueryLimits, persisted::PersistedMode},
     http::{
         client_ip::TrustedProxies, limits::DEFAULT_MAX_IN_FLIGHT, metrics::MetricsToken,
@@ -101,6 +107,7 @@ use crate::{
 
 mod external;
 mod housekeeping;
+mod webhooks;
 
 pub use external::{DEV_KEY_FILE, KeySource};
 
@@ -192,6 +199,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// The Redis that shares the cost budget across instances (`None`: per instance).
     pub redis: Option<RedisConfig>,
+    /// Where webhooks may point, and when one is disabled.
+    pub webhooks: WebhookPolicy,
     /// The outbox's workers (`OUTBOX_*`).
     pub outbox: OutboxConfig,
     /// Email's links and sender (`PUBLIC_URL`, `EMAIL_FROM`, `EMAIL_NOTIFICATIONS_PER_HOUR`,
@@ -312,6 +321,7 @@ impl Config {
             return Err(invalid("DEMO_DATA", "true", reason));
         }
         let (persisted_registrations, mut notifications, sessions) = housekeeping::read(&get)?;
+        let webhooks = webhooks::read(&get)?;
         let external = external::read(&get, env)?;
         notifications.mail.per_hour = external.mail.notifications_per_hour;
         notifications.mail.summary_delay = external.mail.summary_delay;
@@ -399,6 +409,7 @@ impl Config {
                 url: url.trim().to_owned(),
                 key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "conduit:".to_owned()),
             }),
+            webhooks,
             outbox: external.outbox,
             mail: external.mail,
             mail_transport: external.mail_transport,

@@ -7,7 +7,17 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, db, graphql::subscription::Running, state::AppState};
+use crate::{
+    config::Config,
+    db,
+    graphql::subscription::Running,
+    outbox::{
+        Queue,
+        webhook::{self, WebhookSender},
+        worker::{OutboxConfig, Worker},
+    },
+    state::AppState,
+};
 
 /// Prepares the database, runs `seed_demo` when `DEMO_DATA` is on (`main` passes the
 /// seed's demo set, which adds data only when there are no users yet), then serves until
@@ -103,7 +113,7 @@ impl Outbox {
 /// Starts the outbox's workers for `state` (they wake on `state.outbox_wakeups`, which the
 /// LISTEN connection of [`live_updates`] rings; without it they poll).
 pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
-    use crate::outbox::{Queue, email::EmailSender, worker::Worker};
+    use crate::outbox::email::EmailSender;
     let config = &state.config;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // Four fifths of the shutdown deadline, so that releasing what is left fits in it.
@@ -124,7 +134,18 @@ pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
         wake: state.outbox_wakeups.of(Queue::Email),
         metrics: std::sync::Arc::clone(&state.metrics),
     };
-    let workers = vec![tokio::spawn(email.run(stopped.clone(), drain))];
+    let webhooks = WebhookSender::new(
+        state.pool.clone(),
+        state.events,
+        state.server_keys.clone(),
+        config.webhooks.clone(),
+    )?
+    .notice_mail(config.notifications.mail);
+    let webhooks = webhook_worker(state, webhooks, config.outbox);
+    let workers = vec![
+        tokio::spawn(email.run(stopped.clone(), drain)),
+        tokio::spawn(webhooks.run(stopped.clone(), drain)),
+    ];
     let pruner = tokio::spawn(crate::outbox::worker::prune_periodically(
         state.pool.clone(),
         config.outbox,
@@ -135,6 +156,25 @@ pub fn start_outbox(state: &AppState) -> anyhow::Result<Outbox> {
         workers,
         pruner,
     })
+}
+
+/// The worker of the `webhook` queue for `state`, sending through `sender` (tests pass
+/// one with their own resolver).
+pub fn webhook_worker(
+    state: &AppState,
+    sender: WebhookSender,
+    config: OutboxConfig,
+) -> Worker<WebhookSender> {
+    Worker {
+        pool: state.pool.clone(),
+        queue: Queue::Webhook,
+        sender: std::sync::Arc::new(sender),
+        config,
+        // The POST's own timeout, and time to record what it did to the endpoint.
+        attempt_timeout: webhook::TIMEOUT + Duration::from_secs(5),
+        wake: state.outbox_wakeups.of(Queue::Webhook),
+        metrics: std::sync::Arc::clone(&state.metrics),
+    }
 }
 
 /// Starts the instance's live updates (its LISTEN connection and subscription hub); they

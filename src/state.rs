@@ -8,7 +8,8 @@ use crate::{
     config::Config,
     db,
     domain::{
-        clock::Clock, events::Events, keys::ServerKeys, password::Passwords, sessions::SessionRules,
+        clock::Clock, events::Events, keys::ServerKeys, password::Passwords,
+        sessions::SessionRules, webhooks::WebhookRules,
     },
     graphql::{
         SchemaData, admission::Gate, document::cache::Documents, execution::Pipeline,
@@ -119,9 +120,18 @@ impl AppState {
             throttle: Arc::clone(&self.throttle),
             notifications: self.config.notifications,
             sessions: self.session_rules(),
+            webhooks: self.webhook_rules(),
             keys: self.server_keys.clone(),
             introspection: self.config.introspection,
             suggestions: self.config.is_development(),
+        }
+    }
+
+    /// The webhook rules: the server key ring and the webhook settings.
+    pub fn webhook_rules(&self) -> WebhookRules {
+        WebhookRules {
+            keys: self.server_keys.clone(),
+            policy: self.config.webhooks.clone(),
         }
     }
 

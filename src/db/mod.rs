@@ -11,6 +11,7 @@ pub mod articles;
 pub mod bootstrap;
 pub mod comments;
 pub mod deletion;
+pub mod deliveries;
 pub mod email_tokens;
 pub mod follows;
 pub mod keyset;
@@ -26,6 +27,7 @@ pub mod tags;
 pub mod throttle;
 pub mod tls;
 pub mod users;
+pub mod webhooks;
 #[rustfmt::skip]
 pub mod schema;
 

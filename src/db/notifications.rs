@@ -27,6 +27,8 @@ pub mod kind {
     pub const COMMENT_ADDED: &str = "comment_added";
     /// Someone the recipient follows published an article.
     pub const ARTICLE_PUBLISHED: &str = "article_published";
+    /// One of the recipient's webhooks stopped delivering (the recipient is the actor).
+    pub const WEBHOOK_DISABLED: &str = "webhook_disabled";
 }
 
 /// A row of `notifications`.

@@ -103,6 +103,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        webhook_id -> Nullable<Int8>,
+        seq -> Int8,
     }
 }
 
@@ -174,6 +176,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Int8,
+        user_id -> Int8,
+        url -> Text,
+        events -> Array<Nullable<Text>>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret_ciphertext -> Bytea,
+        secret_nonce -> Bytea,
+        secret_key_id -> Text,
+        previous_ciphertext -> Nullable<Bytea>,
+        previous_nonce -> Nullable<Bytea>,
+        previous_key_id -> Nullable<Text>,
+        previous_expires_at -> Nullable<Timestamptz>,
+        consecutive_failures -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (author_id));
@@ -182,9 +204,11 @@ diesel::joinable!(favorites -> articles (article_id));
 diesel::joinable!(favorites -> users (user_id));
 diesel::joinable!(notifications -> articles (article_id));
 diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(outbox -> webhooks (webhook_id));
 diesel::joinable!(outbox_attempts -> outbox (message_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(used_refresh_tokens -> sessions (session_id));
+diesel::joinable!(webhooks -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     article_total,
@@ -202,4 +226,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     used_refresh_tokens,
     users,
+    webhooks,
 );

@@ -1,5 +1,5 @@
 //! Articles: publishing, editing, deleting and favoriting, each in one transaction with
-//! the events it announces.
+//! the events it announces and the webhook deliveries it queues.
 //!
 //! May call: `db`.
 
@@ -12,6 +12,7 @@ use super::{
     policy::{self, Viewer},
     slug,
     validation::{self, FieldErrors},
+    webhooks,
 };
 use crate::{
     db::{
@@ -85,6 +86,7 @@ pub async fn create(
             if let Some(row) = db::articles::insert(tx, &new).await? {
                 db::tags::adjust(tx, &tags, &[]).await?;
                 notifications::article_published(tx, events, rules, &row).await?;
+                webhooks::events::article_published(tx, &row).await?;
                 return Ok(row);
             }
         }
@@ -171,6 +173,7 @@ pub async fn update(
             let row = db::articles::update(tx, current.id, &changes)
                 .await?
                 .ok_or_else(slug_contention)?;
+            webhooks::events::article_updated(tx, &row).await?;
             return announce_update(tx, events, row).await;
         };
         for _ in 0..SLUG_ATTEMPTS {
@@ -184,6 +187,7 @@ pub async fn update(
                 })
                 .await?;
             if let Some(row) = updated {
+                webhooks::events::article_updated(tx, &row).await?;
                 return announce_update(tx, events, row).await;
             }
         }
@@ -210,6 +214,7 @@ pub async fn delete(
         }
         db::articles::delete(tx, current.id).await?;
         db::tags::adjust(tx, &[], &current.tags.0).await?;
+        webhooks::events::article_deleted(tx, &current).await?;
         let event = Event::ArticleDeleted {
             article: current.id,
         };
@@ -263,6 +268,7 @@ async fn set_favorite(
             return Ok(row);
         }
         notifications::article_favorited(tx, events, rules, viewer, &row).await?;
+        webhooks::events::article_favorited(tx, viewer.user_id, &row).await?;
         announce_update(tx, events, row).await
     })
     .await

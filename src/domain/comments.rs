@@ -11,6 +11,7 @@ use super::{
     notifications,
     policy::{self, Viewer},
     validation::{self, FieldErrors},
+    webhooks,
 };
 use crate::{
     db::{self, PgPool, articles::Lock, comments::CommentRow},
@@ -35,6 +36,7 @@ pub async fn add(
         let article = articles::find_for_write(tx, slug, Lock::NoKeyUpdate).await?;
         let comment = db::comments::insert(tx, article.id, viewer.user_id, body).await?;
         notifications::comment_added(tx, events, rules, &article, &comment).await?;
+        webhooks::events::comment_added(tx, &article, &comment).await?;
         let event = Event::CommentAdded {
             article: article.id,
             comment: comment.id,

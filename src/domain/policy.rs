@@ -81,6 +81,12 @@ pub fn can_manage_sessions(viewer: Option<&Viewer>, user_id: i64) -> bool {
     is_self(viewer, user_id)
 }
 
+/// A user's webhooks and their deliveries are theirs alone (admins included: a webhook's
+/// URL and payloads are its owner's business).
+pub fn can_manage_webhook(viewer: Option<&Viewer>, owner_id: i64) -> bool {
+    is_self(viewer, owner_id)
+}
+
 /// A signed-in user may follow anyone but themself. `viewerIsFollowing` is false
 /// wherever this is.
 pub fn can_follow(viewer: Option<&Viewer>, user_id: i64) -> bool {

@@ -9,6 +9,7 @@ use super::{
     notifications::{self, NotificationConfig},
     policy::{self, Viewer},
     validation::{self, FieldErrors},
+    webhooks,
 };
 use crate::{
     db::{self, PgPool, users::UserRow},
@@ -67,6 +68,7 @@ async fn change(
         let (row, added) = db::follows::follow(tx, viewer.user_id, target.id).await?;
         if added {
             notifications::new_follower(tx, events, rules, viewer, &row).await?;
+            webhooks::events::new_follower(tx, viewer.user_id, row.id).await?;
         }
         Ok(row)
     })

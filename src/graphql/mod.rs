@@ -26,6 +26,7 @@ pub mod response_order;
 pub mod scalars;
 pub mod subscription;
 pub mod types;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -35,14 +36,19 @@ use crate::{
     db::PgPool,
     domain::{
         events::Events, keys::ServerKeys, notifications::NotificationConfig, password::Passwords,
-        sessions::SessionRules,
+        sessions::SessionRules, webhooks::WebhookRules,
     },
     ratelimit::throttle::AuthThrottle,
 };
 
-/// Every write: the core ones and the email flows' (merged into one root type).
+/// Every write: the core ones, the email flows' and the webhooks' (merged into one root
+/// type).
 #[derive(async_graphql::MergedObject, Default)]
-pub struct Mutation(mutation::CoreMutation, mutation_email::EmailMutation);
+pub struct Mutation(
+    mutation::CoreMutation,
+    mutation_email::EmailMutation,
+    webhooks::WebhookMutation,
+);
 pub use query::Query;
 pub use subscription::Subscription;
 
@@ -79,6 +85,11 @@ pub fn session_rules<'a>(ctx: &Context<'a>) -> &'a SessionRules {
     ctx.data_unchecked::<SessionRules>()
 }
 
+/// The webhook rules (server keys, settings) attached to the schema.
+pub fn webhook_rules<'a>(ctx: &Context<'a>) -> &'a WebhookRules {
+    ctx.data_unchecked::<WebhookRules>()
+}
+
 /// The server key ring attached to the schema (email tokens, webhook secrets).
 pub fn server_keys<'a>(ctx: &Context<'a>) -> &'a ServerKeys {
     ctx.data_unchecked::<ServerKeys>()
@@ -104,6 +115,8 @@ pub struct SchemaData {
     pub notifications: NotificationConfig,
     /// Session lifetime rules and the clock they are judged by.
     pub sessions: SessionRules,
+    /// The server key ring webhook secrets are sealed under, and the webhook settings.
+    pub webhooks: WebhookRules,
     /// The server key ring.
     pub keys: ServerKeys,
     /// Whether introspection is served.
@@ -130,6 +143,7 @@ pub fn build_schema(data: SchemaData) -> AppSchema {
         .data(data.throttle)
         .data(data.notifications)
         .data(data.sessions)
+        .data(data.webhooks)
         .data(data.keys)
         .finish()
 }

@@ -2,14 +2,23 @@
 
 use async_graphql::{ID, Interface};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use uuid::Uuid;
 
 use crate::{
-    domain::validation::{FieldErrors, Steps},
+    domain::{
+        ids,
+        validation::{FieldErrors, Steps},
+    },
     error::AppError,
 };
 
 use super::types::{
-    article::Article, comment::Comment, notification::Notification, session::Session, user::User,
+    article::Article,
+    comment::Comment,
+    notification::Notification,
+    session::Session,
+    user::User,
+    webhook::{Webhook, WebhookDelivery},
 };
 
 /// Most IDs `nodes` takes at once.
@@ -28,6 +37,8 @@ pub enum NodeKind {
     Notification,
     /// A `Session`.
     Session,
+    /// A `Webhook`.
+    Webhook,
 }
 
 impl NodeKind {
@@ -38,6 +49,7 @@ impl NodeKind {
             Self::Comment => "Comment",
             Self::Notification => "Notification",
             Self::Session => "Session",
+            Self::Webhook => "Webhook",
         }
     }
 
@@ -48,19 +60,54 @@ impl NodeKind {
             "Comment" => Some(Self::Comment),
             "Notification" => Some(Self::Notification),
             "Session" => Some(Self::Session),
+            "Webhook" => Some(Self::Webhook),
             _ => None,
         }
     }
 }
 
-/// Encodes a global ID: base64url of `Kind:id`. Clients must treat it as opaque.
+/// Encodes a global ID: base64url of `Kind:id` ([`ids::global_id`]). Clients must treat
+/// it as opaque.
 pub fn global_id(kind: NodeKind, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.prefix())))
+    ID(ids::global_id(kind.prefix(), id))
 }
 
-/// Longest global ID, in bytes: ours are at most 43 (`Notification:` and an `i64`,
+/// Longest global ID, in bytes: ours are at most 64 (`WebhookDelivery:` and a uuid in hex,
 /// base64url); a longer one is refused without decoding it.
 pub const ID_MAX_BYTES: usize = 64;
+
+/// What a global ID names: an object with an integer id, or a webhook delivery (a uuid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRef {
+    /// An object of `kind` with this id.
+    Int(NodeKind, i64),
+    /// A webhook delivery.
+    Delivery(Uuid),
+}
+
+/// Decodes a global ID of any kind, webhook deliveries included, for input field
+/// `field`; BAD_USER_INPUT otherwise.
+pub fn decode_ref(id: &ID, field: &str) -> Result<NodeRef, AppError> {
+    if let Some(delivery) = decode_delivery(id) {
+        return Ok(NodeRef::Delivery(delivery));
+    }
+    decode(id, field).map(|(kind, id)| NodeRef::Int(kind, id))
+}
+
+/// The webhook delivery a global ID names, if it names one.
+pub fn decode_delivery(id: &str) -> Option<Uuid> {
+    if id.len() > ID_MAX_BYTES {
+        return None;
+    }
+    Steps::add(id.len());
+    ids::decode_delivery_id(id)
+}
+
+/// Decodes a webhook delivery's global ID, for input field `field`; BAD_USER_INPUT
+/// otherwise.
+pub fn decode_delivery_as(id: &ID, field: &str) -> Result<Uuid, AppError> {
+    decode_delivery(id).ok_or_else(|| invalid(id, field))
+}
 
 /// Decodes a global ID; `None` if it is not one of ours (a validation step per byte read).
 pub fn decode_global_id(id: &str) -> Option<(NodeKind, i64)> {
@@ -116,6 +163,10 @@ pub enum Node {
     Notification(Notification),
     /// A live session (only its user gets it).
     Session(Session),
+    /// A webhook (only its owner gets it).
+    Webhook(Webhook),
+    /// A webhook delivery (only its webhook's owner gets it).
+    WebhookDelivery(WebhookDelivery),
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::DateTime;
 use sha2::{Digest, Sha256};
 
-use super::loaders::loaders;
+use super::loaders::{DeliveryCount, loaders};
 use crate::{
     db::{
         self,
@@ -50,6 +50,15 @@ pub enum List {
     },
     /// A user's live sessions.
     Sessions(i64),
+    /// A user's webhooks.
+    Webhooks(i64),
+    /// A webhook's deliveries, or only those in one status.
+    Deliveries {
+        /// The webhook.
+        webhook: i64,
+        /// Only this status (`outbox.status`).
+        status: Option<&'static str>,
+    },
 }
 
 impl List {
@@ -69,6 +78,15 @@ impl List {
 
     /// How many items the list holds.
     async fn count(&self, ctx: &Context<'_>) -> Result<i64, AppError> {
+        if let Self::Deliveries { webhook, status } = *self {
+            // Batched: a list of webhooks each asking its count is one statement.
+            let key = DeliveryCount { webhook, status };
+            return Ok(loaders(ctx)
+                .delivery_counts
+                .load_one(key)
+                .await?
+                .unwrap_or(0));
+        }
         let list = self.clone();
         let rules = super::session_rules(ctx);
         let (now, max_age) = (rules.clock.now(), rules.max_age);
@@ -85,6 +103,11 @@ impl List {
                         } => db::notifications::count(&conn, recipient, unread_only).await,
                         Self::Sessions(user) => {
                             db::sessions::count_live(&conn, user, now, max_age).await
+                        }
+                        Self::Webhooks(user) => db::webhooks::count(&conn, user).await,
+                        Self::Deliveries { webhook, status } => {
+                            let counts = db::deliveries::counts(&conn, &[webhook], status).await?;
+                            Ok(counts.first().map_or(0, |(_, n)| *n))
                         }
                     }
                 })
@@ -305,7 +328,12 @@ impl<T> Connection<T> {
         name = "NotificationConnection",
         params(super::types::notification::Notification)
     ),
-    concrete(name = "SessionConnection", params(super::types::session::Session))
+    concrete(name = "SessionConnection", params(super::types::session::Session)),
+    concrete(name = "WebhookConnection", params(super::types::webhook::Webhook)),
+    concrete(
+        name = "WebhookDeliveryConnection",
+        params(super::types::webhook::WebhookDelivery)
+    )
 )]
 impl<T: OutputType + Clone> Connection<T>
 where
@@ -362,7 +390,12 @@ impl<T> Edge<T> {
         name = "NotificationEdge",
         params(super::types::notification::Notification)
     ),
-    concrete(name = "SessionEdge", params(super::types::session::Session))
+    concrete(name = "SessionEdge", params(super::types::session::Session)),
+    concrete(name = "WebhookEdge", params(super::types::webhook::Webhook)),
+    concrete(
+        name = "WebhookDeliveryEdge",
+        params(super::types::webhook::WebhookDelivery)
+    )
 )]
 impl<T: OutputType + Clone> Edge<T> {
     /// Pass as `after` (or `before`) to read on from this item.

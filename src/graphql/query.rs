@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, Object};
 use super::{
     guards::{self, viewer},
     loaders::loaders,
-    node::{self, Node, NodeKind},
+    node::{self, Node, NodeKind, NodeRef},
     pagination::{Connection, MAX_PAGE, PageArgs},
     session_rules,
     types::{
@@ -17,6 +17,7 @@ use super::{
         session::Session,
         tag::Tag,
         user::User,
+        webhook::{Webhook, WebhookDelivery},
     },
 };
 use crate::{
@@ -59,8 +60,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID.")] id: ID,
     ) -> async_graphql::Result<Option<Node>> {
-        let (kind, db_id) = node::decode(&id, "id")?;
-        load_node(ctx, kind, db_id).await
+        load_node(ctx, node::decode_ref(&id, "id")?).await
     }
 
     /// Fetches objects by global ID, in order; null for each one that does not exist. At
@@ -77,11 +77,9 @@ impl Query {
         }
         let decoded = ids
             .iter()
-            .map(|id| node::decode(id, "ids"))
+            .map(|id| node::decode_ref(id, "ids"))
             .collect::<Result<Vec<_>, _>>()?;
-        let loads = decoded
-            .into_iter()
-            .map(|(kind, db_id)| load_node(ctx, kind, db_id));
+        let loads = decoded.into_iter().map(|node| load_node(ctx, node));
         futures_util::future::try_join_all(loads).await
     }
 
@@ -191,12 +189,21 @@ impl Query {
 
 /// Loads a node of any kind. Every kind's fields carry their own guards, so a node read
 /// here is exactly as protected as the same object read through a direct query.
-async fn load_node(
-    ctx: &Context<'_>,
-    kind: NodeKind,
-    id: i64,
-) -> async_graphql::Result<Option<Node>> {
+async fn load_node(ctx: &Context<'_>, node: NodeRef) -> async_graphql::Result<Option<Node>> {
     let loaders = loaders(ctx);
+    let (kind, id) = match node {
+        NodeRef::Int(kind, id) => (kind, id),
+        // Someone else's webhook delivery is null, as if it did not exist.
+        NodeRef::Delivery(id) => {
+            return Ok(loaders
+                .deliveries
+                .load_one(id)
+                .await?
+                .map(WebhookDelivery::new)
+                .filter(|d| policy::can_manage_webhook(viewer(ctx).as_ref(), d.owner_id()))
+                .map(Node::WebhookDelivery));
+        }
+    };
     Ok(match kind {
         NodeKind::User => loaders
             .users
@@ -235,5 +242,12 @@ async fn load_node(
                 .filter(|s| policy::can_manage_sessions(viewer.as_ref(), s.user_id()))
                 .map(Node::Session)
         }
+        NodeKind::Webhook => loaders
+            .webhooks
+            .load_one(id)
+            .await?
+            .map(Webhook::new)
+            .filter(|w| policy::can_manage_webhook(viewer(ctx).as_ref(), w.owner_id()))
+            .map(Node::Webhook),
     })
 }

@@ -10,6 +10,7 @@
 //! May call: `domain`, `db`, and the leaves.
 
 pub mod email;
+pub mod webhook;
 pub mod worker;
 
 use std::future::Future;

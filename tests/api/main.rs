@@ -47,4 +47,7 @@ mod statement_counts;
 mod subscriptions;
 mod throttle;
 mod transport;
+mod webhook_guards;
+mod webhook_receiver;
+mod webhooks;
 mod ws_protocol;

@@ -1,5 +1,7 @@
 //! Every query path is served by an index: on tables large enough for the planner to
-//! prefer an index whenever one fits, the API's reads and writes start no sequential scan.
+//! prefer an index whenever one fits, the API's reads and writes start no sequential scan
+//! (webhooks and their deliveries included: the fan-out of every event, the lists, the
+//! cascades of deleting a webhook or an account).
 //!
 //! PostgreSQL counts scans per table (`pg_stat_user_tables`); a backend reports its counts
 //! when it exits. So the test seeds a realistic volume, lets every connection go, takes the
@@ -13,8 +15,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Account, TestApp, connect};
 
 /// Tables that grow with use; small lookup tables (tags) may be scanned.
-const LARGE_TABLES: [&str; 8] = [
-    "outbox",
+const LARGE_TABLES: [&str; 9] = [
     "users",
     "sessions",
     "articles",
@@ -22,6 +23,8 @@ const LARGE_TABLES: [&str; 8] = [
     "follows",
     "comments",
     "notifications",
+    "webhooks",
+    "outbox",
 ];
 
 const SEED: &str = "
@@ -73,6 +76,17 @@ INSERT INTO outbox (id, queue, kind, ordering_key, payload, status, created_at, 
 UPDATE users SET email_verified_at = now(),
     email_notifications = '{new_follower,article_favorited,comment_added,article_published}'
     WHERE username IN ('reader', 'writer') OR username LIKE 'user1%';
+INSERT INTO webhooks (user_id, url, events, secret_ciphertext, secret_nonce, secret_key_id)
+    SELECT id, 'https://hooks.example.com/' || id,
+           ARRAY['article_published', 'new_follower', 'comment_added'],
+           '\\x00'::bytea, '\\x00'::bytea, 'k'
+    FROM users WHERE username LIKE 'user%';
+INSERT INTO outbox (id, queue, kind, ordering_key, payload, status, webhook_id, created_at)
+    SELECT gen_random_uuid(), 'webhook', 'new_follower', 'webhook:' || w.id, '{}',
+           'delivered', w.id, now() - g * interval '1 second'
+    FROM generate_series(1, 40000) g
+    JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM webhooks) w
+        ON w.n = 1 + g % 5000;
 ";
 
 /// Scans per large table so far: (table, seq_scan, idx_scan).
@@ -276,6 +290,71 @@ async fn no_query_path_scans_a_large_table_sequentially() {
         signed_in["data"]["login"]["accessToken"].is_string(),
         "{signed_in}"
     );
+    // Webhooks: register, list with deliveries and attempts, fetch by node, ping,
+    // redeliver, rotate, edit, delete; the writes above fanned out to the seeded ones.
+    let hook = ok(
+        &app,
+        &writer,
+        "mutation { createWebhook(input: {url: \"https://hooks.example.com/w\", \
+         events: [ARTICLE_PUBLISHED, NEW_FOLLOWER]}) { webhook { id } } }",
+        json!({}),
+    )
+    .await;
+    let hook = hook["createWebhook"]["webhook"]["id"].clone();
+    let ping = ok(
+        &app,
+        &writer,
+        "mutation($id: ID!) { pingWebhook(id: $id) { id } }",
+        json!({"id": hook}),
+    )
+    .await;
+    let delivery = ping["pingWebhook"]["id"].clone();
+    ok(
+        &app,
+        &writer,
+        "{ viewer { webhooks(first: 5) { totalCount nodes { id \
+           deliveries(first: 5) { totalCount nodes { id status attemptLog { at } } } \
+           failed: deliveries(first: 5, status: FAILED) { totalCount nodes { id } } } } } }",
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &writer,
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        json!({"ids": [hook, delivery]}),
+    )
+    .await;
+    // Delivered (no worker runs here), so that the redelivery requeues it.
+    let uuid = conduit::domain::ids::decode_delivery_id(delivery.as_str().unwrap()).unwrap();
+    connect(&app.database_url())
+        .await
+        .execute(
+            "UPDATE outbox SET status = 'delivered' WHERE id = $1::text::uuid",
+            &[&uuid.to_string()],
+        )
+        .await
+        .unwrap();
+    ok(
+        &app,
+        &writer,
+        "mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { id } }",
+        json!({"id": delivery}),
+    )
+    .await;
+    for mutation in [
+        "rotateWebhookSecret(id: $id) { secret }",
+        "updateWebhook(id: $id, input: {events: [NEW_FOLLOWER], active: true}) { id }",
+        "deleteWebhook(id: $id)",
+    ] {
+        ok(
+            &app,
+            &writer,
+            &format!("mutation($id: ID!) {{ {mutation} }}"),
+            json!({"id": hook}),
+        )
+        .await;
+    }
 
     // The sessions list, a session through `node`, revoking one, and deleting an account
     // that wrote, commented, favorited and followed (followed back too).
@@ -296,6 +375,8 @@ async fn no_query_path_scans_a_large_table_sequentially() {
     .await;
     let leaver = app.register("leaver").await;
     for mutation in [
+        "createWebhook(input: {url: \"https://hooks.example.com/l\", \
+         events: [NEW_FOLLOWER]}) { secret }",
         "followUser(username: \"user9\") { id }",
         "favoriteArticle(slug: \"seeded-11\") { slug }",
         "addComment(articleSlug: \"seeded-12\", body: \"Bye\") { id }",

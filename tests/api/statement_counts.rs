@@ -433,28 +433,80 @@ async fn every_mutation_sends_exactly_its_documented_statements() {
             .1,
     ));
 
+    // followUser, createArticle, updateArticle, favoriteArticle, addComment and
+    // deleteArticle each queue their webhook deliveries: one INSERT ... SELECT, whether
+    // the owner has webhooks or not.
     let expected: Vec<(&str, i64)> = vec![
         ("register", 8),
         // The new-device notice's INSERT ... SELECT ... WHERE NOT EXISTS is one of them.
         ("login", 7),
         ("refreshSession", 7),
         ("updateViewer", 2),
-        ("followUser", 10),
+        ("followUser", 11),
         ("unfollowUser", 8),
-        ("createArticle", 9),
-        ("updateArticle", 9),
-        ("favoriteArticle", 10),
+        ("createArticle", 10),
+        ("updateArticle", 10),
+        ("favoriteArticle", 11),
         ("unfavoriteArticle", 8),
-        ("addComment", 9),
+        ("addComment", 10),
         ("deleteComment", 9),
         ("markNotificationsRead", 4),
         ("markNotificationsRead(ids)", 4),
-        ("deleteArticle", 9),
+        ("deleteArticle", 10),
         ("changePassword", 12),
         ("logout", 5),
         ("revokeSession", 8),
         // The farewell mail's outbox row is one of them.
         ("deleteAccount", 15),
+    ];
+    assert_eq!(seen, expected);
+}
+
+/// The webhook mutations send exactly their documented statements too.
+#[tokio::test]
+async fn webhook_mutations_send_exactly_their_documented_statements() {
+    let app = TestApp::with_config(&[("REPORT_SQL_STATEMENTS", "true")]).await;
+    let jane = app.register("jane").await;
+    let token = Some(jane.access.as_str());
+    let mut seen: Vec<(&str, i64)> = Vec::new();
+    let create = "mutation { createWebhook(input: {url: \"https://hooks.example.com/in\", \
+                  events: [ARTICLE_PUBLISHED]}) { secret webhook { id } } }";
+    let (data, n) = counted(&app, create, json!({}), token).await;
+    seen.push(("createWebhook", n));
+    let vars = json!({"id": data["createWebhook"]["webhook"]["id"]});
+    let update = "mutation($id: ID!) { updateWebhook(id: $id, input: {active: false}) { id } }";
+    seen.push((
+        "updateWebhook",
+        counted(&app, update, vars.clone(), token).await.1,
+    ));
+    let rotate = "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }";
+    seen.push((
+        "rotateWebhookSecret",
+        counted(&app, rotate, vars.clone(), token).await.1,
+    ));
+    let ping = "mutation($id: ID!) { pingWebhook(id: $id) { id status } }";
+    let (data, n) = counted(&app, ping, vars.clone(), token).await;
+    seen.push(("pingWebhook", n));
+    let redeliver = "mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { id status } }";
+    let delivery = json!({"id": data["pingWebhook"]["id"]});
+    seen.push((
+        "redeliverWebhookDelivery",
+        counted(&app, redeliver, delivery, token).await.1,
+    ));
+    let delete = "mutation($id: ID!) { deleteWebhook(id: $id) }";
+    seen.push(("deleteWebhook", counted(&app, delete, vars, token).await.1));
+    let expected: Vec<(&str, i64)> = vec![
+        // The session, BEGIN, the owner locked, the count of their webhooks, the insert,
+        // COMMIT.
+        ("createWebhook", 6),
+        // The session, BEGIN, the webhook locked (owner only), the write, COMMIT.
+        ("updateWebhook", 5),
+        ("rotateWebhookSecret", 5),
+        ("pingWebhook", 5),
+        // The session, BEGIN, the delivery with its owner, the requeue, the delivery
+        // again, COMMIT.
+        ("redeliverWebhookDelivery", 6),
+        ("deleteWebhook", 5),
     ];
     assert_eq!(seen, expected);
 }

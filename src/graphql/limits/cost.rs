@@ -1,8 +1,8 @@
 //! The depth, complexity and estimated size of an operation (see [`super`] for how
 //! complexity counts), measured by one walk of [`crate::graphql::document`]. May call the
 //! document walk, the page sizes of [`crate::graphql::pagination`] and the length limits
-//! of `domain::validation` and `domain::devices` (which give the large text fields their
-//! weight).
+//! of `domain::validation`, `domain::devices` and `domain::webhooks` (which give the large
+//! text fields their weight).
 
 use std::{collections::HashMap, ops::ControlFlow};
 
@@ -16,6 +16,7 @@ use crate::{
         body_html::BODY_HTML_MAX_BYTES,
         devices::USER_AGENT_MAX_BYTES,
         validation::{BIO_MAX, BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX},
+        webhooks::{address::URL_MAX_BYTES, payload::PAYLOAD_MAX_BYTES},
     },
     graphql::{
         document::{self, Step, Visitor},
@@ -47,6 +48,9 @@ fn text_bytes(name: &str, in_comment: bool) -> Option<usize> {
         // A session's, bounded in bytes already (over the 256 of any other field).
         "userAgent" => return Some(USER_AGENT_MAX_BYTES),
         "bodyHtml" => return Some(BODY_HTML_MAX_BYTES),
+        // A webhook delivery's body, and a webhook's URL: bounded in bytes.
+        "payload" => return Some(PAYLOAD_MAX_BYTES),
+        "url" => return Some(URL_MAX_BYTES),
         _ => return None,
     };
     Some(chars * UTF8_MAX)

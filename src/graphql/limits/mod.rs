@@ -377,6 +377,12 @@ mod tests {
             code(&format!("{{ {aliases} }}"), "{}", LIMITS).as_deref(),
             Some("\"COMPLEXITY_LIMIT_EXCEEDED\"")
         );
+        // A webhook delivery's body weighs as the largest one (a comment's, and the rest).
+        let deliveries = "{ viewer { webhooks(first: 1) { nodes { url deliveries(first: 100) { nodes { payload } } } } } }";
+        let ids = deliveries.replace("payload", "id");
+        let (heavy, light) = (estimate(deliveries, "{}"), estimate(&ids, "{}"));
+        assert_eq!(heavy.complexity - light.complexity, 100 * (12 - 1));
+        assert!(estimate(deliveries, "{}").bytes >= 100 * 48_000);
         // The estimate holds the bodies at their largest.
         assert!(estimate(bodies, "{}").bytes >= 100 * 400_000);
         assert!(estimate("{ __typename }", "{}").bytes < 1_000);

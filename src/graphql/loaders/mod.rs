@@ -27,6 +27,7 @@
 mod batch;
 mod meter;
 mod wave;
+mod webhooks;
 
 use std::{sync::Arc, time::Duration};
 
@@ -41,6 +42,10 @@ pub use batch::{
 };
 pub use meter::{ResponseMeter, TextBytes};
 pub use wave::LoadQueue;
+pub use webhooks::{
+    AttemptLoader, DeliveryCount, DeliveryCountLoader, DeliveryLoader, DeliveryPage,
+    DeliveryPageLoader, WebhookLoader,
+};
 
 use crate::{
     db::{DbError, RequestDb, articles::ArticleRow, request::ReadConn, users::UserRow},
@@ -68,6 +73,16 @@ pub struct Loaders {
     pub published: DataLoader<Measured<PublishedLoader>>,
     /// Sessions by id.
     pub sessions: DataLoader<Measured<SessionLoader>>,
+    /// Webhooks by id.
+    pub webhooks: DataLoader<Measured<WebhookLoader>>,
+    /// Webhook deliveries by id, with their webhook's owner.
+    pub deliveries: DataLoader<Measured<DeliveryLoader>>,
+    /// Every attempt of each webhook delivery.
+    pub attempts: DataLoader<Measured<AttemptLoader>>,
+    /// Pages of deliveries by webhook.
+    pub delivery_pages: DataLoader<Measured<DeliveryPageLoader>>,
+    /// Delivery counts by webhook.
+    pub delivery_counts: DataLoader<Measured<DeliveryCountLoader>>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
     /// The text loaded so far, against the request's `RESPONSE_MAX_BYTES`.
@@ -86,6 +101,11 @@ pub struct BatchSizes {
     notifications: Histogram,
     published: Histogram,
     sessions: Histogram,
+    webhooks: Histogram,
+    deliveries: Histogram,
+    attempts: Histogram,
+    delivery_pages: Histogram,
+    delivery_counts: Histogram,
 }
 
 impl BatchSizes {
@@ -100,6 +120,11 @@ impl BatchSizes {
             notifications: metrics.loader_batch_sizes(NotificationLoader::NAME),
             published: metrics.loader_batch_sizes(PublishedLoader::NAME),
             sessions: metrics.loader_batch_sizes(SessionLoader::NAME),
+            webhooks: metrics.loader_batch_sizes(WebhookLoader::NAME),
+            deliveries: metrics.loader_batch_sizes(DeliveryLoader::NAME),
+            attempts: metrics.loader_batch_sizes(AttemptLoader::NAME),
+            delivery_pages: metrics.loader_batch_sizes(DeliveryPageLoader::NAME),
+            delivery_counts: metrics.loader_batch_sizes(DeliveryCountLoader::NAME),
         }
     }
 }
@@ -126,6 +151,14 @@ impl Loaders {
             notifications: queued(NotificationLoader(Arc::clone(&db)), q(sizes.notifications)),
             published: queued(PublishedLoader(Arc::clone(&db)), q(sizes.published)),
             sessions: queued(SessionLoader(Arc::clone(&db)), q(sizes.sessions)),
+            webhooks: queued(WebhookLoader(Arc::clone(&db)), q(sizes.webhooks)),
+            deliveries: queued(DeliveryLoader(Arc::clone(&db)), q(sizes.deliveries)),
+            attempts: queued(AttemptLoader(Arc::clone(&db)), q(sizes.attempts)),
+            delivery_pages: queued(DeliveryPageLoader(Arc::clone(&db)), q(sizes.delivery_pages)),
+            delivery_counts: queued(
+                DeliveryCountLoader(Arc::clone(&db)),
+                q(sizes.delivery_counts),
+            ),
             db,
             queue,
             meter,

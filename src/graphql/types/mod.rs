@@ -7,3 +7,4 @@ pub mod notification;
 pub mod session;
 pub mod tag;
 pub mod user;
+pub mod webhook;

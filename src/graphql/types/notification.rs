@@ -26,6 +26,9 @@ pub enum NotificationKind {
     CommentAdded,
     /// actor, whom the recipient follows, published an article
     ArticlePublished,
+    /// one of the recipient's webhooks stopped delivering (repeated failures or 410 Gone;
+    /// see `disabledReason`); actor is the recipient
+    WebhookDisabled,
 }
 
 impl NotificationKind {
@@ -36,6 +39,7 @@ impl NotificationKind {
             Self::ArticleFavorited => kind::ARTICLE_FAVORITED,
             Self::CommentAdded => kind::COMMENT_ADDED,
             Self::ArticlePublished => kind::ARTICLE_PUBLISHED,
+            Self::WebhookDisabled => kind::WEBHOOK_DISABLED,
         }
     }
 
@@ -46,6 +50,7 @@ impl NotificationKind {
             kind::ARTICLE_FAVORITED => Self::ArticleFavorited,
             kind::COMMENT_ADDED => Self::CommentAdded,
             kind::ARTICLE_PUBLISHED => Self::ArticlePublished,
+            kind::WEBHOOK_DISABLED => Self::WebhookDisabled,
             _ => return None,
         })
     }

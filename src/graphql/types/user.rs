@@ -19,6 +19,7 @@ use crate::{
             article::{Article, article_list},
             notification::{Notification, NotificationKind},
             session::Session,
+            webhook::Webhook,
         },
     },
 };
@@ -107,7 +108,7 @@ impl User {
     /// Kinds of notification also sent by email. Only for the user themself: FORBIDDEN
     /// otherwise.
     async fn email_notifications(&self, ctx: &Context<'_>) -> Option<Vec<NotificationKind>> {
-        self.own_only(ctx)?;
+        self.own_only(ctx, "email notification settings")?;
         let kinds = self.row.email_notifications.iter().flatten();
         Some(kinds.filter_map(|k| NotificationKind::from_db(k)).collect())
     }
@@ -220,7 +221,7 @@ impl User {
         #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
         #[graphql(desc = "Only unread notifications (default false).")] unread_only: Option<bool>,
     ) -> async_graphql::Result<Option<Connection<Notification>>> {
-        if self.own_only(ctx).is_none() {
+        if self.own_only(ctx, "notifications").is_none() {
             return Ok(None);
         }
         let unread_only = unread_only.unwrap_or(false);
@@ -254,7 +255,7 @@ impl User {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<i64>> {
-        if self.own_only(ctx).is_none() {
+        if self.own_only(ctx, "notifications").is_none() {
             return Ok(None);
         }
         let recipient = self.row.id;
@@ -301,19 +302,50 @@ impl User {
             |row| Session::new(Arc::new(row), current),
         )))
     }
+
+    /// Only for the user themself: FORBIDDEN otherwise. Newest first.
+    async fn webhooks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20), reading forward.")] first: Option<i32>,
+        #[graphql(desc = "Read on after this cursor (with `first`).")] after: Option<String>,
+        #[graphql(desc = "Page size, 1–100, reading backward.")] last: Option<i32>,
+        #[graphql(desc = "Read on before this cursor (with `last`).")] before: Option<String>,
+    ) -> async_graphql::Result<Option<Connection<Webhook>>> {
+        if self.own_only(ctx, "webhooks").is_none() {
+            return Ok(None);
+        }
+        let owner = self.row.id;
+        let request = PageArgs::new(first, after, last, before).check(List::Webhooks(owner))?;
+        let query = request.query;
+        let page = loaders(ctx)
+            .read(move |conn| {
+                Box::pin(async move { db::webhooks::page(&conn, owner, &query).await })
+            })
+            .await?;
+        Ok(Some(Connection::new(
+            request,
+            page,
+            |row| Position {
+                created_at: row.created_at,
+                id: row.id,
+            },
+            |row| Webhook::new(Arc::new(row)),
+        )))
+    }
 }
 
 impl User {
-    /// `FORBIDDEN` unless the viewer is this user; adds the error at the field and
-    /// answers `None` (null) then.
-    fn own_only(&self, ctx: &Context<'_>) -> Option<Viewer> {
+    /// `FORBIDDEN` unless the viewer is this user (admins too: `what`, notifications or
+    /// webhooks, are the user's alone); adds the error at the field and answers `None`
+    /// (null) then.
+    fn own_only(&self, ctx: &Context<'_>, what: &str) -> Option<Viewer> {
         let viewer = self.viewer(ctx);
         if policy::can_view_notifications(viewer.as_ref(), self.row.id) {
             return viewer;
         }
         let error: async_graphql::Error =
-            AppError::Forbidden("Only the user themself may see their notifications.".into())
-                .into();
+            AppError::Forbidden(format!("Only the user themself may see their {what}.")).into();
         ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
         None
     }

@@ -23,6 +23,10 @@ fn what(
     actor: &str,
     article: Option<(&str, &str)>,
 ) -> (String, String) {
+    if kind_ == kind::WEBHOOK_DISABLED {
+        let line = "One of your webhooks was disabled: its deliveries kept failing".to_owned();
+        return (line, format!("{}/settings", config.public_url));
+    }
     let profile = format!("{}/profile/{actor}", config.public_url);
     let Some((slug, title)) = article else {
         return (format!("{actor} started following you"), profile);
@@ -44,6 +48,7 @@ fn kind_label(kind_: &str) -> &'static str {
         kind::ARTICLE_FAVORITED => "favorites of your articles",
         kind::COMMENT_ADDED => "comments on your articles",
         kind::ARTICLE_PUBLISHED => "new articles by people you follow",
+        kind::WEBHOOK_DISABLED => "disabled webhooks",
         _ => "notifications",
     }
 }
@@ -169,4 +174,25 @@ pub fn account_deleted(username: &str) -> Rendered {
         None,
         "If you did not ask for this, contact us at once. We will not mail this address again.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_disabled_webhook_is_told_as_such() {
+        let config = MailConfig {
+            public_url: "https://app.example".into(),
+            from: "Conduit <no-reply@example.com>".into(),
+            notifications_per_hour: 10,
+            summary_delay: std::time::Duration::from_secs(3600),
+        };
+        let (line, link) = what(&config, kind::WEBHOOK_DISABLED, "jane", None);
+        assert!(line.contains("webhooks was disabled"), "{line}");
+        assert_eq!(link, "https://app.example/settings");
+        assert_eq!(kind_label(kind::WEBHOOK_DISABLED), "disabled webhooks");
+        let (line, _) = what(&config, kind::NEW_FOLLOWER, "jane", None);
+        assert_eq!(line, "jane started following you");
+    }
 }
