@@ -201,6 +201,7 @@ def main():
         listed = listed["viewer"]["webhooks"]["nodes"][0]["deliveries"]["nodes"][0]
         print("Webhook.deliveries ->", listed)
         assert json.loads(delivery["body"])["type"] == "article.published"
+        assert delivery["headers"]["webhook-id"] == listed["id"], "webhook-id is the delivery's id"
         print("\nPASS")
     finally:
         server.terminate()
