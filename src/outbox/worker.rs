@@ -167,7 +167,6 @@ impl<S: Sender> Worker<S> {
                 }
                 continue;
             }
-            let full = claimed.len() >= this.config.batch as usize;
             let ids: Vec<Uuid> = claimed.iter().map(|m| m.id).collect();
             let done = Arc::new(Mutex::new(HashSet::new()));
             let batch = join_all(claimed.into_iter().map(|message| {
@@ -186,10 +185,8 @@ impl<S: Sender> Worker<S> {
                     return;
                 }
             }
-            if !full {
-                // Fewer than a batch: look at the next due time before claiming again.
-                continue;
-            }
+            // Claim again at once: more may be due (and, with less than a batch, the next
+            // claim finds nothing and the worker sleeps until the next due time).
         }
     }
 
