@@ -259,8 +259,13 @@ impl PersistedQueries {
             )
         })?;
         let mut list = HashMap::with_capacity(manifest.len());
-        for (hash, document) in manifest {
-            let hash = hash.to_ascii_lowercase();
+        for (key, document) in manifest {
+            let hash = hex_hash(&key).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: {key:?} is not a SHA-256 (hex, or sha256:<hex>)",
+                    path.display()
+                )
+            })?;
             anyhow::ensure!(
                 sha256_hex(&document) == hash,
                 "{}: {hash} is not the SHA-256 of its document (configure GraphQL Code \
@@ -347,6 +352,15 @@ pub fn sha256_hex(text: &str) -> String {
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
+/// A SHA-256 as clients write it, bare hex or `sha256:<hex>` (GraphQL Code Generator's
+/// client preset writes its manifest keys so, and the persisted-documents draft's
+/// `documentId` is so), as the lowercase hex it is stored under; `None` for anything else.
+pub fn hex_hash(text: &str) -> Option<String> {
+    let hex = text.strip_prefix("sha256:").unwrap_or(text);
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
+}
+
 /// The hash a `persistedQuery` extension asks for (lowercased), or why it is malformed.
 fn requested_hash(value: &Value) -> Result<String, ServerError> {
     let bad = |message: &str| coded_error(ErrorCode::BadRequest, message);
@@ -357,14 +371,14 @@ fn requested_hash(value: &Value) -> Result<String, ServerError> {
         Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
         _ => return Err(bad("Only persistedQuery version 1 is supported.")),
     }
-    match fields.get("sha256Hash") {
-        Some(Value::String(hash))
-            if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            Ok(hash.to_ascii_lowercase())
-        }
-        _ => Err(bad(
-            "extensions.persistedQuery.sha256Hash must be a hex SHA-256.",
+    match fields.get("sha256Hash").and_then(|hash| match hash {
+        Value::String(hash) => hex_hash(hash),
+        _ => None,
+    }) {
+        Some(hash) => Ok(hash),
+        None => Err(bad(
+            "extensions.persistedQuery.sha256Hash (or documentId) must be a hex SHA-256, \
+             bare or as sha256:<hex>.",
         )),
     }
 }

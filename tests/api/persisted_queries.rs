@@ -447,3 +447,75 @@ async fn registrations_are_limited_per_client() {
     let line = "conduit_rate_limited_total{limit=\"persisted_registration\"} 8";
     assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
 }
+
+/// `documentId` (the GraphQL-over-HTTP persisted-documents draft) over POST or GET.
+async fn by_document_id(app: &TestApp, id: &str, get: bool) -> TestResponse {
+    if get {
+        let query = serde_urlencoded::to_string([("documentId", id)]).unwrap();
+        let request = Request::get(format!("/graphql?{query}")).header("accept", STRICT);
+        app.send(request.body(Body::empty()).unwrap()).await
+    } else {
+        app.post_json(STRICT, &json!({ "documentId": id }).to_string())
+            .await
+    }
+}
+
+#[tokio::test]
+async fn sha256_prefixed_hashes_work_in_the_manifest_apq_and_document_id() {
+    // The client preset's manifest form: keys "sha256:<hex>".
+    let prefixed = format!("sha256:{}", sha256_hex(TAGS));
+    let manifest = tempfile_path::TempPath::with(&json!({ prefixed.clone(): TAGS }).to_string());
+    let path = manifest.0.to_str().unwrap().to_owned();
+    let safelisted = TestServer::start(&[
+        ("PERSISTED_QUERIES", "safelist"),
+        ("PERSISTED_QUERIES_MANIFEST", &path),
+    ])
+    .await;
+    assert_tags(&post(&safelisted, None, &prefixed).await);
+    assert_tags(&post(&safelisted, None, &sha256_hex(TAGS)).await);
+    assert_tags(&by_document_id(&safelisted, &prefixed, false).await);
+    assert_tags(&by_document_id(&safelisted, &prefixed, true).await);
+    let other = format!("sha256:{}", sha256_hex("{ __typename }"));
+    assert_refused(
+        &by_document_id(&safelisted, &other, false).await,
+        "PERSISTED_QUERY_NOT_IN_LIST",
+    );
+
+    // APQ registration by a prefixed hash; then the document by documentId.
+    let app = TestApp::spawn().await;
+    assert_not_found(&by_document_id(&app, &prefixed, false).await);
+    assert_tags(&post(&app, Some(TAGS), &prefixed).await);
+    assert_tags(&by_document_id(&app, &prefixed, true).await);
+    assert_tags(
+        &by_document_id(
+            &app,
+            &prefixed.to_ascii_uppercase().replace("SHA256:", "sha256:"),
+            false,
+        )
+        .await,
+    );
+    // Anything but a SHA-256 is refused as a bad request.
+    for bad in [
+        "md5:abc",
+        "sha256:xyz",
+        "",
+        &format!("sha256:{}", "a".repeat(65)),
+    ] {
+        assert_refused(&by_document_id(&app, bad, false).await, "BAD_REQUEST");
+    }
+}
+
+#[tokio::test]
+async fn a_manifest_key_that_is_no_sha256_is_refused_at_start() {
+    let manifest = tempfile_path::TempPath::with(&json!({ "md5:abc": TAGS }).to_string());
+    let err = conduit::AppState::new(test_config(
+        &database_url("unused"),
+        &[
+            ("PERSISTED_QUERIES", "safelist"),
+            ("PERSISTED_QUERIES_MANIFEST", manifest.0.to_str().unwrap()),
+        ],
+    ))
+    .err()
+    .expect("refused");
+    assert!(format!("{err:#}").contains("is not a SHA-256"), "{err:#}");
+}

@@ -76,6 +76,11 @@ pub struct Params {
     /// The request extensions (`persistedQuery`).
     #[serde(default)]
     pub extensions: Option<Extensions>,
+    /// A persisted document's id, `sha256:<hex>` (the GraphQL-over-HTTP persisted
+    /// documents draft's `documentId`, which current clients send): the same as
+    /// `extensions.persistedQuery.sha256Hash`.
+    #[serde(default)]
+    pub document_id: Option<String>,
 }
 
 /// How an operation came in, and so which rules it is held to.
@@ -216,8 +221,20 @@ impl Pipeline {
             query,
             operation_name,
             variables,
-            extensions,
+            mut extensions,
+            document_id,
         } = params;
+        if let Some(id) = document_id {
+            // As if sent as an Apollo persistedQuery (one lookup path); one sent beside
+            // it wins.
+            let extensions = extensions.get_or_insert_with(Extensions::default);
+            extensions
+                .entry("persistedQuery".to_owned())
+                .or_insert_with(|| {
+                    Value::from_json(serde_json::json!({"version": 1, "sha256Hash": id}))
+                        .unwrap_or(Value::Null)
+                });
+        }
         let mut ticket = Ticket::new(operation_name.as_deref());
         let malformed = query.is_none()
             && !extensions

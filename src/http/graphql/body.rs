@@ -23,6 +23,7 @@ pub(super) struct GetParams {
     operation_name: Option<String>,
     variables: Option<String>,
     extensions: Option<String>,
+    document_id: Option<String>,
 }
 
 /// What the client sent: one operation or a JSON batch.
@@ -48,6 +49,7 @@ impl GetParams {
             operation_name: self.operation_name,
             variables: json::<Variables>("variables", self.variables)?,
             extensions: json("extensions", self.extensions)?,
+            document_id: self.document_id,
         })
     }
 }

@@ -198,6 +198,7 @@ impl From<SubscribePayload> for Params {
             operation_name,
             variables,
             extensions,
+            document_id: None,
         }
     }
 }
