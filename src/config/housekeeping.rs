@@ -52,18 +52,8 @@ fn human(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
-    use super::super::Config;
+    use super::super::tests::config;
     use super::*;
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
-    }
 
     #[test]
     fn housekeeping_settings_default_and_read_humantime() {

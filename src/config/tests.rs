@@ -4,7 +4,8 @@
 use super::*;
 use std::collections::HashMap;
 
-fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+/// The configuration `vars` give (and nothing from the environment).
+pub(super) fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let vars: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -129,11 +129,7 @@ pub async fn pages(
     if article_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (cmp, dir) = if page.descending() {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
+    let (cmp, dir) = page.sql_order();
     let keyset = match page.from {
         Some(_) => format!("AND (c.created_at, c.id) {cmp} ($3, $4)"),
         None => String::new(),

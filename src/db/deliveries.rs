@@ -152,11 +152,7 @@ pub async fn pages(
     if webhook_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (cmp, dir) = if page.descending() {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
+    let (cmp, dir) = page.sql_order();
     let keyset = match page.from {
         Some(_) => format!("AND (o.created_at, o.seq) {cmp} ($4, $5)"),
         None => String::new(),

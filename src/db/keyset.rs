@@ -76,6 +76,16 @@ impl PageQuery {
         (self.order == Order::NewestFirst) == (self.direction == Direction::Forward)
     }
 
+    /// For raw SQL (the LATERAL page loaders): the keyset comparison past the cursor and
+    /// the `ORDER BY` direction, `("<", "DESC")` or `(">", "ASC")`.
+    pub fn sql_order(&self) -> (&'static str, &'static str) {
+        if self.descending() {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        }
+    }
+
     /// Turns the rows fetched (in reading order, up to `fetch_limit`) into a page.
     pub fn finish<T>(&self, mut rows: Vec<T>) -> Page<T> {
         let has_more = rows.len() as i64 > self.limit;
