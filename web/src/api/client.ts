@@ -9,6 +9,7 @@ import { getSession } from "../session/store";
 import { createCacheExchange } from "./cache";
 import { errorCode } from "./errors";
 import { persistedExchanges } from "./persisted";
+import { forwardOver } from "./subscriptions";
 import { createSocket } from "./ws";
 
 /** A client and how to let it go (its WebSocket). */
@@ -42,13 +43,7 @@ export function createApi(): ApiHandle {
       createCacheExchange(),
       auth,
       ...persistedExchanges(),
-      subscriptionExchange({
-        forwardSubscription: (request) => ({
-          subscribe: (sink) => ({
-            unsubscribe: socket.client.subscribe({ ...request, query: request.query ?? "" }, sink),
-          }),
-        }),
-      }),
+      subscriptionExchange({ forwardSubscription: forwardOver(() => socket.client) }),
       fetchExchange,
     ],
   });

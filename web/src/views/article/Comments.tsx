@@ -151,7 +151,7 @@ function CommentItem({ comment }: { comment: CommentViewFragment }) {
     <li className={`card comment${pending ? " is-pending" : ""}`}>
       <p className="comment-body">{comment.body}</p>
       <div className="comment-footer">
-        <Link to={`/profile/${comment.author.username}`} className="author-chip">
+        <Link to={`/profile/${comment.author.username}`} className="author-chip" aria-label={comment.author.username} tabIndex={-1}>
           <Avatar username={comment.author.username} image={comment.author.image} />
         </Link>
         <Link to={`/profile/${comment.author.username}`} className="author-name">
