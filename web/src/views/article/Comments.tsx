@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useLocation } from "react-router";
 import { useMutation, useSubscription } from "urql";
+import { OPTIMISTIC_PREFIX } from "../../api/cache/content";
 import { fieldErrors } from "../../api/errors";
 import { graphql } from "../../gql";
 import type { CommentViewFragment } from "../../gql/graphql";
@@ -31,6 +32,7 @@ graphql(`
     }
     article {
       id
+      commentsCount
     }
   }
 `);
@@ -146,7 +148,7 @@ function CommentForm({ slug }: { slug: string }) {
 
 function CommentItem({ comment }: { comment: CommentViewFragment }) {
   const [{ fetching, error }, deleteComment] = useMutation(DeleteCommentMutation);
-  const pending = comment.id.startsWith("optimistic-");
+  const pending = comment.id.startsWith(OPTIMISTIC_PREFIX);
   return (
     <li className={`card comment${pending ? " is-pending" : ""}`}>
       <p className="comment-body">{comment.body}</p>
