@@ -4,17 +4,10 @@
 // whose hash is listed, and the text urql prints is not byte for byte the manifest's.
 import type { Client as WsClient, ExecutionResult, Sink, SubscribePayload } from "graphql-ws";
 import type { SubscriptionForwarder } from "urql";
+import { listedText } from "./manifest";
 import { documentHash } from "./persisted";
 
 type Result = ExecutionResult<Record<string, unknown>, Record<string, unknown>>;
-
-let manifest: Promise<Record<string, string>> | null = null;
-
-/** The listed text of a document, by its hash (production builds). */
-async function listedText(hash: string): Promise<string | undefined> {
-  manifest ??= import("../gql/persisted-documents.json").then((module) => module.default as Record<string, string>);
-  return (await manifest)[hash];
-}
 
 /** The forwarder for urql's subscriptionExchange over `socket`. */
 export function forwardOver(socket: () => WsClient): SubscriptionForwarder {
