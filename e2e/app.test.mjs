@@ -120,6 +120,10 @@ test('the web app: the issue scenario in two browser contexts', { timeout: 300_0
     assert.deepEqual(await a.locator('.article-container .pill').allInnerTexts(), [tag, 'demo']);
     assert.equal(await a.getByRole('button', { name: 'Delete article' }).count(), 1);
     await record(a, 'article-author');
+    // The page as a link preview sees it: the server puts the article's Open Graph tags
+    // where index.html has its <!--conduit:head--> comment.
+    const html = await (await fetch(`${server.url}${articlePath}`, { headers: { accept: 'text/html' } })).text();
+    assert.match(html, new RegExp(`<meta property="og:title" content="${title}"`));
   });
 
   await t.test('a second user comments; the author sees it live, without reloading', async () => {
