@@ -5,7 +5,7 @@ import { LogoutMutation } from "./documents";
 import { refreshSession } from "./refresh";
 import { readRefreshToken } from "./storage";
 import { applyPayload, clearSession, getSession, markLoading } from "./store";
-import { followOtherTabs, shareSignOut, shareTokens } from "./sync";
+import { announce, followOtherTabs } from "./sync";
 
 /** Starts the session on page load: with a stored refresh token, refresh first. */
 export function bootstrapSession(): Promise<unknown> {
@@ -18,13 +18,13 @@ export function bootstrapSession(): Promise<unknown> {
 /** Takes the token pair of a sign-in (login, register, password reset). */
 export function signIn(payload: SessionPayloadFragment): void {
   applyPayload(payload, true);
-  shareTokens(payload);
+  announce({ type: "tokens", payload });
 }
 
 /** Takes a new token pair for the same user (e.g. changePassword's). */
 export function replaceTokens(payload: SessionPayloadFragment): void {
   applyPayload(payload, false);
-  shareTokens(payload);
+  announce({ type: "tokens", payload });
 }
 
 /** Revokes the session server side (best effort), then forgets it here and in every tab;
@@ -34,5 +34,5 @@ export async function signOut(client: Client): Promise<void> {
     await client.mutation(LogoutMutation, {}).toPromise();
   }
   clearSession();
-  shareSignOut();
+  announce({ type: "signed-out" });
 }

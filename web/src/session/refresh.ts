@@ -8,7 +8,7 @@ import { errorCode } from "../api/errors";
 import { RefreshSessionMutation } from "./documents";
 import { readRefreshToken } from "./storage";
 import { applyPayload, clearSession, getSession } from "./store";
-import { shareTokens } from "./sync";
+import { announce } from "./sync";
 
 /** "ok": new tokens; "signedOut": the session is over; "failed": try again later. */
 export type RefreshOutcome = "ok" | "signedOut" | "failed";
@@ -51,7 +51,7 @@ async function runRefresh(stale: string | null): Promise<RefreshOutcome> {
   const payload = result.data?.refreshSession;
   if (payload) {
     applyPayload(payload, false);
-    shareTokens(payload);
+    announce({ type: "tokens", payload });
     return "ok";
   }
   if (errorCode(result.error) === "UNAUTHENTICATED") {

@@ -5,21 +5,17 @@
 import type { SessionPayloadFragment } from "../gql/graphql";
 import { applyPayload, clearSession, getSession } from "./store";
 
-type SessionMessage =
+/** What one tab tells the others. */
+export type SessionMessage =
   | { type: "tokens"; payload: SessionPayloadFragment }
   | { type: "signed-out" };
 
 const channel: BroadcastChannel | null =
   typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("conduit-session");
 
-/** Hands a new token pair to the other tabs. */
-export function shareTokens(payload: SessionPayloadFragment): void {
-  channel?.postMessage({ type: "tokens", payload } satisfies SessionMessage);
-}
-
-/** Tells the other tabs that the user signed out. */
-export function shareSignOut(): void {
-  channel?.postMessage({ type: "signed-out" } satisfies SessionMessage);
+/** Tells the other tabs: a new token pair to take, or that the user signed out. */
+export function announce(message: SessionMessage): void {
+  channel?.postMessage(message);
 }
 
 /** Follows the other tabs: their tokens become this tab's, their sign-out signs it out. */
