@@ -171,6 +171,22 @@ test('the web app: the issue scenario in two browser contexts', { timeout: 300_0
     await a.locator('.comment', { hasText: 'take back' }).waitFor({ timeout: 15_000 });
     await b.locator('.comment', { hasText: 'take back' }).getByRole('button', { name: 'Delete comment' }).click();
     await a.locator('.comment', { hasText: 'take back' }).waitFor({ state: 'detached', timeout: 15_000 });
+
+    // Comments come 10 at a time, oldest first.
+    for (let n = 2; n <= 11; n++) {
+      await b.getByLabel('Write a comment').fill(`Comment number ${n}`);
+      await b.getByRole('button', { name: 'Post comment' }).click();
+      await b.locator('.comment:not(.is-pending)', { hasText: `Comment number ${n}` }).waitFor();
+    }
+    await b.reload();
+    await b.locator('.comment').first().waitFor();
+    assert.equal(await b.locator('.comment').count(), 10);
+    assert.match(await b.locator('.comment').first().innerText(), new RegExp(`from ${bob}`));
+    await b.getByRole('button', { name: 'Load more comments' }).click();
+    await b.locator('.comment', { hasText: 'Comment number 11' }).waitFor();
+    assert.equal(await b.locator('.comment').count(), 11);
+    assert.equal(await b.getByRole('button', { name: 'Load more comments' }).count(), 0);
+    assert.equal(await a.locator('#comments-title').innerText(), 'Comments (11)');
   });
 
   await t.test('the second user follows and favorites; the author sees the badge change live', async () => {

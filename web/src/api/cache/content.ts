@@ -30,6 +30,7 @@ export const resolvers: ResolverConfig = {
 
 /** The id of a comment not yet confirmed by the server. */
 export const OPTIMISTIC_PREFIX = "optimistic-";
+let optimisticSerial = 0;
 
 const CommentsCountFragment = graphql(`
   fragment ArticleCommentsCount on Article {
@@ -215,7 +216,7 @@ export const optimistic: OptimisticMutationConfig = {
     const commentsCount = typeof count === "number" ? count : 0;
     return {
       __typename: "Comment",
-      id: `${OPTIMISTIC_PREFIX}${now}`,
+      id: `${OPTIMISTIC_PREFIX}${now}-${(optimisticSerial += 1)}`,
       body: String(args.body),
       createdAt: now,
       viewerCanDelete: false,

@@ -126,19 +126,23 @@ export function Comments({ slug, count }: { slug: string; count: number }) {
 
 function CommentForm({ slug }: { slug: string }) {
   const [body, setBody] = useState("");
-  const [{ fetching, error }, addComment] = useMutation(AddCommentMutation);
+  const [{ error }, addComment] = useMutation(AddCommentMutation);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!body.trim()) return;
-    const result = await addComment({ slug, body });
-    if (!result.error) setBody("");
+    // The comment shows at once (optimistic): the form is free for the next one, and gets
+    // the text back if it could not be posted.
+    const text = body;
+    setBody("");
+    const result = await addComment({ slug, body: text });
+    if (result.error) setBody((current) => current || text);
   };
   return (
     <form className="card comment-form" onSubmit={submit}>
       <ErrorNotice error={error} fields={["body"]} />
       <Field label="Write a comment" multiline rows={3} name="body" value={body} onChange={(e) => setBody(e.target.value)} error={fieldErrors(error).body} />
       <div className="form-actions">
-        <Button type="submit" disabled={fetching || !body.trim()}>
+        <Button type="submit" disabled={!body.trim()}>
           Post comment
         </Button>
       </div>
