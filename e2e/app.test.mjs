@@ -287,6 +287,24 @@ test('the web app: the issue scenario in two browser contexts', { timeout: 300_0
     await c.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: alice }).waitFor();
   });
 
+  await t.test('RATE_LIMITED says how long to wait', async () => {
+    const d = await newUser();
+    await d.goto('/login');
+    await d.getByLabel('Email').fill(`nobody_${suffix}@example.com`);
+    await d.getByLabel('Password').fill('guess');
+    const limited = d.getByRole('alert').filter({ hasText: 'Too many attempts' });
+    // 10 tries a minute per account from one address (the README's sign-in throttle).
+    for (let n = 0; n < 12 && !(await limited.count()); n++) {
+      await d.getByRole('button', { name: 'Sign in' }).click();
+      await d.getByRole('alert').waitFor();
+      await d.waitForTimeout(150);
+    }
+    await limited.waitFor();
+    // The wait counts down (from the server's retryAfter) to "try again now".
+    assert.match(await limited.innerText(), /wait \d+ seconds? and try again|try again now/);
+    await record(d, 'login-rate-limited');
+  });
+
   for (const context of contexts) {
     // The demo users' avatars are remote images (the app shows initials instead); nothing
     // the app itself needs may come from anywhere but Conduit.
