@@ -48,6 +48,7 @@ mod subscriptions;
 mod throttle;
 mod transport;
 mod web_app;
+mod web_manifest;
 mod webhook_guards;
 mod webhook_receiver;
 mod webhooks;

@@ -237,3 +237,31 @@ async fn the_api_stays_on_graphql() {
     let body = app.query("{ __typename }").await;
     assert_eq!(body["data"]["__typename"], "Query");
 }
+
+#[test]
+fn the_servers_app_routes_are_the_apps_routes() {
+    // web/src/routes.tsx: `<Route index ...>` is "/", then `path="..."` relative to it.
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/web/src/routes.tsx"))
+            .expect("web/src/routes.tsx");
+    let mut routes: Vec<String> = source
+        .split("path=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|path| *path != "*")
+        .map(|path| format!("/{path}"))
+        .collect();
+    if source.contains("<Route index") {
+        routes.push("/".into());
+    }
+    routes.sort();
+    let mut served: Vec<String> = conduit::http::web::APP_ROUTES
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    served.sort();
+    assert_eq!(
+        routes, served,
+        "src/http/web.rs APP_ROUTES and web/src/routes.tsx differ"
+    );
+}
