@@ -25,6 +25,24 @@ const fetcher = createGraphiQLFetcher({
   subscriptionUrl: sameHostWebSocket(GRAPHQL_PATH),
 });
 
+// What a new tab shows: a query that runs on the demo data as it is.
+const defaultQuery = `# Conduit's GraphQL API. Run with Ctrl-Enter; the Docs pane lists the schema.
+# Signed in? Put {"Authorization": "Bearer <accessToken>"} under Headers:
+# it goes with queries and with subscriptions (commentAdded, notificationAdded...).
+query LatestArticles {
+  articles(first: 5) {
+    edges {
+      node {
+        title
+        slug
+        author { username }
+        favoritesCount
+      }
+    }
+  }
+}
+`;
+
 createRoot(document.getElementById('graphiql')).render(
-  createElement(StrictMode, null, createElement(GraphiQL, { fetcher })),
+  createElement(StrictMode, null, createElement(GraphiQL, { fetcher, defaultQuery })),
 );
