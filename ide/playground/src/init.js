@@ -9,7 +9,6 @@
   GraphQLPlayground.init(document.getElementById('root'), {
     endpoint: GRAPHQL_PATH,
     subscriptionEndpoint: ws.href,
-    title: 'Conduit Playground',
     settings: {
       // One introspection when the page opens (and on the reload button), not one every
       // two seconds against the API's rate limits.
