@@ -98,7 +98,7 @@ describe('the IDEs work with nothing but Conduit', () => {
       });
 
       const response = await page.goto(ide.path);
-      assert.equal(response.status(), 200);
+      assert.equal(response.status(), 200, `${ide.path}: is ide/ built (npm ci && npm run build)?`);
       assert.match(response.headers()['content-security-policy'], /default-src 'self'/);
       // (Playground retitles the document once it runs.)
       assert.match(await response.text(), new RegExp(`<title>${ide.title}</title>`));
