@@ -165,7 +165,9 @@ impl AppState {
                 config: config.websocket,
                 caps: Arc::clone(&self.socket_caps),
             },
-            graphiql: config.graphiql,
+            graphiql: config
+                .graphiql
+                .then(|| crate::http::ide::IdeDist::new(&config.frontend.ide_dist)),
             report_sql_statements: config.report_sql_statements,
             trusted_proxies: config.trusted_proxies.clone(),
             metrics: Arc::clone(&self.metrics),

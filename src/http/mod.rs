@@ -51,9 +51,9 @@ pub struct Surface {
 }
 
 /// The router: `/graphql` served by `executor` with `endpoint`, the probes, `/metrics`,
-/// one-click unsubscribe (`/email/unsubscribe`),
-/// (when enabled) Playground and `/hello`, and the web app on the rest ([`web::serve`]),
-/// behind the middleware.
+/// one-click unsubscribe (`/email/unsubscribe`), (when enabled) Playground with the IDEs'
+/// files (`/ide/`) and `/hello`, and the web app on the rest ([`web::serve`]), behind the
+/// middleware.
 ///
 /// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
 /// pass another one to exercise the transport.
@@ -63,7 +63,7 @@ pub fn router<E: Executor>(
     surface: Surface,
 ) -> Router {
     let pool = endpoint.pool.clone();
-    let graphiql = endpoint.graphiql;
+    let ides = endpoint.graphiql.clone();
     let counted = Arc::clone(&surface.metrics.metrics);
     let mut router = Router::new()
         .route(
@@ -92,8 +92,8 @@ pub fn router<E: Executor>(
                 )
                 .with_state(surface.unsubscriber),
         );
-    if graphiql {
-        router = router.route("/playground", get(ide::playground));
+    if let Some(dist) = ides {
+        router = router.merge(dist.routes());
     }
     if surface.bench_hello {
         router = router.route(HELLO_PATH, get(hello).post(hello));

@@ -214,6 +214,11 @@ pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
                 // A fixed server key, so that no test writes a development key file.
                 "WEBHOOK_SECRET_KEY" => Some(TEST_SERVER_KEY.to_owned()),
                 "PUBLIC_URL" => Some("http://app.test".to_owned()),
+                // Stand-in IDE pages, so no test depends on whether ide/ was built.
+                "IDE_DIST" => Some(format!(
+                    "{}/tests/fixtures/ide-dist",
+                    env!("CARGO_MANIFEST_DIR")
+                )),
                 _ => None,
             })
     })

@@ -22,7 +22,7 @@ use axum::{
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 
 use self::body::{GetParams, Payload};
@@ -73,8 +73,9 @@ pub struct EndpointState {
     pub limits: HttpLimits,
     /// What the endpoint's WebSockets share.
     pub sockets: Sockets,
-    /// Whether a browser's GET without a query gets GraphiQL.
-    pub graphiql: bool,
+    /// The built IDEs, when a browser's GET without a query gets GraphiQL
+    /// (`GRAPHIQL_ENABLED`).
+    pub graphiql: Option<ide::IdeDist>,
     /// Whether responses count their SQL statements ([`SQL_STATEMENTS_KEY`]).
     pub report_sql_statements: bool,
     /// The proxies whose forwarding headers give the client IP (`TRUSTED_PROXIES`).
@@ -143,8 +144,11 @@ pub async fn get<E: Executor>(
     }
     let params = serde_urlencoded::from_str::<GetParams>(raw.as_deref().unwrap_or(""));
     let wants_ide = matches!(&params, Ok(p) if p.query.is_none());
-    if wants_ide && endpoint.state.graphiql && negotiate::wants_html(&headers) {
-        return ide::graphiql().into_response();
+    if let Some(dist) = &endpoint.state.graphiql
+        && wants_ide
+        && negotiate::wants_html(&headers)
+    {
+        return dist.page(ide::Ide::GraphiQL).await;
     }
     let Some(media) = negotiate::response_media(&headers) else {
         return render::not_acceptable();
