@@ -37,8 +37,9 @@ async function runRefresh(): Promise<RefreshOutcome> {
   const result = await bareClient()
     .mutation(RefreshSessionMutation, { refreshToken }, { requestPolicy: "network-only" })
     .toPromise();
-  if (result.data) {
-    applyPayload(result.data.refreshSession, false);
+  const payload = result.data?.refreshSession;
+  if (payload) {
+    applyPayload(payload, false);
     return "ok";
   }
   if (errorCode(result.error) === "UNAUTHENTICATED") {

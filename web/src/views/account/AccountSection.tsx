@@ -58,7 +58,7 @@ export function DeleteAccountSection() {
       return;
     }
     const result = await remove({ password });
-    if (result.data) {
+    if (result.data?.deleteAccount) {
       // The account and its sessions are gone: forget them here and in every tab.
       clearSession();
       announce({ type: "signed-out" });

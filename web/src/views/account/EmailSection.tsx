@@ -30,8 +30,9 @@ export function EmailSection({ viewer }: { viewer: ViewerSettingsFragment }) {
     event.preventDefault();
     setSaved(false);
     const result = await update({ input: { email: email.trim(), currentPassword } });
-    if (result.data) {
-      setEmail(result.data.updateViewer.email ?? "");
+    const user = result.data?.updateViewer;
+    if (user) {
+      setEmail(user.email ?? "");
       setCurrentPassword("");
       setSaved(true);
     }

@@ -29,7 +29,7 @@ export default function ForgotPassword() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await request({ email: email.trim() });
-    if (result.data) setSentTo(email.trim());
+    if (result.data?.requestPasswordReset) setSentTo(email.trim());
   };
 
   return (

@@ -1,4 +1,6 @@
-// Settings: which kinds of notification also come by email (saved on each toggle).
+// Settings: which kinds of notification also come by email (saved on each toggle; the
+// box shows its new state at once, and goes back if the save fails).
+import { useState } from "react";
 import { useMutation } from "urql";
 import type { NotificationKind, ViewerSettingsFragment } from "../../gql/graphql";
 import { ErrorNotice } from "../../ui/ErrorNotice";
@@ -8,14 +10,17 @@ import { UpdateViewerMutation } from "./settingsDocuments";
 /** The email notification checkboxes. */
 export function NotificationKindsSection({ viewer }: { viewer: ViewerSettingsFragment }) {
   const [{ fetching, error }, update] = useMutation(UpdateViewerMutation);
-  const chosen = new Set(viewer.emailNotifications ?? []);
+  const [pending, setPending] = useState<ReadonlySet<NotificationKind> | null>(null);
+  const chosen = pending ?? new Set(viewer.emailNotifications ?? []);
 
-  const toggle = (kind: NotificationKind, on: boolean) => {
+  const toggle = async (kind: NotificationKind, on: boolean) => {
     const next = new Set(chosen);
     if (on) next.add(kind);
     else next.delete(kind);
+    setPending(next);
     const kinds = (Object.keys(KIND_DESCRIPTIONS) as NotificationKind[]).filter((k) => next.has(k));
-    void update({ input: { emailNotifications: kinds } });
+    await update({ input: { emailNotifications: kinds } });
+    setPending(null);
   };
 
   return (
@@ -32,7 +37,7 @@ export function NotificationKindsSection({ viewer }: { viewer: ViewerSettingsFra
           {(Object.entries(KIND_DESCRIPTIONS) as Array<[NotificationKind, { title: string; detail: string }]>).map(([kind, text]) => (
             <li key={kind}>
               <label className="kind-option">
-                <input type="checkbox" name={kind} checked={chosen.has(kind)} disabled={fetching} onChange={(e) => toggle(kind, e.target.checked)} />
+                <input type="checkbox" name={kind} checked={chosen.has(kind)} disabled={fetching} onChange={(e) => void toggle(kind, e.target.checked)} />
                 <span>
                   <strong>{text.title}</strong>
                   <span className="kind-detail">{text.detail}</span>

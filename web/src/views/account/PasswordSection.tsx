@@ -35,8 +35,9 @@ export function PasswordSection() {
     }
     setMismatch(false);
     const result = await change({ currentPassword, newPassword });
-    if (result.data) {
-      replaceTokens(result.data.changePassword);
+    const payload = result.data?.changePassword;
+    if (payload) {
+      replaceTokens(payload);
       setCurrentPassword("");
       setNewPassword("");
       setConfirm("");

@@ -41,8 +41,9 @@ export default function ResetPassword() {
     }
     setMismatch(false);
     const result = await reset({ token, newPassword });
-    if (result.data) {
-      signIn(result.data.resetPassword);
+    const payload = result.data?.resetPassword;
+    if (payload) {
+      signIn(payload);
       navigate("/settings?reset=1", { replace: true });
     }
   };
@@ -57,7 +58,7 @@ export default function ResetPassword() {
           <div className="outcome" role="alert">
             <span className="outcome-mark fail" aria-hidden="true">!</span>
             <h2>This link does not work</h2>
-            <p>{token ? errors.token : "The link has no token."} Reset links work once, for 30 minutes.</p>
+            <p>{token ? "This link is invalid, expired or already used." : "The link has no token."} Reset links work once, for 30 minutes.</p>
             <div className="form-actions">
               <Link to="/forgot-password" className="btn btn-primary btn-normal">
                 Get a new link

@@ -36,15 +36,17 @@ export default function VerifyEmail() {
   }, [token, verify]);
 
   const tokenError = fieldErrors(error).token;
+  const verified = data?.verifyEmail;
   return (
     <div className="container narrow account-page">
       <h1 className="page-title">Email verification</h1>
+      <p className="account-lead">Confirming your address lets Conduit mail you.</p>
       <div className="card">
-        {data ? (
+        {verified ? (
           <div className="outcome" role="status">
             <span className="outcome-mark ok" aria-hidden="true">✓</span>
             <h2>Your email address is verified</h2>
-            <p>Thanks, {data.verifyEmail.username}. Conduit can now mail you the notifications you choose.</p>
+            <p>Thanks, {verified.username}. Conduit can now mail you the notifications you choose.</p>
             <div className="form-actions">
               <Link to={user ? "/settings" : "/login"} className="btn btn-primary btn-normal">
                 {user ? "Go to your settings" : "Sign in"}
@@ -57,7 +59,7 @@ export default function VerifyEmail() {
             <h2>We could not verify your address</h2>
             {tokenError || !token ? (
               <p>
-                {token ? tokenError : "The link has no token."} Verification links work once, for 24 hours.{" "}
+                {token ? "This link is invalid or has expired." : "The link has no token."} Verification links work once, for 24 hours.{" "}
                 {user ? "You can ask for a new link in your settings." : "Sign in to ask for a new link."}
               </p>
             ) : (

@@ -32,7 +32,7 @@ export default function Login() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await login({ input: { email, password } });
-    if (result.data) {
+    if (result.data?.login) {
       signIn(result.data.login);
       navigate(safeNext(params.get("next")), { replace: true });
     }
