@@ -9,6 +9,7 @@ import { getSession } from "../session/store";
 import { createCacheExchange } from "./cache";
 import { errorCode } from "./errors";
 import { persistedExchanges } from "./persisted";
+import { subscriptionPayload } from "./subscriptionPayload";
 import { createSocket } from "./ws";
 
 /** A client and how to let it go (its WebSocket). */
@@ -43,9 +44,9 @@ export function createApi(): ApiHandle {
       auth,
       ...persistedExchanges(),
       subscriptionExchange({
-        forwardSubscription: (request) => ({
+        forwardSubscription: (request, operation) => ({
           subscribe: (sink) => ({
-            unsubscribe: socket.client.subscribe({ ...request, query: request.query ?? "" }, sink),
+            unsubscribe: socket.client.subscribe(subscriptionPayload(request, operation), sink),
           }),
         }),
       }),
