@@ -305,7 +305,7 @@ def main():
     servers = {}
     try:
         conduit_env = {
-            "DATABASE_URL": conduit_db_url, "DEMO_DATA": "false", "GRAPHIQL_ENABLED": "false",
+            "DATABASE_URL": conduit_db_url, "DEMO_DATA": "false", "FRONTEND_BUILD": "false", "GRAPHIQL_ENABLED": "false",
             "INTROSPECTION_ENABLED": "false", "REPORT_SQL_STATEMENTS": "true",
             "COST_BUDGET_PER_MINUTE": "0", "AUTH_ATTEMPTS_PER_ACCOUNT": "1000000",
             "AUTH_ATTEMPTS_PER_IP": "1000000", "BENCH_HELLO": "true", "RUST_LOG": "warn",
@@ -407,7 +407,7 @@ def capture_statements(conduit, db_url, body, token):
         return None
     url = db_url + "?options=-c%20log_statement%3Dall"
     server = Server("capture", [conduit], {
-        "DATABASE_URL": url, "PORT": "18084", "DEMO_DATA": "false", "DATABASE_POOL_SIZE": "1",
+        "DATABASE_URL": url, "PORT": "18084", "DEMO_DATA": "false", "FRONTEND_BUILD": "false", "DATABASE_POOL_SIZE": "1",
         "COST_BUDGET_PER_MINUTE": "0", "RUST_LOG": "warn",
     })
     try:
@@ -466,7 +466,7 @@ def callgrind(conduit, db_url, body, token, requests, keep=None):
     url = "http://127.0.0.1:18085/graphql"
     server = Server("callgrind", ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                                   f"--callgrind-out-file={out}", conduit], {
-        "DATABASE_URL": f"{db_url}?sslmode=disable", "PORT": "18085", "DEMO_DATA": "false",
+        "DATABASE_URL": f"{db_url}?sslmode=disable", "PORT": "18085", "DEMO_DATA": "false", "FRONTEND_BUILD": "false",
         "RUST_LOG": "warn",
         "COST_BUDGET_PER_MINUTE": "0", "GRAPHIQL_ENABLED": "false",
         "INTROSPECTION_ENABLED": "false", "REPORT_SQL_STATEMENTS": "true",

@@ -139,7 +139,7 @@ def main():
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": f"{SERVER}/{db}",
         "PORT": str(api_port),
-        "DEMO_DATA": "false",
+        "DEMO_DATA": "false", "FRONTEND_BUILD": "false",
         "LOG_FORMAT": "json",
         "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "PUBLIC_URL": "http://app.example",

@@ -56,7 +56,7 @@ class Server:
                 "HOST": "127.0.0.1",
                 "PORT": str(self.port),
                 "DATABASE_URL": f"{server_url}/{self.db}",
-                "DEMO_DATA": "false",
+                "DEMO_DATA": "false", "FRONTEND_BUILD": "false",
                 "COST_BUDGET_PER_MINUTE": "0",
                 "AUTH_ATTEMPTS_PER_ACCOUNT": "1000000",
                 "AUTH_ATTEMPTS_PER_IP": "1000000",

@@ -48,7 +48,7 @@ def main():
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
         "PORT": str(port),
-        "DEMO_DATA": "false",
+        "DEMO_DATA": "false", "FRONTEND_BUILD": "false",
         "RUST_LOG": "warn",
         "LOG_FORMAT": "json",
     }

@@ -83,7 +83,7 @@ def main():
     url = f"postgres://postgres@127.0.0.1:5432/{name}"
     port = free_port()
     env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": url, "PORT": str(port),
-           "DEMO_DATA": "false", "COST_BUDGET_PER_MINUTE": "0", "LOG_FORMAT": "json",
+           "DEMO_DATA": "false", "FRONTEND_BUILD": "false", "COST_BUDGET_PER_MINUTE": "0", "LOG_FORMAT": "json",
            "RUST_LOG": "warn", "AUTH_ATTEMPTS_PER_IP": "100000"}
     env.update(kv.split("=", 1) for kv in args.env)
     server = subprocess.Popen([args.binary], env=env, stdout=subprocess.DEVNULL,

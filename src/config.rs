@@ -78,6 +78,9 @@
 //! | `WEBHOOK_ALLOW_HTTP` | `false` | accept `http://` webhook URLs (development, tests); otherwise `https` only |
 //! | `WEBHOOK_ALLOWED_HOSTS` | empty | comma-separated hosts webhooks may reach even when they are (or resolve to) loopback, private, link-local or other inner addresses |
 //! | `WEBHOOK_MAX_FAILURES` | `10` | failed delivery attempts in a row that disable a webhook (its owner is notified) |
+//! | `WEB_DIST` | `web/dist` | the web app's build, served at `/` and the app's routes |
+//! | `IDE_DIST` | `ide/dist` | GraphiQL's and Playground's builds (`graphiql/`, `playground/`), served from `/ide/` |
+//! | `FRONTEND_BUILD` | development: `true`; production: `false` | at start, build a missing `WEB_DIST` or `IDE_DIST` with `npm ci && npm run build` in its parent folder, when npm is installed |
 //! | `LOG_FORMAT` | development: `pretty`; production: `json` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber `EnvFilter` syntax) |
 //!
@@ -106,10 +109,12 @@ use crate::{
 };
 
 mod external;
+mod frontend;
 mod housekeeping;
 mod webhooks;
 
 pub use external::{DEV_KEY_FILE, KeySource};
+pub use frontend::FrontendConfig;
 
 /// The default database URL for development.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/conduit";
@@ -210,6 +215,8 @@ pub struct Config {
     pub mail_transport: MailTransport,
     /// The server key ring (`WEBHOOK_SECRET_KEY`).
     pub server_key: KeySource,
+    /// The web app's and the IDEs' built assets (`WEB_DIST`, `IDE_DIST`, `FRONTEND_BUILD`).
+    pub frontend: FrontendConfig,
 }
 
 /// A setting that is missing or cannot be read.
@@ -323,6 +330,7 @@ impl Config {
         let (persisted_registrations, mut notifications, sessions) = housekeeping::read(&get)?;
         let webhooks = webhooks::read(&get)?;
         let external = external::read(&get, env)?;
+        let frontend = frontend::read(&get, dev)?;
         notifications.mail.per_hour = external.mail.notifications_per_hour;
         notifications.mail.summary_delay = external.mail.summary_delay;
 
@@ -414,6 +422,7 @@ impl Config {
             mail: external.mail,
             mail_transport: external.mail_transport,
             server_key: external.server_key,
+            frontend,
         })
     }
 

@@ -57,6 +57,11 @@ pub fn router<E: Executor>(state: &AppState, executor: E) -> axum::Router {
             pool: state.pool.clone(),
             keys: state.server_keys.clone(),
         },
+        web: http::web::WebApp::new(
+            state.config.frontend.web_dist.clone(),
+            state.pool.clone(),
+            state.config.mail.public_url.clone(),
+        ),
     };
     http::router(executor, state.endpoint(), surface)
 }

@@ -1,5 +1,8 @@
 //! Running the server: database bootstrap (and demo data, through the hook `main` passes),
-//! listening, graceful shutdown with a deadline.
+//! the front ends' first build ([`frontend`]), listening, graceful shutdown with a
+//! deadline.
+
+pub mod frontend;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -27,6 +30,7 @@ pub async fn run(
     seed_demo: impl AsyncFnOnce(&AppState) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     migrate(&config).await?;
+    frontend::ensure_built(&config.frontend).await;
     let addr = SocketAddr::new(config.host, config.port);
     let shutdown_timeout = config.shutdown_timeout;
     let graphiql = config.graphiql;
@@ -44,6 +48,7 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let signal = shutdown_signal()?;
     tracing::info!(%addr, "listening");
+    tracing::info!("web app: http://{addr}/");
     if graphiql {
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");
     }

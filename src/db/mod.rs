@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod email_tokens;
 pub mod follows;
 pub mod keyset;
+pub mod link_previews;
 pub mod listen;
 pub mod notifications;
 pub mod notify;

@@ -16,6 +16,7 @@ pub mod email_tokens;
 pub mod events;
 pub mod ids;
 pub mod keys;
+pub mod link_previews;
 pub mod mail;
 pub mod markdown;
 pub mod notifications;

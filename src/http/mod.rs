@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod negotiate;
 pub mod reply;
 pub mod unsubscribe;
+pub mod web;
 pub mod ws;
 
 use std::sync::Arc;
@@ -45,11 +46,14 @@ pub struct Surface {
     pub in_flight: limits::InFlight,
     /// What `/email/unsubscribe` needs.
     pub unsubscriber: crate::domain::unsubscribe::Unsubscriber,
+    /// The web app, served on every path nothing else serves ([`web`]).
+    pub web: web::WebApp,
 }
 
 /// The router: `/graphql` served by `executor` with `endpoint`, the probes, `/metrics`,
-/// one-click unsubscribe (`/email/unsubscribe`), and
-/// (when enabled) Playground and `/hello`, behind the middleware.
+/// one-click unsubscribe (`/email/unsubscribe`),
+/// (when enabled) Playground and `/hello`, and the web app on the rest ([`web::serve`]),
+/// behind the middleware.
 ///
 /// The executor is normally the schema from [`crate::graphql::build_schema`]; tests may
 /// pass another one to exercise the transport.
@@ -94,5 +98,6 @@ pub fn router<E: Executor>(
     if surface.bench_hello {
         router = router.route(HELLO_PATH, get(hello).post(hello));
     }
+    let router = router.merge(Router::new().fallback(web::serve).with_state(surface.web));
     middleware::apply(router, &surface.cors_origins, counted)
 }

@@ -371,7 +371,7 @@ pub struct ServerProcess {
 }
 
 /// Runs `conduit` with `args` and only `vars` (plus PATH, and `REPORT_SQL_STATEMENTS=false`,
-/// `DEMO_DATA=false` and `COST_BUDGET_PER_MINUTE=0` unless overridden) in its environment,
+/// `DEMO_DATA=false`, `COST_BUDGET_PER_MINUTE=0` and `FRONTEND_BUILD=false` unless overridden) in its environment,
 /// from a directory without a `.env` file.
 pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conduit"));
@@ -383,6 +383,7 @@ pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
         .env("REPORT_SQL_STATEMENTS", "false")
         .env("DEMO_DATA", "false")
         .env("COST_BUDGET_PER_MINUTE", "0")
+        .env("FRONTEND_BUILD", "false")
         .stdin(Stdio::null());
     for (name, value) in vars {
         command.env(name, value);

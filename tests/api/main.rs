@@ -47,6 +47,7 @@ mod statement_counts;
 mod subscriptions;
 mod throttle;
 mod transport;
+mod web_app;
 mod webhook_guards;
 mod webhook_receiver;
 mod webhooks;

@@ -10,6 +10,7 @@ use crate::{
         email_tokens::{self, Purpose},
         keys::ServerKeys,
         mail::{Mail, MailConfig, TokenRef},
+        markdown::escape_html as escape,
     },
 };
 
@@ -151,22 +152,6 @@ fn page(
         html,
         unsubscribe: None,
     }
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
