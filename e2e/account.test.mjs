@@ -1,8 +1,9 @@
 // The account views in a real browser, against the release server serving web/dist in
 // safelist mode (the production build sends every operation by hash): sign up, verify
 // the address from the mail, settings (bio, an email notification kind, the password),
-// forgot/reset password from the mail, the sessions list across two contexts with a
-// revoke, a notification arriving live in the badge, reading it, and account deletion.
+// the email address (unverified until its own mail's link), forgot/reset password from
+// the mail, the sessions list across two contexts with a revoke, a notification arriving
+// live in the badge, reading it, and account deletion.
 // Each view gets an axe check and a screenshot; nothing may leave Conduit's origin.
 
 import assert from 'node:assert/strict';
@@ -69,25 +70,26 @@ after(async () => {
 test('account: verify, settings, reset, sessions, live notifications, deletion', async () => {
   const stamp = Date.now().toString(36);
   const username = `reader${stamp}`;
-  const email = `${username}@example.com`;
+  const firstEmail = `${username}@example.com`;
+  const email = `${username}.new@example.com`;
   const context = await offlineContext(browser, server);
   const page = await context.newPage();
 
   // Sign up.
   await page.goto('/register');
   await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email').fill(firstEmail);
   await page.getByLabel('Password').fill('first-password');
   await page.getByRole('button', { name: 'Sign up' }).click();
   await mainNav(page).getByRole('link', { name: username }).waitFor();
 
   // The verification mail's link → verified.
-  await page.goto(await waitForLink(server, email, '/verify-email'));
+  await page.goto(await waitForLink(server, firstEmail, '/verify-email'));
   await page.getByRole('heading', { name: 'Your email address is verified' }).waitFor();
   await checkA11y(page, 'account-verify-email');
   await screenshot(page, 'account-verify-email');
   await page.getByRole('link', { name: 'Go to your settings' }).click();
-  await page.getByTestId('email-status').filter({ hasText: 'Verified' }).waitFor();
+  await page.getByTestId('email-status').filter({ hasText: /^✓ Verified$/ }).waitFor();
 
   // Settings: the bio, an email notification kind, the password (a wrong current one
   // first: its error is shown next to its field).
@@ -103,16 +105,31 @@ test('account: verify, settings, reset, sessions, live notifications, deletion',
   await checkA11y(page, 'account-settings');
   await screenshot(page, 'account-settings');
 
-  await page.getByLabel('Current password', { exact: true }).fill('not-my-password');
-  await page.getByLabel('New password', { exact: true }).fill('second-password');
-  await page.getByLabel('Repeat the new password').fill('second-password');
-  await page.getByRole('button', { name: 'Change password' }).click();
-  const current = page.getByLabel('Current password', { exact: true });
-  await page.locator('input[name="currentPassword"][aria-invalid="true"]').waitFor();
-  assert.match(await page.locator('.field-error').first().textContent(), /current password/);
+  const password = page.getByRole('region', { name: 'Password' });
+  const current = password.getByLabel('Current password');
+  await current.fill('not-my-password');
+  await password.getByLabel('New password', { exact: true }).fill('second-password');
+  await password.getByLabel('Repeat the new password').fill('second-password');
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await password.locator('input[name="currentPassword"][aria-invalid="true"]').waitFor();
+  assert.match(await password.locator('.field-error').first().textContent(), /current password/);
   await current.fill('first-password');
-  await page.getByRole('button', { name: 'Change password' }).click();
+  await password.getByRole('button', { name: 'Change password' }).click();
   await page.getByText('Password changed.').waitFor();
+
+  // A new email address needs the current password; it is unverified until its own
+  // mail's link is followed.
+  const address = page.getByRole('region', { name: 'Email', exact: true });
+  await address.getByLabel('Email address').fill(email);
+  await address.getByLabel('Current password').fill('second-password');
+  await address.getByRole('button', { name: 'Change email' }).click();
+  await page.getByText('Email changed.').waitFor();
+  await page.getByTestId('email-status').filter({ hasText: /^Not verified$/ }).waitFor();
+  await page.goto(await waitForLink(server, email, '/verify-email'));
+  await page.getByRole('heading', { name: 'Your email address is verified' }).waitFor();
+  await page.getByRole('link', { name: 'Go to your settings' }).click();
+  await page.getByTestId('email-status').filter({ hasText: /^✓ Verified$/ }).waitFor();
+  assert.equal(await page.getByLabel('Email address').inputValue(), email);
 
   await page.reload();
   await page.getByLabel('Bio').waitFor();

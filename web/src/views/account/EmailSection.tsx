@@ -19,7 +19,9 @@ const RequestEmailVerificationMutation = graphql(`
 /** The email form and the verification status. */
 export function EmailSection({ viewer }: { viewer: ViewerSettingsFragment }) {
   const current = viewer.email ?? "";
-  const [email, setEmail] = useState(current);
+  // The saved address until edited (it may arrive after a partial cached read).
+  const [edited, setEdited] = useState<string | null>(null);
+  const email = edited ?? current;
   const [currentPassword, setCurrentPassword] = useState("");
   const [saved, setSaved] = useState(false);
   const [{ fetching, error }, update] = useMutation(UpdateViewerMutation);
@@ -30,9 +32,8 @@ export function EmailSection({ viewer }: { viewer: ViewerSettingsFragment }) {
     event.preventDefault();
     setSaved(false);
     const result = await update({ input: { email: email.trim(), currentPassword } });
-    const user = result.data?.updateViewer;
-    if (user) {
-      setEmail(user.email ?? "");
+    if (result.data?.updateViewer) {
+      setEdited(null);
       setCurrentPassword("");
       setSaved(true);
     }
@@ -45,7 +46,7 @@ export function EmailSection({ viewer }: { viewer: ViewerSettingsFragment }) {
       <Verification verified={viewer.emailVerified === true} email={current} />
       <ErrorNotice error={error} fields={["email", "currentPassword"]} />
       <form className="form" onSubmit={submit} noValidate>
-        <Field label="Email address" name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} />
+        <Field label="Email address" name="email" type="email" autoComplete="email" required value={email} onChange={(e) => { setSaved(false); setEdited(e.target.value); }} error={errors.email} />
         {changed && (
           <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" required hint="Changing your email needs your password." value={currentPassword} onChange={(e) => setCurrentPassword(e.target.value)} error={errors.currentPassword} />
         )}

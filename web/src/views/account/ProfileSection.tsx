@@ -10,15 +10,24 @@ import { ErrorNotice } from "../../ui/ErrorNotice";
 import { Field } from "../../ui/Field";
 import { UpdateViewerMutation } from "./settingsDocuments";
 
-/** The profile form; saves only what changed. */
+type Edits = Partial<Record<"username" | "image" | "bio", string>>;
+
+/** The profile form; saves only what changed. A field shows the saved value until it is
+ * edited (so a value that arrives later, after a partial cached read, is never hidden by
+ * a stale copy). */
 export function ProfileSection({ viewer }: { viewer: ViewerSettingsFragment }) {
-  const [username, setUsername] = useState(viewer.username);
-  const [image, setImage] = useState(viewer.image ?? "");
-  const [bio, setBio] = useState(viewer.bio ?? "");
+  const [edits, setEdits] = useState<Edits>({});
   const [saved, setSaved] = useState(false);
   const [{ fetching, error }, update] = useMutation(UpdateViewerMutation);
   const errors = fieldErrors(error);
+  const username = edits.username ?? viewer.username;
+  const image = edits.image ?? viewer.image ?? "";
+  const bio = edits.bio ?? viewer.bio ?? "";
   const changed = username !== viewer.username || image !== (viewer.image ?? "") || bio !== (viewer.bio ?? "");
+  const edit = (field: keyof Edits) => (event: { target: { value: string } }) => {
+    setSaved(false);
+    setEdits((current) => ({ ...current, [field]: event.target.value }));
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -33,9 +42,7 @@ export function ProfileSection({ viewer }: { viewer: ViewerSettingsFragment }) {
     const user = result.data?.updateViewer;
     if (user) {
       updateSessionUser({ __typename: "User", id: user.id, username: user.username, image: user.image });
-      setUsername(user.username);
-      setImage(user.image ?? "");
-      setBio(user.bio ?? "");
+      setEdits({});
       setSaved(true);
     }
   };
@@ -51,10 +58,10 @@ export function ProfileSection({ viewer }: { viewer: ViewerSettingsFragment }) {
       <ErrorNotice error={error} fields={["username", "image", "bio"]} />
       <form className="form" onSubmit={submit} noValidate>
         <div className="field-row">
-          <Field label="Username" name="username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.target.value)} error={errors.username} />
-          <Field label="Avatar URL" name="image" type="url" inputMode="url" placeholder="https://…" value={image} onChange={(e) => setImage(e.target.value)} error={errors.image} />
+          <Field label="Username" name="username" autoComplete="username" required value={username} onChange={edit("username")} error={errors.username} />
+          <Field label="Avatar URL" name="image" type="url" inputMode="url" placeholder="https://…" value={image} onChange={edit("image")} error={errors.image} />
         </div>
-        <Field label="Bio" name="bio" multiline rows={4} placeholder="A few words about you" value={bio} onChange={(e) => setBio(e.target.value)} error={errors.bio} />
+        <Field label="Bio" name="bio" multiline rows={4} placeholder="A few words about you" value={bio} onChange={edit("bio")} error={errors.bio} />
         <div className="form-actions">
           {saved && !changed && (
             <p className="saved-note" role="status">

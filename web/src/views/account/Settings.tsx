@@ -37,7 +37,10 @@ export default function Settings() {
 function SettingsPage() {
   const [{ data, error }, reexecute] = useQuery({ query: SettingsQuery });
   const [params] = useSearchParams();
-  const viewer = data?.viewer;
+  // A partial read from the cache (schema-aware Graphcache fills what it lacks with
+  // null) would show "not verified" and empty fields for a moment: wait for the email,
+  // which the viewer always has.
+  const viewer = data?.viewer?.email != null ? data.viewer : undefined;
   return (
     <div className="container account-page">
       <h1>Settings</h1>
@@ -52,8 +55,8 @@ function SettingsPage() {
         <div className="account-sections">
           {viewer ? (
             <>
-              <ProfileSection key={`profile-${viewer.id}`} viewer={viewer} />
-              <EmailSection key={`email-${viewer.email ?? ""}`} viewer={viewer} />
+              <ProfileSection viewer={viewer} />
+              <EmailSection viewer={viewer} />
               <PasswordSection />
               <NotificationKindsSection viewer={viewer} />
               <SignOutSection />
