@@ -217,6 +217,11 @@ test('account: verify, settings, reset, sessions, live notifications, deletion',
   await page.getByLabel('Password').fill('third-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText('That email and password do not match an account.').waitFor();
+  await page.goto('/settings');
+  await page.getByText('You need to be signed in to see this page.').waitFor();
+  await checkA11y(page, 'account-signed-out');
+  await page.getByRole('main').getByRole('link', { name: 'Sign in' }).click();
+  assert.equal(new URL(page.url()).search, '?next=%2Fsettings');
 
   assert.deepEqual(context.blocked, []);
   assert.deepEqual(otherContext.blocked, []);
