@@ -1,4 +1,6 @@
 // The app's entry: restore the session, then render the routes inside the urql client.
+// The CSS base comes first, so that the views' own styles, imported later, win over it.
+import "./styles/base.css";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
@@ -6,7 +8,6 @@ import { ApiProvider } from "./api/ApiProvider";
 import { AppRoutes } from "./routes";
 import { bootstrapSession } from "./session/actions";
 import { Loading } from "./ui/Loading";
-import "./styles/base.css";
 
 void bootstrapSession();
 

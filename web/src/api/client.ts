@@ -2,14 +2,14 @@
 // expiry and on UNAUTHENTICATED), persisted documents in production, graphql-ws for
 // subscriptions, fetch for the rest.
 import { authExchange } from "@urql/exchange-auth";
-import { Client, fetchExchange, subscriptionExchange } from "urql";
+import { Client, fetchExchange, subscriptionExchange, type Operation } from "urql";
 import { accessTokenExpiring, refreshSession } from "../session/refresh";
 import { readRefreshToken } from "../session/storage";
 import { getSession } from "../session/store";
 import { createCacheExchange } from "./cache";
 import { errorCode } from "./errors";
 import { persistedExchanges } from "./persisted";
-import { subscriptionPayload } from "./subscriptionPayload";
+import { forwardOver } from "./subscriptions";
 import { createSocket } from "./ws";
 
 /** A client and how to let it go (its WebSocket). */
@@ -18,21 +18,38 @@ export interface ApiHandle {
   dispose(): void;
 }
 
-const auth = authExchange(async (utils) => ({
-  addAuthToOperation(operation) {
-    const token = getSession().accessToken;
-    return token ? utils.appendHeaders(operation, { Authorization: `Bearer ${token}` }) : operation;
-  },
-  willAuthError() {
-    return getSession().status === "signedIn" && accessTokenExpiring();
-  },
-  didAuthError(error) {
-    return errorCode(error) === "UNAUTHENTICATED" && getSession().accessToken !== null && readRefreshToken() !== null;
-  },
-  async refreshAuth() {
-    await refreshSession();
-  },
-}));
+/** The bearer token an operation went out with. */
+function bearerOf(operation: Operation): string | null {
+  const options = operation.context.fetchOptions;
+  const headers = (typeof options === "function" ? options() : options)?.headers as Record<string, string> | undefined;
+  return headers?.Authorization?.replace(/^Bearer /, "") ?? null;
+}
+
+const auth = authExchange(async (utils) => {
+  // The token found wanting, for refreshAuth (which urql calls without arguments).
+  let stale: string | null = null;
+  return {
+    addAuthToOperation(operation) {
+      const token = getSession().accessToken;
+      return token ? utils.appendHeaders(operation, { Authorization: `Bearer ${token}` }) : operation;
+    },
+    willAuthError() {
+      if (getSession().status !== "signedIn" || !accessTokenExpiring()) return false;
+      stale = getSession().accessToken;
+      return true;
+    },
+    didAuthError(error, operation) {
+      const failed = bearerOf(operation);
+      if (errorCode(error) !== "UNAUTHENTICATED" || failed === null || readRefreshToken() === null) return false;
+      stale = failed;
+      return true;
+    },
+    async refreshAuth() {
+      await refreshSession(stale);
+      stale = null;
+    },
+  };
+});
 
 /** Creates a client with an empty cache (one per signed-in user: see the session's epoch). */
 export function createApi(): ApiHandle {
@@ -43,13 +60,7 @@ export function createApi(): ApiHandle {
       createCacheExchange(),
       auth,
       ...persistedExchanges(),
-      subscriptionExchange({
-        forwardSubscription: (request, operation) => ({
-          subscribe: (sink) => ({
-            unsubscribe: socket.client.subscribe(subscriptionPayload(request, operation), sink),
-          }),
-        }),
-      }),
+      subscriptionExchange({ forwardSubscription: forwardOver(() => socket.client) }),
       fetchExchange,
     ],
   });

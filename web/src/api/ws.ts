@@ -31,8 +31,11 @@ export function createSocket(): SocketHandle {
       opened: (opened) => {
         socket = opened as WebSocket;
       },
-      closed: () => {
+      closed: (event) => {
         socket = null;
+        // 4403: the token was refused or the session ended: a refresh tells which (and
+        // signs out when the session is over); the retry then uses the new token.
+        if ((event as CloseEvent | undefined)?.code === 4403 && getSession().status === "signedIn") void refreshSession();
       },
     },
   });

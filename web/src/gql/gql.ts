@@ -40,7 +40,7 @@ type Documents = {
     "\n  query ArticlePage($slug: String!) {\n    article(slug: $slug) {\n      id\n      slug\n      title\n      description\n      bodyHtml\n      tags\n      createdAt\n      favoritesCount\n      viewerHasFavorited\n      viewerCanUpdate\n      viewerCanDelete\n      commentsCount\n      author {\n        id\n        username\n        image\n        isViewer\n        viewerIsFollowing\n        followersCount\n      }\n    }\n  }\n": typeof types.ArticlePageDocument,
     "\n  subscription ArticleUpdated($slug: String!) {\n    articleUpdated(slug: $slug) {\n      id\n      title\n      description\n      bodyHtml\n      tags\n      favoritesCount\n    }\n  }\n": typeof types.ArticleUpdatedDocument,
     "\n  mutation DeleteArticle($slug: String!) {\n    deleteArticle(slug: $slug)\n  }\n": typeof types.DeleteArticleDocument,
-    "\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n    }\n  }\n": typeof types.CommentViewFragmentDoc,
+    "\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n      commentsCount\n    }\n  }\n": typeof types.CommentViewFragmentDoc,
     "\n  query ArticleComments($slug: String!, $first: Int!, $after: String) {\n    article(slug: $slug) {\n      id\n      comments(first: $first, after: $after) {\n        nodes {\n          ...CommentView\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.ArticleCommentsDocument,
     "\n  subscription CommentAdded($slug: String!) {\n    commentAdded(articleSlug: $slug) {\n      ...CommentView\n    }\n  }\n": typeof types.CommentAddedDocument,
     "\n  subscription CommentDeleted($slug: String!) {\n    commentDeleted(articleSlug: $slug)\n  }\n": typeof types.CommentDeletedDocument,
@@ -91,7 +91,7 @@ const documents: Documents = {
     "\n  query ArticlePage($slug: String!) {\n    article(slug: $slug) {\n      id\n      slug\n      title\n      description\n      bodyHtml\n      tags\n      createdAt\n      favoritesCount\n      viewerHasFavorited\n      viewerCanUpdate\n      viewerCanDelete\n      commentsCount\n      author {\n        id\n        username\n        image\n        isViewer\n        viewerIsFollowing\n        followersCount\n      }\n    }\n  }\n": types.ArticlePageDocument,
     "\n  subscription ArticleUpdated($slug: String!) {\n    articleUpdated(slug: $slug) {\n      id\n      title\n      description\n      bodyHtml\n      tags\n      favoritesCount\n    }\n  }\n": types.ArticleUpdatedDocument,
     "\n  mutation DeleteArticle($slug: String!) {\n    deleteArticle(slug: $slug)\n  }\n": types.DeleteArticleDocument,
-    "\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n    }\n  }\n": types.CommentViewFragmentDoc,
+    "\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n      commentsCount\n    }\n  }\n": types.CommentViewFragmentDoc,
     "\n  query ArticleComments($slug: String!, $first: Int!, $after: String) {\n    article(slug: $slug) {\n      id\n      comments(first: $first, after: $after) {\n        nodes {\n          ...CommentView\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.ArticleCommentsDocument,
     "\n  subscription CommentAdded($slug: String!) {\n    commentAdded(articleSlug: $slug) {\n      ...CommentView\n    }\n  }\n": types.CommentAddedDocument,
     "\n  subscription CommentDeleted($slug: String!) {\n    commentDeleted(articleSlug: $slug)\n  }\n": types.CommentDeletedDocument,
@@ -237,7 +237,7 @@ export function graphql(source: "\n  mutation DeleteArticle($slug: String!) {\n 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n    }\n  }\n"): (typeof documents)["\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n    }\n  }\n"];
+export function graphql(source: "\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n      commentsCount\n    }\n  }\n"): (typeof documents)["\n  fragment CommentView on Comment {\n    id\n    body\n    createdAt\n    viewerCanDelete\n    author {\n      id\n      username\n      image\n    }\n    article {\n      id\n      commentsCount\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

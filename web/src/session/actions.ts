@@ -18,12 +18,13 @@ export function bootstrapSession(): Promise<unknown> {
 /** Takes the token pair of a sign-in (login, register, password reset). */
 export function signIn(payload: SessionPayloadFragment): void {
   applyPayload(payload, true);
-  announce({ type: "signed-in", userId: payload.user.id });
+  announce({ type: "tokens", payload });
 }
 
 /** Takes a new token pair for the same user (e.g. changePassword's). */
 export function replaceTokens(payload: SessionPayloadFragment): void {
   applyPayload(payload, false);
+  announce({ type: "tokens", payload });
 }
 
 /** Revokes the session server side (best effort), then forgets it here and in every tab;

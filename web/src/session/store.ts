@@ -14,6 +14,8 @@ export interface SessionState {
   accessToken: string | null;
   /** Epoch milliseconds. */
   accessTokenExpiresAt: number | null;
+  /** When this tab got the access token (performance.now()). */
+  accessTokenReceivedAt: number | null;
   user: SessionUser | null;
   /** Bumped whenever the user changes (sign-in, sign-out): the urql client is recreated,
    * so nothing cached for the previous user survives. */
@@ -24,6 +26,7 @@ let state: SessionState = {
   status: "anonymous",
   accessToken: null,
   accessTokenExpiresAt: null,
+  accessTokenReceivedAt: null,
   user: null,
   epoch: 0,
 };
@@ -61,6 +64,7 @@ export function applyPayload(payload: SessionPayloadFragment, newUser: boolean):
     status: "signedIn",
     accessToken: payload.accessToken,
     accessTokenExpiresAt: Date.parse(payload.accessTokenExpiresAt),
+    accessTokenReceivedAt: performance.now(),
     user: payload.user,
     epoch: changedUser ? state.epoch + 1 : state.epoch,
   });
@@ -80,6 +84,7 @@ export function clearSession(options: { keepRefreshToken?: boolean } = {}): void
     status: "anonymous",
     accessToken: null,
     accessTokenExpiresAt: null,
+    accessTokenReceivedAt: null,
     user: null,
     epoch: wasSignedIn ? state.epoch + 1 : state.epoch,
   });

@@ -1,28 +1,29 @@
-// Tells other tabs about sign-in and sign-out (BroadcastChannel), and follows theirs.
-import { refreshSession } from "./refresh";
-import { clearSession, getSession, markLoading } from "./store";
+// Tabs share one session: the server keeps one valid access token per session, so a
+// refresh in one tab would end the others' tokens. Every new token pair (sign-in,
+// refresh) is therefore handed to the other tabs over a BroadcastChannel (memory to
+// memory, never storage), and a sign-out signs every tab out.
+import type { SessionPayloadFragment } from "../gql/graphql";
+import { applyPayload, clearSession, getSession } from "./store";
 
-type SessionMessage = { type: "signed-in"; userId: string } | { type: "signed-out" };
+/** What one tab tells the others. */
+export type SessionMessage =
+  | { type: "tokens"; payload: SessionPayloadFragment }
+  | { type: "signed-out" };
 
 const channel: BroadcastChannel | null =
   typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("conduit-session");
 
-/** Announces this tab's sign-in or sign-out to the other tabs. */
+/** Tells the other tabs: a new token pair to take, or that the user signed out. */
 export function announce(message: SessionMessage): void {
   channel?.postMessage(message);
 }
 
-/** Follows the other tabs: their sign-out signs this tab out; their sign-in makes this
- * tab take the session too (a refresh with the token they stored). */
+/** Follows the other tabs: their tokens become this tab's, their sign-out signs it out. */
 export function followOtherTabs(): void {
   if (!channel) return;
   channel.onmessage = (event: MessageEvent<SessionMessage>) => {
     const message = event.data;
-    if (message.type === "signed-out") {
-      if (getSession().status !== "anonymous") clearSession({ keepRefreshToken: true });
-    } else if (getSession().user?.id !== message.userId) {
-      markLoading();
-      void refreshSession();
-    }
+    if (message.type === "tokens") applyPayload(message.payload, false);
+    else if (getSession().status !== "anonymous") clearSession({ keepRefreshToken: true });
   };
 }

@@ -1,4 +1,7 @@
-// A user's avatar: their image, or their initial on a colour of their name.
+// A user's avatar: their image, or their initial on a colour of their name (also when
+// the image cannot load, e.g. offline or blocked).
+import { useState } from "react";
+
 interface Props {
   username: string;
   image?: string | null | undefined;
@@ -15,8 +18,9 @@ function hueClass(username: string): string {
 
 /** The avatar (decorative: the name is always shown beside it). */
 export function Avatar({ username, image, size = "small" }: Props) {
-  if (image) {
-    return <img className={`avatar avatar-${size}`} src={image} alt="" referrerPolicy="no-referrer" />;
+  const [failed, setFailed] = useState<string | null>(null);
+  if (image && failed !== image) {
+    return <img className={`avatar avatar-${size}`} src={image} alt="" referrerPolicy="no-referrer" onError={() => setFailed(image)} />;
   }
   return (
     <span className={`avatar avatar-${size} avatar-initial ${hueClass(username)}`} aria-hidden="true">

@@ -99,7 +99,7 @@ function RateLimited({ seconds, onRetry }: { seconds: number; onRetry: (() => vo
           Too many attempts. Please wait {left} second{left === 1 ? "" : "s"} and try again.
         </p>
       ) : (
-        <p>You can try again now.</p>
+        <p>Too many attempts. You can try again now.</p>
       )}
       {onRetry && left <= 0 && (
         <Button variant="outline" size="small" onClick={onRetry}>

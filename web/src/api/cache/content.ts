@@ -28,6 +28,10 @@ export const resolvers: ResolverConfig = {
   },
 };
 
+/** The id of a comment not yet confirmed by the server. */
+export const OPTIMISTIC_PREFIX = "optimistic-";
+let optimisticSerial = 0;
+
 const CommentsCountFragment = graphql(`
   fragment ArticleCommentsCount on Article {
     id
@@ -71,18 +75,24 @@ function addToCommentsCount(cache: Cache, article: string, delta: number): void 
 }
 
 /** Appends a comment to its article's last loaded page of comments (oldest first), once:
- * the mutation's result and the live commentAdded event of one's own comment meet here. */
+ * the mutation's result and the live commentAdded event of one's own comment meet here.
+ * The article's commentsCount comes with the comment (`article { commentsCount }`). */
 function appendComment(cache: Cache, article: string | null, comment: Data): void {
   const commentKey = cache.keyOfEntity(comment);
   if (!article || !commentKey) return;
   const pages = pagesOf(cache, article, "comments");
   if (pages.some((page) => nodesOf(cache, page).includes(commentKey))) return;
+  // A real write must not keep the optimistic comment it reads through its layer.
+  const keep = (key: string) => isOptimistic(commentKey) || !isOptimistic(key);
   for (const page of pages) {
     const pageInfo = cache.resolve(page, "pageInfo");
     if (typeof pageInfo === "string" && cache.resolve(pageInfo, "hasNextPage")) continue;
-    cache.link(page, "nodes", [...nodesOf(cache, page), commentKey]);
+    cache.link(page, "nodes", [...nodesOf(cache, page).filter(keep), commentKey]);
   }
-  addToCommentsCount(cache, article, 1);
+}
+
+function isOptimistic(commentKey: string): boolean {
+  return commentKey.includes(OPTIMISTIC_PREFIX);
 }
 
 /** Takes a comment out of every cached page of its article's comments. */
@@ -202,14 +212,16 @@ export const optimistic: OptimisticMutationConfig = {
     const article = articleKey(cache, String(args.articleSlug));
     if (!user || !article) return null;
     const now = new Date().toISOString();
+    const count = cache.resolve(article, "commentsCount");
+    const commentsCount = typeof count === "number" ? count : 0;
     return {
       __typename: "Comment",
-      id: `optimistic-${now}`,
+      id: `${OPTIMISTIC_PREFIX}${now}-${(optimisticSerial += 1)}`,
       body: String(args.body),
       createdAt: now,
       viewerCanDelete: false,
       author: { __typename: "User", id: user.id, username: user.username, image: user.image ?? null },
-      article: { __typename: "Article", id: cache.resolve(article, "id") },
+      article: { __typename: "Article", id: cache.resolve(article, "id"), commentsCount: commentsCount + 1 },
     };
   },
 };

@@ -110,7 +110,7 @@ export default function Article() {
         <div className="container">
           <h1>{article.title}</h1>
           <div className="article-byline">
-            <Link to={`/profile/${author.username}`} className="author-chip">
+            <Link to={`/profile/${author.username}`} className="author-chip" aria-label={author.username} tabIndex={-1}>
               <Avatar username={author.username} image={author.image} size="medium" />
             </Link>
             <div className="article-meta-text">

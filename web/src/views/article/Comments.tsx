@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useLocation } from "react-router";
 import { useMutation, useSubscription } from "urql";
+import { OPTIMISTIC_PREFIX } from "../../api/cache/content";
 import { fieldErrors } from "../../api/errors";
 import { graphql } from "../../gql";
 import type { CommentViewFragment } from "../../gql/graphql";
@@ -31,6 +32,7 @@ graphql(`
     }
     article {
       id
+      commentsCount
     }
   }
 `);
@@ -124,19 +126,23 @@ export function Comments({ slug, count }: { slug: string; count: number }) {
 
 function CommentForm({ slug }: { slug: string }) {
   const [body, setBody] = useState("");
-  const [{ fetching, error }, addComment] = useMutation(AddCommentMutation);
+  const [{ error }, addComment] = useMutation(AddCommentMutation);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!body.trim()) return;
-    const result = await addComment({ slug, body });
-    if (!result.error) setBody("");
+    // The comment shows at once (optimistic): the form is free for the next one, and gets
+    // the text back if it could not be posted.
+    const text = body;
+    setBody("");
+    const result = await addComment({ slug, body: text });
+    if (result.error) setBody((current) => current || text);
   };
   return (
     <form className="card comment-form" onSubmit={submit}>
       <ErrorNotice error={error} fields={["body"]} />
       <Field label="Write a comment" multiline rows={3} name="body" value={body} onChange={(e) => setBody(e.target.value)} error={fieldErrors(error).body} />
       <div className="form-actions">
-        <Button type="submit" disabled={fetching || !body.trim()}>
+        <Button type="submit" disabled={!body.trim()}>
           Post comment
         </Button>
       </div>
@@ -146,12 +152,12 @@ function CommentForm({ slug }: { slug: string }) {
 
 function CommentItem({ comment }: { comment: CommentViewFragment }) {
   const [{ fetching, error }, deleteComment] = useMutation(DeleteCommentMutation);
-  const pending = comment.id.startsWith("optimistic-");
+  const pending = comment.id.startsWith(OPTIMISTIC_PREFIX);
   return (
     <li className={`card comment${pending ? " is-pending" : ""}`}>
       <p className="comment-body">{comment.body}</p>
       <div className="comment-footer">
-        <Link to={`/profile/${comment.author.username}`} className="author-chip">
+        <Link to={`/profile/${comment.author.username}`} className="author-chip" aria-label={comment.author.username} tabIndex={-1}>
           <Avatar username={comment.author.username} image={comment.author.image} />
         </Link>
         <Link to={`/profile/${comment.author.username}`} className="author-name">

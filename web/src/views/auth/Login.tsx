@@ -32,8 +32,9 @@ export default function Login() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await login({ input: { email, password } });
-    if (result.data?.login) {
-      signIn(result.data.login);
+    const payload = result.data?.login;
+    if (payload) {
+      signIn(payload);
       navigate(safeNext(params.get("next")), { replace: true });
     }
   };

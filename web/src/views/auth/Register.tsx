@@ -32,8 +32,9 @@ export default function Register() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await register({ input: form });
-    if (result.data) {
-      signIn(result.data.register);
+    const payload = result.data?.register;
+    if (payload) {
+      signIn(payload);
       navigate("/", { replace: true });
     }
   };

@@ -12,7 +12,7 @@ export function ArticlePreview({ article }: { article: ArticlePreviewFragment })
   return (
     <article className="card article-preview">
       <div className="article-meta">
-        <Link to={`/profile/${author.username}`} className="author-chip">
+        <Link to={`/profile/${author.username}`} className="author-chip" aria-label={author.username} tabIndex={-1}>
           <Avatar username={author.username} image={author.image} size="medium" />
         </Link>
         <div className="article-meta-text">
@@ -28,8 +28,8 @@ export function ArticlePreview({ article }: { article: ArticlePreviewFragment })
         <p>{article.description}</p>
       </Link>
       <div className="preview-footer">
-        <Link to={`/article/${article.slug}`} className="read-more" aria-label={`Read “${article.title}”`}>
-          Read more…
+        <Link to={`/article/${article.slug}`} className="read-more">
+          Read more<span className="visually-hidden"> of “{article.title}”</span>…
         </Link>
         <TagList tags={article.tags} />
       </div>

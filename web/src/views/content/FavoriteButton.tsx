@@ -49,20 +49,21 @@ export function FavoriteButton({ slug, title, count, favorited, look = "compact"
     }
     void (favorited ? unfavorite({ slug }) : favorite({ slug }));
   };
-  const label = favorited ? `Unfavorite “${title}”` : `Favorite “${title}”`;
   return (
     <span className="favorite">
-      <Button
-        variant="outline"
-        size="small"
-        active={favorited}
-        aria-pressed={favorited}
-        aria-label={look === "compact" ? `${label} (${count} favorites)` : undefined}
-        onClick={toggle}
-      >
+      <Button variant="outline" size="small" active={favorited} aria-pressed={favorited} onClick={toggle}>
         <span aria-hidden="true">♥</span>
-        {look === "full" ? (favorited ? " Unfavorite" : " Favorite") : null}
-        <span className="favorite-count">{look === "full" ? ` (${count})` : count}</span>
+        {look === "full" ? (
+          <>
+            {favorited ? " Unfavorite article" : " Favorite article"}
+            <span className="favorite-count"> ({count})</span>
+          </>
+        ) : (
+          <>
+            <span className="visually-hidden">{favorited ? "Unfavorite" : "Favorite"} “{title}”, favorites: </span>
+            <span className="favorite-count">{count}</span>
+          </>
+        )}
       </Button>
       <ErrorNotice error={error} />
     </span>

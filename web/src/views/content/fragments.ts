@@ -1,8 +1,9 @@
-// The fragments the content views share.
+// The fragments the content views share (spread by name in their documents; the views
+// use the generated ArticlePreviewFragment and ArticlePageFragment types).
 import { graphql } from "../../gql";
 
-/** What an article card shows. */
-export const ArticlePreviewFragment = graphql(`
+// What an article card shows.
+graphql(`
   fragment ArticlePreview on Article {
     id
     slug
@@ -20,8 +21,8 @@ export const ArticlePreviewFragment = graphql(`
   }
 `);
 
-/** A page of a connection of articles. */
-export const ArticlePageFragment = graphql(`
+// A page of a connection of articles.
+graphql(`
   fragment ArticlePage on ArticleConnection {
     nodes {
       ...ArticlePreview

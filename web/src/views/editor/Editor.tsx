@@ -78,7 +78,8 @@ function CreateNew() {
   }, []);
   const save = async (draft: Draft) => {
     const result = await create({ input: draft });
-    if (result.data) navigate(`/article/${result.data.createArticle.slug}`);
+    const created = result.data?.createArticle;
+    if (created) navigate(`/article/${created.slug}`);
   };
   return <EditorForm heading="New article" initial={EMPTY} submitLabel="Publish article" saving={fetching} error={error} onSave={save} />;
 }
@@ -106,7 +107,8 @@ function EditExisting({ slug }: { slug: string }) {
   }
   const save = async (draft: Draft) => {
     const result = await update({ slug: article.slug, input: draft });
-    if (result.data) navigate(`/article/${result.data.updateArticle.slug}`);
+    const updated = result.data?.updateArticle;
+    if (updated) navigate(`/article/${updated.slug}`);
   };
   return (
     <EditorForm
