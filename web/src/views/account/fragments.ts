@@ -1,9 +1,11 @@
-// The fragments the account views share with the cache updates of their live events.
+// The fragments the account views share (spread by name in their documents; the views
+// use the generated NotificationItemFragment, SessionItemFragment and
+// ViewerSettingsFragment types).
 import { graphql } from "../../gql";
 
-/** What a notification row shows (also what notificationAdded selects, so a live
- * notification can join the cached list complete). */
-export const NotificationItemFragment = graphql(`
+// What a notification row shows (also what notificationAdded selects, so a live
+// notification joins the cached list complete).
+graphql(`
   fragment NotificationItem on Notification {
     id
     kind
@@ -26,8 +28,8 @@ export const NotificationItemFragment = graphql(`
   }
 `);
 
-/** What a row of the sessions list shows. */
-export const SessionItemFragment = graphql(`
+// What a row of the sessions list shows.
+graphql(`
   fragment SessionItem on Session {
     id
     createdAt
@@ -38,8 +40,8 @@ export const SessionItemFragment = graphql(`
   }
 `);
 
-/** The viewer's settings, as the settings page shows them and updateViewer returns them. */
-export const ViewerSettingsFragment = graphql(`
+// The viewer's settings, as the settings page shows them and updateViewer returns them.
+graphql(`
   fragment ViewerSettings on User {
     id
     username
