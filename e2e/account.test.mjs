@@ -47,6 +47,13 @@ async function waitForLink(server, to, path) {
   }
 }
 
+/** A screenshot from the top of the page (a full-page shot of a scrolled page draws the
+ * sticky header and side navigation where they were, half way down). */
+async function shoot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, name);
+}
+
 /** The header's navigation (its links are unique there). */
 const mainNav = (page) => page.getByRole('navigation', { name: 'Main' });
 
@@ -87,7 +94,7 @@ test('account: verify, settings, reset, sessions, live notifications, deletion',
   await page.goto(await waitForLink(server, firstEmail, '/verify-email'));
   await page.getByRole('heading', { name: 'Your email address is verified' }).waitFor();
   await checkA11y(page, 'account-verify-email');
-  await screenshot(page, 'account-verify-email');
+  await shoot(page, 'account-verify-email');
   await page.getByRole('link', { name: 'Go to your settings' }).click();
   await page.getByTestId('email-status').filter({ hasText: /^✓ Verified$/ }).waitFor();
 
@@ -103,7 +110,7 @@ test('account: verify, settings, reset, sessions, live notifications, deletion',
     return box?.checked && !box.disabled;
   });
   await checkA11y(page, 'account-settings');
-  await screenshot(page, 'account-settings');
+  await shoot(page, 'account-settings');
 
   const password = page.getByRole('region', { name: 'Password' });
   const current = password.getByLabel('Current password');
@@ -145,12 +152,12 @@ test('account: verify, settings, reset, sessions, live notifications, deletion',
   await page.getByRole('button', { name: 'Send the link' }).click();
   await page.getByText('a mail is on its way').waitFor();
   await checkA11y(page, 'account-forgot-password');
-  await screenshot(page, 'account-forgot-password');
+  await shoot(page, 'account-forgot-password');
 
   await page.goto(await waitForLink(server, email, '/reset-password'));
   await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
   await checkA11y(page, 'account-reset-password');
-  await screenshot(page, 'account-reset-password');
+  await shoot(page, 'account-reset-password');
   await page.getByLabel('New password', { exact: true }).fill('third-password');
   await page.getByLabel('Repeat the new password').fill('third-password');
   await page.getByRole('button', { name: 'Set the new password' }).click();
@@ -171,7 +178,7 @@ test('account: verify, settings, reset, sessions, live notifications, deletion',
   assert.equal(await page.getByTestId('session').count(), 2);
   assert.equal(await page.getByText('This device').count(), 1);
   await checkA11y(page, 'account-sessions');
-  await screenshot(page, 'account-sessions');
+  await shoot(page, 'account-sessions');
   await page.getByRole('button', { name: /^Revoke / }).click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="session"]').length === 1);
   await other.reload();
@@ -199,7 +206,7 @@ test('account: verify, settings, reset, sessions, live notifications, deletion',
   await item.waitFor();
   assert.equal(await item.getAttribute('data-unread'), 'true');
   await checkA11y(page, 'account-notifications');
-  await screenshot(page, 'account-notifications');
+  await shoot(page, 'account-notifications');
   await page.getByRole('button', { name: 'Mark all as read' }).click();
   await badge.waitFor({ state: 'detached' });
   await page.getByText('You are all caught up.').waitFor();
