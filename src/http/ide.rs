@@ -20,6 +20,8 @@ use axum::{
 };
 use tower_http::services::ServeDir;
 
+use super::static_files::{MayBeCompressed, NO_CACHE, cache_control};
+
 /// The path GraphQL is served on, over HTTP and WebSocket alike.
 pub const GRAPHQL_PATH: &str = "/graphql";
 
@@ -40,13 +42,6 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
     connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
-
-/// `Cache-Control` of the files under an IDE's `assets/`, whose names carry a hash of their
-/// content.
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// `Cache-Control` of the pages and of any file without a hash in its name.
-pub const NO_CACHE: &str = "no-cache";
 
 /// One of the IDEs Conduit serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,11 +151,9 @@ async fn file_headers(OriginalUri(uri): OriginalUri, request: Request, next: Nex
     let hashed = uri.path().split('/').nth(3) == Some("assets");
     let mut response = next.run(request).await;
     let found = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    response.extensions_mut().insert(MayBeCompressed);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(if hashed && found { IMMUTABLE } else { NO_CACHE }),
-    );
+    headers.insert(header::CACHE_CONTROL, cache_control(hashed, found));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),

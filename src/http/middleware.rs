@@ -46,8 +46,8 @@ pub enum CorsOrigins {
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps `router` in the middleware stack (outermost first): `nosniff`, metrics, request
-/// id, tracing span, request id on the response, CORS (allowing `cors_origins`), panic
-/// recovery.
+/// id, tracing span, request id on the response, `Vary: Accept-Encoding` on static files
+/// ([`super::static_files`]), CORS (allowing `cors_origins`), panic recovery.
 pub fn apply(router: Router, cors_origins: &CorsOrigins, metrics: Arc<Metrics>) -> Router {
     router.layer(
         ServiceBuilder::new()
@@ -63,6 +63,9 @@ pub fn apply(router: Router, cors_origins: &CorsOrigins, metrics: Arc<Metrics>) 
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(axum::middleware::from_fn(
+                super::static_files::vary_accept_encoding,
+            ))
             .layer(cors(cors_origins))
             .layer(CatchPanicLayer::custom(panic_response)),
     )

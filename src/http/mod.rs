@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
 pub mod reply;
+pub mod static_files;
 pub mod unsubscribe;
 pub mod web;
 pub mod ws;

@@ -14,7 +14,10 @@ use axum::{
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use super::negotiate;
+use super::{
+    negotiate,
+    static_files::{NO_CACHE, cache_control},
+};
 use crate::{
     db::PgPool,
     domain::{link_previews, markdown::escape_html},
@@ -97,14 +100,9 @@ pub async fn serve(State(app): State<WebApp>, request: Request) -> Response {
     match app.inner.files.clone().oneshot(request).await {
         Ok(response) if response.status().is_success() => {
             let (mut parts, body) = response.into_parts();
-            parts.headers.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static(if immutable {
-                    "public, max-age=31536000, immutable"
-                } else {
-                    "no-cache"
-                }),
-            );
+            parts
+                .headers
+                .insert(header::CACHE_CONTROL, cache_control(immutable, true));
             Response::from_parts(parts, Body::new(body))
         }
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -179,7 +177,7 @@ fn page_headers() -> HeaderMap {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(APP_CSP),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

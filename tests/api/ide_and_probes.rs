@@ -7,7 +7,10 @@ use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use conduit::http::ide::{CONTENT_SECURITY_POLICY, IMMUTABLE, NO_CACHE};
+use conduit::http::{
+    ide::CONTENT_SECURITY_POLICY,
+    static_files::{IMMUTABLE, NO_CACHE},
+};
 
 use crate::helpers::{TestApp, TestResponse};
 
@@ -195,6 +198,13 @@ async fn a_client_that_accepts_gzip_gets_the_builds_gzip_copy() {
     let plain = get(&app, uri).await;
     assert_eq!(plain.header("content-encoding"), None);
     assert_eq!(plain.text(), GRAPHIQL_SCRIPT);
+    // Both say they vary by Accept-Encoding (and keep CORS's Vary), so a shared cache
+    // never hands the gzipped copy to a client that did not ask for it.
+    for response in [&gzipped, &plain] {
+        let vary = response.header("vary").unwrap_or_default();
+        assert!(vary.ends_with("accept-encoding"), "{vary}");
+        assert!(vary.contains("origin"), "{vary}");
+    }
 }
 
 #[tokio::test]
