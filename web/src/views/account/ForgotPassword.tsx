@@ -1,6 +1,6 @@
 // Forgot password: asks for the address and always answers the same way (the API does
 // not tell whether an account has it).
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { useMutation } from "urql";
 import { fieldErrors } from "../../api/errors";
@@ -9,6 +9,7 @@ import { Button } from "../../ui/Button";
 import { ErrorNotice } from "../../ui/ErrorNotice";
 import { Field } from "../../ui/Field";
 import "./account.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const RequestPasswordResetMutation = graphql(`
   mutation RequestPasswordReset($email: String!) {
@@ -22,9 +23,7 @@ export default function ForgotPassword() {
   const [sentTo, setSentTo] = useState<string | null>(null);
   const [{ fetching, error }, request] = useMutation(RequestPasswordResetMutation);
   const errors = fieldErrors(error);
-  useEffect(() => {
-    document.title = "Forgot your password? — Conduit";
-  }, []);
+  useDocumentTitle("Forgot your password?");
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

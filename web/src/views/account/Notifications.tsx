@@ -1,7 +1,6 @@
 // The viewer's notifications, newest first, page by page: unread ones marked; opening
 // one marks it read, and "Mark all as read" reads them all. New ones arrive live (the
 // badge's notificationAdded subscription adds them to the cached list).
-import { useEffect } from "react";
 import { Link } from "react-router";
 import { useMutation } from "urql";
 import { graphql } from "../../gql";
@@ -16,6 +15,7 @@ import { AccountNav } from "./AccountNav";
 import { SignInRequired } from "./SignInRequired";
 import { timeAgo } from "./timeAgo";
 import "./account.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const NotificationsQuery = graphql(`
   query Notifications($first: Int!, $after: String) {
@@ -44,9 +44,7 @@ const MarkNotificationsReadMutation = graphql(`
 /** The notifications page. */
 export default function Notifications() {
   const { user } = useSession();
-  useEffect(() => {
-    document.title = "Notifications — Conduit";
-  }, []);
+  useDocumentTitle("Notifications");
   if (!user) return <SignInRequired title="Notifications" />;
   return <NotificationsPage />;
 }

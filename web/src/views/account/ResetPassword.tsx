@@ -1,6 +1,6 @@
 // Reset password, from the emailed link (/reset-password?token=): a new password, then
 // signed in with the session the API returns.
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { useMutation } from "urql";
 import { fieldErrors } from "../../api/errors";
@@ -10,6 +10,7 @@ import { Button } from "../../ui/Button";
 import { ErrorNotice } from "../../ui/ErrorNotice";
 import { Field } from "../../ui/Field";
 import "./account.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const ResetPasswordMutation = graphql(`
   mutation ResetPassword($token: String!, $newPassword: String!) {
@@ -29,9 +30,7 @@ export default function ResetPassword() {
   const [mismatch, setMismatch] = useState(false);
   const [{ fetching, error }, reset] = useMutation(ResetPasswordMutation);
   const errors = fieldErrors(error);
-  useEffect(() => {
-    document.title = "Choose a new password — Conduit";
-  }, []);
+  useDocumentTitle("Choose a new password");
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

@@ -1,6 +1,6 @@
 // The viewer's sessions: device, IP, when signed in and last used, the current one
 // marked; each other one can be revoked, and revoking the current one signs out.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useNavigate } from "react-router";
 import { useClient, useMutation } from "urql";
 import { graphql } from "../../gql";
@@ -17,6 +17,7 @@ import { SignInRequired } from "./SignInRequired";
 import { timeAgo } from "./timeAgo";
 import { agentInitials, describeAgent } from "./userAgent";
 import "./account.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const SessionsQuery = graphql(`
   query Sessions($first: Int!, $after: String) {
@@ -44,9 +45,7 @@ const RevokeSessionMutation = graphql(`
 /** The sessions page. */
 export default function Sessions() {
   const { user } = useSession();
-  useEffect(() => {
-    document.title = "Sessions — Conduit";
-  }, []);
+  useDocumentTitle("Sessions");
   if (!user) return <SignInRequired title="Your sessions" />;
   return <SessionsPage />;
 }

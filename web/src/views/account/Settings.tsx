@@ -1,6 +1,5 @@
 // Settings: profile, email and its verification, password, email notification kinds,
 // sign out and sessions, account deletion.
-import { useEffect } from "react";
 import { useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { graphql } from "../../gql";
@@ -15,6 +14,7 @@ import { PasswordSection } from "./PasswordSection";
 import { ProfileSection } from "./ProfileSection";
 import { SignInRequired } from "./SignInRequired";
 import "./account.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const SettingsQuery = graphql(`
   query Settings {
@@ -27,9 +27,7 @@ const SettingsQuery = graphql(`
 /** The settings page. */
 export default function Settings() {
   const { user } = useSession();
-  useEffect(() => {
-    document.title = "Settings — Conduit";
-  }, []);
+  useDocumentTitle("Settings");
   if (!user) return <SignInRequired title="Settings" />;
   return <SettingsPage />;
 }

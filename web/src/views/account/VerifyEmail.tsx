@@ -9,6 +9,7 @@ import { useSession } from "../../session/store";
 import { ErrorNotice } from "../../ui/ErrorNotice";
 import { Loading } from "../../ui/Loading";
 import "./account.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const VerifyEmailMutation = graphql(`
   mutation VerifyEmail($token: String!) {
@@ -26,8 +27,8 @@ export default function VerifyEmail() {
   const { user } = useSession();
   const [{ data, error, fetching }, verify] = useMutation(VerifyEmailMutation);
   const sent = useRef(false);
+  useDocumentTitle("Email verification");
   useEffect(() => {
-    document.title = "Email verification — Conduit";
     // The token is single use: send it once, even when an effect runs twice.
     if (token && !sent.current) {
       sent.current = true;

@@ -1,14 +1,12 @@
 // An article: its header (author, date, follow, favorite, edit/delete), its body as the
 // server's sanitized HTML, its tags and its comments, kept live over subscriptions.
-import { useEffect } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { graphql } from "../../gql";
-import { Avatar } from "../../ui/Avatar";
 import { Button } from "../../ui/Button";
 import { ErrorNotice } from "../../ui/ErrorNotice";
-import { formatDate } from "../../ui/format";
 import { Loading } from "../../ui/Loading";
+import { AuthorMeta } from "../content/AuthorMeta";
 import { FavoriteButton } from "../content/FavoriteButton";
 import { FollowButton } from "../content/FollowButton";
 import { TagList } from "../content/TagList";
@@ -16,6 +14,7 @@ import { NotFound } from "../NotFound";
 import { Comments } from "./Comments";
 import "../content/content.css";
 import "./article.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const ArticleQuery = graphql(`
   query ArticlePage($slug: String!) {
@@ -71,9 +70,7 @@ export default function Article() {
   useSubscription({ query: ArticleUpdatedSubscription, variables: { slug }, pause: !data?.article });
   const [deleteState, deleteArticle] = useMutation(DeleteArticleMutation);
   const article = data?.article;
-  useEffect(() => {
-    if (article) document.title = `${article.title} — Conduit`;
-  }, [article]);
+  useDocumentTitle(article?.title);
 
   if (!data) {
     return <div className="container">{error ? <ErrorNotice error={error} onRetry={() => reexecute({ requestPolicy: "network-only" })} /> : <Loading label="Loading the article…" />}</div>;
@@ -110,15 +107,7 @@ export default function Article() {
         <div className="container">
           <h1>{article.title}</h1>
           <div className="article-byline">
-            <Link to={`/profile/${author.username}`} className="author-chip" aria-label={author.username} tabIndex={-1}>
-              <Avatar username={author.username} image={author.image} size="medium" />
-            </Link>
-            <div className="article-meta-text">
-              <Link to={`/profile/${author.username}`} className="author-name">
-                {author.username}
-              </Link>
-              <time dateTime={article.createdAt}>{formatDate(article.createdAt)}</time>
-            </div>
+            <AuthorMeta author={author} createdAt={article.createdAt} />
             {actions}
           </div>
         </div>

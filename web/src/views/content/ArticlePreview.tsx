@@ -1,9 +1,8 @@
 // An article as a card: author, date, favorite button, title, summary, tags.
 import { Link } from "react-router";
 import type { ArticlePreviewFragment } from "../../gql/graphql";
-import { Avatar } from "../../ui/Avatar";
-import { formatDate } from "../../ui/format";
 import { FavoriteButton } from "./FavoriteButton";
+import { AuthorMeta } from "./AuthorMeta";
 import { TagList } from "./TagList";
 
 /** One card of a feed. */
@@ -12,15 +11,7 @@ export function ArticlePreview({ article }: { article: ArticlePreviewFragment })
   return (
     <article className="card article-preview">
       <div className="article-meta">
-        <Link to={`/profile/${author.username}`} className="author-chip" aria-label={author.username} tabIndex={-1}>
-          <Avatar username={author.username} image={author.image} size="medium" />
-        </Link>
-        <div className="article-meta-text">
-          <Link to={`/profile/${author.username}`} className="author-name">
-            {author.username}
-          </Link>
-          <time dateTime={article.createdAt}>{formatDate(article.createdAt)}</time>
-        </div>
+        <AuthorMeta author={author} createdAt={article.createdAt} />
         <FavoriteButton slug={article.slug} title={article.title} count={article.favoritesCount} favorited={article.viewerHasFavorited} />
       </div>
       <Link to={`/article/${article.slug}`} className="preview-link">

@@ -1,6 +1,6 @@
 // The editor: a new article (/editor) or an edit of one's own (/editor/:slug), with tags
 // added and removed as pills, and each field's error next to it.
-import { useEffect, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useState, type FormEvent, type KeyboardEvent } from "react";
 import { Navigate, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, type CombinedError } from "urql";
 import { fieldErrors } from "../../api/errors";
@@ -12,6 +12,7 @@ import { Field } from "../../ui/Field";
 import { Loading } from "../../ui/Loading";
 import { NotFound } from "../NotFound";
 import "./editor.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const EditArticleQuery = graphql(`
   query EditArticle($slug: String!) {
@@ -73,9 +74,7 @@ export default function Editor() {
 function CreateNew() {
   const navigate = useNavigate();
   const [{ fetching, error }, create] = useMutation(CreateArticleMutation);
-  useEffect(() => {
-    document.title = "New article — Conduit";
-  }, []);
+  useDocumentTitle("New article");
   const save = async (draft: Draft) => {
     const result = await create({ input: draft });
     const created = result.data?.createArticle;
@@ -88,9 +87,7 @@ function EditExisting({ slug }: { slug: string }) {
   const navigate = useNavigate();
   const [{ data, error: loadError }, reexecute] = useQuery({ query: EditArticleQuery, variables: { slug }, requestPolicy: "cache-and-network" });
   const [{ fetching, error }, update] = useMutation(UpdateArticleMutation);
-  useEffect(() => {
-    document.title = "Edit article — Conduit";
-  }, []);
+  useDocumentTitle("Edit article");
   if (!data) {
     return <div className="container">{loadError ? <ErrorNotice error={loadError} onRetry={() => reexecute({ requestPolicy: "network-only" })} /> : <Loading />}</div>;
   }

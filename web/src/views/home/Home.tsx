@@ -1,6 +1,5 @@
 // The home page: a banner, the feed tabs (your feed, global, a tag), the cards with
 // "Load more", and the popular tags.
-import { useEffect } from "react";
 import { Link, useSearchParams } from "react-router";
 import { graphql } from "../../gql";
 import { useSession } from "../../session/store";
@@ -9,6 +8,7 @@ import { PAGE_SIZE, usePagedQuery } from "../content/usePagedQuery";
 import { PopularTags } from "./PopularTags";
 import "../content/content.css";
 import "./home.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const GlobalFeedQuery = graphql(`
   query GlobalFeed($first: Int!, $after: String, $tag: String) {
@@ -36,9 +36,7 @@ export function Home() {
   const [params] = useSearchParams();
   const tag = params.get("tag");
   const following = params.get("feed") === "following" && user !== null && !tag;
-  useEffect(() => {
-    document.title = tag ? `#${tag} — Conduit` : "Conduit";
-  }, [tag]);
+  useDocumentTitle(tag ? `#${tag}` : "");
 
   const global = usePagedQuery(GlobalFeedQuery, { first: PAGE_SIZE, tag }, `global:${tag ?? ""}`, following);
   const yours = usePagedQuery(YourFeedQuery, { first: PAGE_SIZE }, "feed", !following);

@@ -1,6 +1,5 @@
 // A profile: who they are, follow/unfollow, and their articles or favorites (the two
 // routes are the tabs), page by page.
-import { useEffect } from "react";
 import { Link, NavLink, useParams } from "react-router";
 import { useQuery } from "urql";
 import { graphql } from "../../gql";
@@ -13,6 +12,7 @@ import { PAGE_SIZE, usePagedQuery } from "../content/usePagedQuery";
 import { NotFound } from "../NotFound";
 import "../content/content.css";
 import "./profile.css";
+import { useDocumentTitle } from "../../ui/useDocumentTitle";
 
 const ProfileQuery = graphql(`
   query Profile($username: String!) {
@@ -58,9 +58,7 @@ export default function Profile({ tab }: { tab: Tab }) {
   const { username = "" } = useParams();
   const [{ data, error }, reexecute] = useQuery({ query: ProfileQuery, variables: { username } });
   const user = data?.user;
-  useEffect(() => {
-    if (user) document.title = `${user.username} — Conduit`;
-  }, [user]);
+  useDocumentTitle(user?.username);
 
   if (!data) {
     return <div className="container">{error ? <ErrorNotice error={error} onRetry={() => reexecute({ requestPolicy: "network-only" })} /> : <Loading label="Loading the profile…" />}</div>;
