@@ -41,6 +41,8 @@ const IDES = [
     run: '.graphiql-execute-button',
     // Monaco draws the response; only what is in view is in the DOM (enough here).
     shown: '.graphiql-response',
+    // While a subscription runs, the execute button is a stop button.
+    running: '.graphiql-execute-button[aria-label^="Stop"]',
   },
   {
     name: 'playground',
@@ -129,13 +131,22 @@ describe('the IDEs work with nothing but Conduit', () => {
         await run(`{ article(slug: "${article.slug}") { title } }`);
         const shown = await shows(squeeze(article.title), 10_000).then(() => true, () => false);
         if (shown) break;
-        assert.ok(attempt < 3, `${ide.name} did not show the query's result after ${attempt} runs`);
+        const pane = await page.evaluate((shown) => document.querySelector(shown)?.innerText ?? '(no pane)', ide.shown);
+        assert.ok(attempt < 3, `${ide.name} did not show the query's result after ${attempt} runs; it shows: ${pane.slice(0, 300)}`);
         t.diagnostic(`the query's result did not show after run ${attempt}; running it again`);
       }
 
-      await run(
-        `subscription { commentAdded(articleSlug: "${article.slug}") { body author { username } } }`,
-      );
+      const subscription = `subscription { commentAdded(articleSlug: "${article.slug}") { body author { username } } }`;
+      await run(subscription);
+      // As with the first query, a run can be lost while the editor settles: run again
+      // until the IDE says the subscription is running.
+      for (let tries = 1; ide.running; tries++) {
+        const running = await page.locator(ide.running).first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+        if (running) break;
+        assert.ok(tries < 3, `${ide.name} did not start the subscription after ${tries} runs`);
+        t.diagnostic(`the subscription did not start after run ${tries}; running it again`);
+        await run(subscription);
+      }
       // The subscription starts once the socket has carried it; until the server has it,
       // a comment would go unseen, so comment until one shows (a few at most).
       let seen = false;
