@@ -26,10 +26,20 @@ import time
 
 from harness import ceiling, cluster, peers as peer_list
 from harness.load import load, measure, summarize
-from harness.proc import BENCH, REPO, log, ok, rss_each, Server, wait_http
+from harness.proc import (  # noqa: F401  (BENCH, cpu_seconds, rss_mb: for bench/soak.py)
+    BENCH, REPO, Server, cpu_seconds, log, ok, rss_each, rss_mb, wait_http,
+)
 from harness.report import line, table
 
 PASSWORD = "conduit-demo"
+# The machine's server, for scripts that run on it (bench/soak.py); run.py itself uses
+# its own cluster unless --pg.
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def psql(database, sql):
+    """`sql` on `database` of the machine's server (PG); its unaligned output."""
+    return cluster.existing(PG, None).psql(database, sql)
 
 FULL = dict(
     seed=dict(users=10_000, articles=50_000, comments=250_000, favorites=500_000, follows=100_000),
