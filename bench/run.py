@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Conduit against its peers, side by side in one run.
 
-    python3 bench/run.py            # the full run (about 30 minutes on 2 cores)
+    python3 bench/run.py            # the full run (about 45 minutes on 2 cores)
     python3 bench/run.py --smoke    # small data, short runs: seconds per workload (CI)
 
 It starts its own PostgreSQL cluster (pg_stat_statements loaded; `--pg URL` uses an
