@@ -1,110 +1,63 @@
-// Checks that the PostGraphile peer answers bench/workloads/postgraphile/W*.graphql as
-// Conduit answers bench/workloads/conduit/W*.graphql, on the same seeded database:
-// same articles in the same order, same counts, flags, authors, comments and tags,
-// anonymous and signed in; W5a/W5b move favorites_count, notifications and pg_notify
-// events identically and are idempotent. Both answers are mapped to Conduit's shape
-// (PostGraphile's `articleBySlug` → `article`, mutation payload `.article` unwrapped,
-// timestamps to UTC microseconds) and compared whole.
+// Checks that the PostGraphile v4 peer answers bench/workloads/postgraphile/W*.graphql as
+// Conduit answers bench/workloads/conduit/W*.graphql, on the same database. Run by
+// bench/run.py before any load (interface: bench/README.md, "Peers"):
 //
-//   DATABASE_URL=... [CONDUIT_URL=http://127.0.0.1:18091/graphql]
-//   [PEER_URL=http://127.0.0.1:18082/graphql] node compare.mjs
+//   CONDUIT_URL=… PEER_URL=… DATABASE_URL=… BENCH_FIXTURES='{…}' node compare.mjs
 //
-// Needs both servers running and viewer.sql applied. Exits 1 on any mismatch. Writes:
-// W5 favorites and unfavorites an article per server, leaving counters as they were but
-// adding `article_favorited` notifications (as Conduit itself does).
+// First every workload of the run's plan with the run's fixtures (compare-common.mjs),
+// then more subjects: three viewers, several articles (newest, most commented, none,
+// favorited, by a followed author, one's own, missing), page sizes 1–100, and W5's
+// counters, notifications and pg_notify events, idempotency and interleaving. Answers are
+// mapped to Conduit's shape (`articleBySlug` → `article`, `articleTotal` →
+// `articles.totalCount`, mutation payload `.article` unwrapped) and normalized (ids,
+// cursors, timestamps). Exits 1 on any mismatch, printing the first differing path.
+// Writes: W5 favorites and unfavorites, leaving counters as they were but adding
+// `article_favorited` notifications (as Conduit itself does).
 
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
+import {
+  check as report, checkPlan, documents, finish, firstDifference, fixtures, gql, normalize,
+} from '../compare-common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const workloads = join(here, '..', '..', 'workloads');
-const CONDUIT_URL = process.env.CONDUIT_URL || 'http://127.0.0.1:18091/graphql';
-const PEER_URL = process.env.PEER_URL || 'http://127.0.0.1:18082/graphql';
-const DATABASE_URL = process.env.DATABASE_URL;
-const PASSWORD = process.env.SEED_PASSWORD || 'conduit-demo';
-if (!DATABASE_URL) {
-  console.error('DATABASE_URL is required');
-  process.exit(2);
-}
+const fx = fixtures();
+const { conduitUrl: CONDUIT_URL, peerUrl: PEER_URL, databaseUrl: DATABASE_URL } = fx;
+const PASSWORD = fx.password;
 
-const doc = (peer, name) => readFileSync(join(workloads, peer, `${name}.graphql`), 'utf8');
-const servers = {
-  conduit: { url: CONDUIT_URL, doc: (n) => doc('conduit', n) },
-  peer: { url: PEER_URL, doc: (n) => doc('postgraphile', n) },
-};
-
-async function gql(url, query, variables, token) {
-  const headers = { 'content-type': 'application/json', accept: 'application/json' };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  const body = await res.json();
-  return { status: res.status, data: body.data ?? null, errors: body.errors };
-}
-
-// --- one common shape ----------------------------------------------------------------
-
-// '2025-11-24T23:27:59.301893Z' and '...+00:00' (any offset) → one UTC string with µs.
-const TS = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d:?\d\d)$/;
-function normTime(s) {
-  const m = TS.exec(s);
-  if (!m) return s;
-  const offset = m[3] === 'Z' ? '+00:00' : m[3].length === 5 ? `${m[3].slice(0, 3)}:${m[3].slice(3)}` : m[3];
-  const seconds = Date.parse(`${m[1]}${offset}`);
-  const micros = (m[2] || '').padEnd(6, '0');
-  return `${new Date(seconds).toISOString().slice(0, 19)}.${micros}Z`;
-}
-function deepNorm(x) {
-  if (typeof x === 'string') return normTime(x);
-  if (Array.isArray(x)) return x.map(deepNorm);
-  if (x && typeof x === 'object') {
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, deepNorm(v)]));
-  }
-  return x;
-}
-function common(server, workload, data) {
-  if (data == null || server === 'conduit') return deepNorm(data);
+// The peer's answer in Conduit's shape.
+function toConduit(workload, data) {
+  if (data == null) return data;
   switch (workload) {
     case 'W1':
     case 'W4':
-      return deepNorm({ article: data.articleBySlug });
+      return { article: data.articleBySlug };
+    case 'W2':
+      return { articles: { totalCount: data.articleTotal, ...data.articles } };
     case 'W5a':
-      return deepNorm({ favoriteArticle: data.favoriteArticle?.article ?? null });
+      return { favoriteArticle: data.favoriteArticle?.article ?? null };
     case 'W5b':
-      return deepNorm({ unfavoriteArticle: data.unfavoriteArticle?.article ?? null });
+      return { unfavoriteArticle: data.unfavoriteArticle?.article ?? null };
     default:
-      return deepNorm(data);
+      return data;
   }
 }
+const docs = { conduit: documents('conduit'), peer: documents('postgraphile'), toConduit };
+const servers = {
+  conduit: { url: CONDUIT_URL, doc: docs.conduit },
+  peer: { url: PEER_URL, doc: docs.peer },
+};
+const common = (server, workload, data) =>
+  normalize(server === 'conduit' ? data : toConduit(workload, data));
 
-function firstDifference(a, b, path = '$') {
-  if (isDeepStrictEqual(a, b)) return null;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return `${path}: length ${a.length} vs ${b.length}`;
-    for (let i = 0; i < a.length; i++) {
-      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
-      if (d) return d;
-    }
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const d = firstDifference(a[k], b[k], `${path}.${k}`);
-      if (d) return d;
-    }
-  }
-  return `${path}: ${JSON.stringify(a)?.slice(0, 120)} vs ${JSON.stringify(b)?.slice(0, 120)}`;
-}
+console.log('— the run\'s plan');
+await checkPlan(fx, docs);
 
-// --- reporting -------------------------------------------------------------------------
-
-let failures = 0;
 let checks = 0;
+let failures = 0;
 function check(label, ok, detail = '') {
   checks++;
   if (!ok) failures++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${label}${detail ? `  — ${detail}` : ''}`);
+  report(label, ok, detail);
 }
 function summary(data) {
   const list = data?.articles?.nodes ?? data?.feed?.nodes;
@@ -141,6 +94,7 @@ async function compareRead(workload, variables, token, who) {
   check(label, d === null, d ?? summary(a));
 }
 
+console.log('\n— more subjects');
 // --- subjects --------------------------------------------------------------------------
 
 const db = new pg.Client({ connectionString: DATABASE_URL });
@@ -342,5 +296,5 @@ for (const [kind, slug] of Object.entries(w5Subjects)) {
 
 await listener.end();
 await db.end();
-console.log(`\n${checks - failures}/${checks} checks passed`);
-process.exit(failures ? 1 : 0);
+console.log(`\nmore subjects: ${checks - failures}/${checks} checks passed`);
+finish();

@@ -121,3 +121,15 @@ BEGIN
   RETURN art;
 END
 $$;
+
+-- Query.articleTotal: how many articles exist, read from Conduit's counter (migration
+-- article_total, kept by statement triggers) instead of `articles { totalCount }`'s
+-- count(*) over the table. W2 selects it; compare.mjs maps it back to
+-- `articles.totalCount`. integer (GraphQL Int, as Conduit's totalCount) rather than
+-- bigint (PostGraphile's BigInt is a string).
+CREATE OR REPLACE FUNCTION public.article_total()
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+  SELECT t.articles::integer FROM public.article_total t
+$$;
