@@ -111,13 +111,10 @@ async function startWorker() {
         'users.password_hash': { tags: { behavior: '-*' } },
       },
       procedure: {
-        // This peer's favorite mutations (viewer.sql): the payload field keeps its type's
-        // name (`pgv5FavoriteArticle { article { … } }`, as v4 names it) rather than v5's
-        // default `result`. v4's favorite_article/unfavorite_article, when the v4 peer's
-        // viewer.sql is applied to the same database, appear as favoriteArticle and
-        // unfavoriteArticle beside them; the documents do not use them.
-        pgv5_favorite_article: { tags: { resultFieldName: 'article' } },
-        pgv5_unfavorite_article: { tags: { resultFieldName: 'article' } },
+        // The mutations' payload field keeps its type's name (`favoriteArticle { article
+        // { … } }`, as v4 names it) rather than v5's default `result`.
+        favorite_article: { tags: { resultFieldName: 'article' } },
+        unfavorite_article: { tags: { resultFieldName: 'article' } },
         // Conduit's internals (trigger functions are skipped by PostGraphile itself).
         diesel_manage_updated_at: { tags: { behavior: '-*' } },
         auth_throttle_attempt: { tags: { behavior: '-*' } },
