@@ -126,8 +126,8 @@ async function startWorker() {
     Object.assign(new Error(message), { statusCode: 401, extensions: { code: 'UNAUTHENTICATED' } });
 
   // Conduit's rule: no Authorization header → anonymous; a header naming no valid
-  // session → 401 for the whole request (never silent anonymity). The settings apply
-  // to the request's transaction (set_config(..., true) inside BEGIN/COMMIT).
+  // session → 401 for the whole request (never silent anonymity). The pg adaptor applies
+  // the settings with set_config(..., true) in a BEGIN/COMMIT around each statement.
   async function viewerSettings(req) {
     const header = req?.headers.authorization;
     if (header === undefined) return null;
