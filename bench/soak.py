@@ -55,6 +55,9 @@ SOAK_CONNECTIONS = 64
 LATE_MS = 10
 LATE_SHARE = 0.01
 TOGGLED_ARTICLES = 50
+# The tables a favorite or unfavorite writes (the favorite, the article's counter, the
+# author's notification).
+WRITTEN_TABLES = "'articles', 'favorites', 'notifications'"
 
 
 def wrk(entries, seconds, connections, rate=None):
@@ -113,9 +116,31 @@ def load_average():
         return float(f.read().split()[0])
 
 
-def sample(pid, entries, seconds, rate):
-    """One open-loop sample: wrk's figures, Conduit's RSS at the end and its highest during
-    the sample, and the load average at the end."""
+def machine_busy_seconds():
+    """CPU time the whole machine spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def backends(database):
+    """CPU seconds of each PostgreSQL backend connected to `database`, by pid."""
+    pids = run.psql(database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND pid <> pg_backend_pid()").split()
+    return {pid: run.cpu_seconds([int(pid)]) for pid in pids}
+
+
+def dead_rows(database):
+    """Dead row versions in the tables the writes change (what vacuum would reclaim)."""
+    return int(run.psql(database, "SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_user_tables "
+                                  f"WHERE relname IN ({WRITTEN_TABLES})"))
+
+
+def sample(pid, database, entries, seconds, rate):
+    """One open-loop sample: wrk's figures; Conduit's RSS at the end and its highest during
+    the sample; CPU per request of Conduit and of its PostgreSQL backends, and the share of
+    the machine's CPU everything else took; the load average and dead rows at the end."""
     rss = [run.rss_mb([pid])]
     stop = threading.Event()
 
@@ -125,13 +150,26 @@ def sample(pid, entries, seconds, rate):
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
+    pg_before, conduit_before = backends(database), run.cpu_seconds([pid])
+    busy_before, wrk_before = machine_busy_seconds(), os.times()
+    started = time.monotonic()
     try:
         figures = wrk(entries, seconds, SOAK_CONNECTIONS, rate)
     finally:
         stop.set()
         watcher.join()
+    elapsed = time.monotonic() - started
+    wrk_after = os.times()
+    wrk_cpu = (wrk_after.children_user + wrk_after.children_system
+               - wrk_before.children_user - wrk_before.children_system)
+    conduit = run.cpu_seconds([pid]) - conduit_before
+    pg = sum(cpu - pg_before.get(p, 0) for p, cpu in backends(database).items())
+    others = machine_busy_seconds() - busy_before - conduit - pg - wrk_cpu
+    per_request = 1e6 / max(figures["requests"], 1)
     rss.append(run.rss_mb([pid]))
-    figures.update(rss_end=rss[-1], rss_max=max(rss), load=load_average())
+    figures.update(rss_end=rss[-1], rss_max=max(rss), load=load_average(),
+                   conduit_us=conduit * per_request, pg_us=pg * per_request,
+                   others=max(others, 0) / (elapsed * os.cpu_count()), dead=dead_rows(database))
     return figures
 
 
@@ -174,13 +212,14 @@ def verdict(samples, rate, p99_ratio, rss_growth):
 
 def table(samples, seconds):
     out = ["| sample | end s | requests | req/s | errors | late | p50 ms | p99 ms | max ms "
-           "| RSS MB end / max | load |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| RSS MB end / max | CPU µs/req Conduit / PG | others' CPU | load | dead rows |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for i, s in enumerate(samples, 1):
         out.append(f"| {i} | {i * seconds} | {s['requests']} | {s['rps']:.0f} | {s['errors']} "
                    f"| {s['late']} | {s['p50_us'] / 1000:.2f} | {s['p99_us'] / 1000:.2f} "
                    f"| {s['max_us'] / 1000:.1f} | {s['rss_end']:.1f} / {s['rss_max']:.1f} "
-                   f"| {s['load']:.2f} |")
+                   f"| {s['conduit_us']:.0f} / {s['pg_us']:.0f} | {100 * s['others']:.0f}% "
+                   f"| {s['load']:.2f} | {s['dead']:,} |")
     return "\n".join(out)
 
 
@@ -212,6 +251,9 @@ def main():
                         help="most the last sample's p99 may be, times the first's (1.5)")
     parser.add_argument("--rss-growth", type=float, default=0.10,
                         help="most RSS may grow after the first sample, as a fraction (0.10)")
+    parser.add_argument("--vacuum", action="store_true",
+                        help="VACUUM the written tables during each sample, a stand-in for "
+                             "autovacuum where the server has it off")
     parser.add_argument("--warmup", type=int, default=10,
                         help="seconds of load before measuring (10)")
     args = parser.parse_args()
@@ -277,14 +319,24 @@ def main():
             wrk(entries, args.warmup, SOAK_CONNECTIONS, rate)
         run.log(f"== soak: {count} × {args.sample_seconds} s at {rate:.0f} req/s, open loop over "
                 f"{SOAK_CONNECTIONS} connections")
+        if run.psql(database, "SHOW autovacuum") != "on":
+            run.log("   autovacuum is off on this server: the rows the writes replace stay "
+                    "dead (the table's last column)" + ("; --vacuum stands in for it"
+                                                        if args.vacuum else ""))
         samples = []
         for i in range(count):
-            s = sample(server.proc.pid, entries, args.sample_seconds, rate)
+            vacuum = args.vacuum and subprocess.Popen(
+                ["psql", f"{run.PG}/{database}", "-qAtX", "-c",
+                 f"VACUUM {WRITTEN_TABLES.replace(chr(39), '')}"], stdout=subprocess.DEVNULL)
+            s = sample(server.proc.pid, database, entries, args.sample_seconds, rate)
+            if vacuum and vacuum.wait() != 0:
+                sys.exit("VACUUM failed")
             samples.append(s)
             run.log(f"   {i + 1}/{count}: {s['requests']} requests, {s['errors']} errors, "
                     f"{s['late']} late, p50 {s['p50_us'] / 1000:.2f} ms, "
                     f"p99 {s['p99_us'] / 1000:.2f} ms, RSS {s['rss_end']:.1f} MB, "
-                    f"load {s['load']:.2f}")
+                    f"CPU/req Conduit {s['conduit_us']:.0f} µs PG {s['pg_us']:.0f} µs, others' "
+                    f"CPU {100 * s['others']:.0f}%, load {s['load']:.2f}, dead rows {s['dead']:,}")
             if server.proc.poll() is not None:
                 sys.exit(f"Conduit exited with {server.proc.returncode}: see {server.log.name}")
     finally:
