@@ -2,7 +2,7 @@
 """Soak: W2 + W5 mixed at half of Conduit's measured maximum, open loop, for 10 minutes.
 
     python3 bench/soak.py [--minutes 10] [--rate R] [--database NAME] [--conduit BINARY]
-                          [--small] [--reuse] [--keep-db]
+                          [--small] [--reuse] [--keep-db] [--vacuum]
 
 It seeds a database with the benchmark's data (`conduit seed`, the sizes of bench/run.py;
 `--small` for its smoke set) unless `--reuse` finds it already there, starts Conduit (release
@@ -17,10 +17,14 @@ W2 anonymous, W2 signed in, then W5 (`favoriteArticle`, and in the next group
    at half that maximum, one wrk run per sample (60 s each), back to back. Each sample
    gives its requests, errors (a status other than 200, a body with `errors`, or a socket
    error), p50/p99 and how many requests went out behind schedule; Conduit's RSS is read
-   from /proc every second, and the machine's load average at each sample's end.
+   from /proc every second; CPU per request of Conduit and of its PostgreSQL backends, and
+   the share of the machine's CPU everything else took (the machine is shared: a slow
+   minute with others busy is noise, one with more CPU per request is not); the load
+   average and the dead rows in the written tables at each sample's end (with autovacuum
+   off, as on this machine, they pile up: `--vacuum` runs VACUUM during each sample).
 3. The verdict, PASS or FAIL with its reasons: no errors; the schedule held (under 1% of
-   requests sent late: otherwise the server stalled and latency figures understate it);
-   p99 stable (the last sample's within `--p99-ratio`, 1.5×, of the first's); RSS growth
+   requests sent late: otherwise the server stalled and latency figures understate it) and
+   the rate reached (the median sample's at least 95% of it); p99 stable (the last sample's within `--p99-ratio`, 1.5×, of the first's); RSS growth
    under `--rss-growth` (10%) after the first sample (the last sample's final RSS against
    the first's, and the highest RSS after the first sample against the highest during it).
    Exit status 0 only on PASS.
