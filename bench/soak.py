@@ -136,7 +136,8 @@ def backends(database):
 
 
 def dead_rows(database):
-    """Dead row versions in the tables the writes change (what vacuum would reclaim)."""
+    """Dead row versions in the tables the writes change (what vacuum would reclaim), as
+    PostgreSQL's statistics estimate them."""
     return int(run.psql(database, "SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_user_tables "
                                   f"WHERE relname IN ({WRITTEN_TABLES})"))
 
@@ -207,6 +208,10 @@ def verdict(samples, rate, p99_ratio, rss_growth):
     if growth > rss_growth:
         reasons.append(f"RSS grew {100 * growth:.1f}% after the first sample ({rss}), limit "
                        f"{100 * rss_growth:.0f}%")
+    # Not judged, but telling a step (a high-water mark, e.g. after a stall put many requests
+    # in flight at once) from a leak: the change over the second half of the soak.
+    half = samples[len(samples) // 2 - 1]["rss_end"]
+    rss += f"; over the second half {100 * (samples[-1]['rss_end'] / half - 1):+.1f}%"
     figures = (f"{errors} errors; {late} of {sent} requests late; median {achieved:.0f} req/s "
                f"(target {rate:.0f}); p99 last/first {last / max(first, 1):.2f}× (limit "
                f"{p99_ratio}×); RSS growth after the first sample {100 * growth:.1f}% ({rss}, "
