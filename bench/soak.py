@@ -95,9 +95,9 @@ def wrk(entries, seconds, connections, rate=None):
 
 
 def mix(token, slugs):
-    """The soak's requests, in order: per pass, W2 anonymous, W2 signed in (twice each), then
-    favorite or unfavorite one of `slugs` (each slug favorited, then on the next pass of
-    that slug unfavorited): 4 reads to 1 write."""
+    """The soak's requests, in order, in groups of five: W2 anonymous, W2 signed in, twice,
+    then a write: favorite one of `slugs`, in the next group unfavorite it, then the next
+    slug. 4 reads to 1 write."""
     home = json.dumps({"query": run.read_workload("conduit", "W2"), "variables": {"first": 20}})
     favorite, unfavorite = (run.read_workload("conduit", name) for name in ("W5a", "W5b"))
     entries = []
@@ -116,6 +116,7 @@ def check(entries):
 
 
 def load_average():
+    """The machine's load average over the last minute."""
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
 
