@@ -46,6 +46,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # importing run.py leaves no bench/__pycache__ behind
 import run  # noqa: E402  (bench/run.py: seed sizes, server handling, GraphQL helpers)
 
 BENCH = run.BENCH
