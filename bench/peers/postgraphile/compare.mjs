@@ -1,18 +1,22 @@
-// Checks that the PostGraphile v4 peer answers bench/workloads/postgraphile/W*.graphql as
-// Conduit answers bench/workloads/conduit/W*.graphql, on the same database. Run by
+// Checks that a PostGraphile peer answers its documents as Conduit answers
+// bench/workloads/conduit/W*.graphql, on the same database: the v4 peer's
+// (bench/workloads/postgraphile/, the default) or, with the folder as the argument, the v5
+// peer's (`compare.mjs postgraphile5`: its documents ask for v4's shapes). Run by
 // bench/run.py before any load (interface: bench/README.md, "Peers"):
 //
-//   CONDUIT_URL=… PEER_URL=… DATABASE_URL=… BENCH_FIXTURES='{…}' node compare.mjs
+//   CONDUIT_URL=… PEER_URL=… DATABASE_URL=… BENCH_FIXTURES='{…}' node compare.mjs [workloads]
 //
 // First every workload of the run's plan with the run's fixtures (compare-common.mjs),
 // then more subjects: three viewers, several articles (newest, most commented, none,
 // favorited, by a followed author, one's own, missing), page sizes 1–100, and W5's
-// counters, notifications and pg_notify events, idempotency and interleaving. Answers are
-// mapped to Conduit's shape (`articleBySlug` → `article`, `articleTotal` →
-// `articles.totalCount`, mutation payload `.article` unwrapped) and normalized (ids,
-// cursors, timestamps). Exits 1 on any mismatch, printing the first differing path.
-// Writes: W5 favorites and unfavorites, leaving counters as they were but adding
-// `article_favorited` notifications (as Conduit itself does).
+// counters, notifications and pg_notify events, idempotency, a second favorite and
+// interleaving. Answers are mapped to Conduit's shape (`articleBySlug` → `article`,
+// `articleTotal` → `articles.totalCount`, mutation payload `.article` unwrapped) and
+// normalized (ids, cursors, timestamps). Conduit must run with NOTIFICATION_DEDUP_WINDOW=0,
+// as the harness runs it (viewer.sql's favorite has no dedup). Exits 1 on any mismatch,
+// printing the first differing path. Writes: W5 favorites and unfavorites, leaving
+// counters as they were but adding `article_favorited` notifications (as Conduit itself
+// does).
 
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
@@ -41,7 +45,8 @@ function toConduit(workload, data) {
       return data;
   }
 }
-const docs = { conduit: documents('conduit'), peer: documents('postgraphile'), toConduit };
+const PEER_WORKLOADS = process.argv[2] || 'postgraphile';
+const docs = { conduit: documents('conduit'), peer: documents(PEER_WORKLOADS), toConduit };
 const servers = {
   conduit: { url: CONDUIT_URL, doc: docs.conduit },
   peer: { url: PEER_URL, doc: docs.peer },
@@ -203,13 +208,17 @@ async function drainEvents() {
   return events;
 }
 
-// favorite, favorite, unfavorite, unfavorite on `server` (the other way round when the
-// viewer has favorited `slug` already, so that each run ends where it started); the
-// answers, states and events of each step.
+// favorite, favorite, unfavorite, unfavorite, favorite, unfavorite on `server` (the other
+// way round when the viewer has favorited `slug` already, so that each run ends where it
+// started): repeats, and a second favorite right after the first, which notifies the
+// author again only while Conduit's NOTIFICATION_DEDUP_WINDOW is 0, as the harness runs it
+// (the peer's function has no dedup); the answers, states and events of each step.
 async function favoriteRun(server, slug) {
   const s = servers[server];
   const steps = [];
-  const order = (await state(slug)).favorited ? ['W5b', 'W5b', 'W5a', 'W5a'] : ['W5a', 'W5a', 'W5b', 'W5b'];
+  const order = (await state(slug)).favorited
+    ? ['W5b', 'W5b', 'W5a', 'W5a', 'W5b', 'W5a']
+    : ['W5a', 'W5a', 'W5b', 'W5b', 'W5a', 'W5b'];
   for (const w of order) {
     await drainEvents();
     const r = await gql(s.url, s.doc(w), { slug }, token);
