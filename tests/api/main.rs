@@ -16,6 +16,7 @@ mod email_guard;
 mod faults;
 mod fuzz;
 mod helpers;
+mod hot_counters;
 mod http_audit;
 mod ide_and_probes;
 mod input_bounds;

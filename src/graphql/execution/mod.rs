@@ -330,7 +330,10 @@ impl Pipeline {
         let loaders = Arc::new(loaders);
         let queue = Arc::clone(&loaders.queue);
         request.data.insert(loaders);
-        let mut response = db.counting(queue.drive(executor.execute(request))).await;
+        // Boxed where it is made: the executor's future is large, and each wrapper around
+        // it (the waves, the statement counter) would otherwise copy it.
+        let execution = Box::pin(executor.execute(request));
+        let mut response = db.counting(queue.drive(execution)).await;
         if self.gate.finish(ticket, &mut response) {
             return Outcome::Rejected(request_errors(std::mem::take(&mut response.errors)));
         }

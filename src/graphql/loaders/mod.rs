@@ -1,4 +1,5 @@
-//! DataLoaders: one per key type, created per request, one `= ANY($1)` statement per batch.
+//! DataLoaders: one per key type, created per request on its first use ([`Lazy`]), one
+//! `= ANY($1)` statement per batch.
 //!
 //! Every loader of a request reads through the request's one connection ([`RequestDb`]),
 //! so loads that run at the same depth pipeline on it. Answers that depend on who asks
@@ -29,7 +30,11 @@ mod meter;
 mod wave;
 mod webhooks;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    ops::Deref,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use async_graphql::{Context, dataloader::DataLoader};
 use futures_util::future::BoxFuture;
@@ -53,46 +58,84 @@ use crate::{
     metrics::Metrics,
 };
 
-/// The loaders of one request, and its read connection.
+/// The loaders of one request, and its read connection. Each loader is built when the
+/// request first uses it: a request uses a few of them (the home page three), and building
+/// all of them for every request was measurable on small operations.
 pub struct Loaders {
     /// The request's read connection.
     pub db: Arc<RequestDb>,
     /// Users by id.
-    pub users: DataLoader<Measured<UserLoader>>,
+    pub users: Lazy<UserLoader>,
     /// Articles by id.
-    pub articles: DataLoader<Measured<ArticleLoader>>,
+    pub articles: Lazy<ArticleLoader>,
     /// Follow and favorite facts.
-    pub relations: DataLoader<Measured<RelationLoader>>,
+    pub relations: Lazy<RelationLoader>,
     /// Comments by id.
-    pub comments: DataLoader<Measured<CommentLoader>>,
+    pub comments: Lazy<CommentLoader>,
     /// Pages of comments by article.
-    pub comment_pages: DataLoader<Measured<CommentPageLoader>>,
+    pub comment_pages: Lazy<CommentPageLoader>,
     /// Notifications by id.
-    pub notifications: DataLoader<Measured<NotificationLoader>>,
+    pub notifications: Lazy<NotificationLoader>,
     /// Followers' notifications of a new article.
-    pub published: DataLoader<Measured<PublishedLoader>>,
+    pub published: Lazy<PublishedLoader>,
     /// Sessions by id.
-    pub sessions: DataLoader<Measured<SessionLoader>>,
+    pub sessions: Lazy<SessionLoader>,
     /// Webhooks by id.
-    pub webhooks: DataLoader<Measured<WebhookLoader>>,
+    pub webhooks: Lazy<WebhookLoader>,
     /// Webhook deliveries by id, with their webhook's owner.
-    pub deliveries: DataLoader<Measured<DeliveryLoader>>,
+    pub deliveries: Lazy<DeliveryLoader>,
     /// Every attempt of each webhook delivery.
-    pub attempts: DataLoader<Measured<AttemptLoader>>,
+    pub attempts: Lazy<AttemptLoader>,
     /// Pages of deliveries by webhook.
-    pub delivery_pages: DataLoader<Measured<DeliveryPageLoader>>,
+    pub delivery_pages: Lazy<DeliveryPageLoader>,
     /// Delivery counts by webhook.
-    pub delivery_counts: DataLoader<Measured<DeliveryCountLoader>>,
+    pub delivery_counts: Lazy<DeliveryCountLoader>,
     /// Where the loaders queue their batches; see [`LoadQueue::drive`].
     pub queue: Arc<LoadQueue>,
     /// The text loaded so far, against the request's `RESPONSE_MAX_BYTES`.
     pub meter: Arc<ResponseMeter>,
 }
 
+/// What every loader of one request is built from.
+struct Shared {
+    db: Arc<RequestDb>,
+    queue: Arc<LoadQueue>,
+    meter: Arc<ResponseMeter>,
+    sizes: BatchSizes,
+}
+
+/// A request's loader of `T`, built on first use; dereferences to the [`DataLoader`].
+pub struct Lazy<T: Send + Sync + 'static> {
+    loader: OnceLock<DataLoader<Measured<T>>>,
+    shared: Arc<Shared>,
+    build: fn(&Shared) -> DataLoader<Measured<T>>,
+}
+
+impl<T: Send + Sync + 'static> Lazy<T> {
+    fn new(shared: &Arc<Shared>, build: fn(&Shared) -> DataLoader<Measured<T>>) -> Self {
+        Self {
+            loader: OnceLock::new(),
+            shared: Arc::clone(shared),
+            build,
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Deref for Lazy<T> {
+    type Target = DataLoader<Measured<T>>;
+
+    fn deref(&self) -> &Self::Target {
+        self.loader.get_or_init(|| (self.build)(&self.shared))
+    }
+}
+
 /// Each loader's batch-size histogram, looked up once per instance (a lookup in the
-/// metrics' label family takes a lock; cloning a histogram does not).
+/// metrics' label family takes a lock; cloning a histogram does not), shared by every
+/// request's loaders.
 #[derive(Clone)]
-pub struct BatchSizes {
+pub struct BatchSizes(Arc<Histograms>);
+
+struct Histograms {
     users: Histogram,
     articles: Histogram,
     relations: Histogram,
@@ -111,7 +154,7 @@ pub struct BatchSizes {
 impl BatchSizes {
     /// The histograms of `conduit_loader_batch_size`, each under its loader's own name.
     pub fn new(metrics: &Metrics) -> Self {
-        Self {
+        Self(Arc::new(Histograms {
             users: metrics.loader_batch_sizes(UserLoader::NAME),
             articles: metrics.loader_batch_sizes(ArticleLoader::NAME),
             relations: metrics.loader_batch_sizes(RelationLoader::NAME),
@@ -125,7 +168,7 @@ impl BatchSizes {
             attempts: metrics.loader_batch_sizes(AttemptLoader::NAME),
             delivery_pages: metrics.loader_batch_sizes(DeliveryPageLoader::NAME),
             delivery_counts: metrics.loader_batch_sizes(DeliveryCountLoader::NAME),
-        }
+        }))
     }
 }
 
@@ -140,29 +183,51 @@ impl Loaders {
     /// [`Loaders::new`], charging what they load to `meter`.
     pub fn metered(db: Arc<RequestDb>, sizes: &BatchSizes, meter: Arc<ResponseMeter>) -> Self {
         let queue = Arc::new(LoadQueue::default());
-        let sizes = sizes.clone();
-        let q = |sizes| (&queue, sizes, &meter);
+        let shared = Arc::new(Shared {
+            db: Arc::clone(&db),
+            queue: Arc::clone(&queue),
+            meter: Arc::clone(&meter),
+            sizes: sizes.clone(),
+        });
+        let s = &shared;
         Self {
-            users: queued(UserLoader(Arc::clone(&db)), q(sizes.users)),
-            articles: queued(ArticleLoader(Arc::clone(&db)), q(sizes.articles)),
-            relations: queued(RelationLoader(Arc::clone(&db)), q(sizes.relations)),
-            comments: queued(CommentLoader(Arc::clone(&db)), q(sizes.comments)),
-            comment_pages: queued(CommentPageLoader(Arc::clone(&db)), q(sizes.comment_pages)),
-            notifications: queued(NotificationLoader(Arc::clone(&db)), q(sizes.notifications)),
-            published: queued(PublishedLoader(Arc::clone(&db)), q(sizes.published)),
-            sessions: queued(SessionLoader(Arc::clone(&db)), q(sizes.sessions)),
-            webhooks: queued(WebhookLoader(Arc::clone(&db)), q(sizes.webhooks)),
-            deliveries: queued(DeliveryLoader(Arc::clone(&db)), q(sizes.deliveries)),
-            attempts: queued(AttemptLoader(Arc::clone(&db)), q(sizes.attempts)),
-            delivery_pages: queued(DeliveryPageLoader(Arc::clone(&db)), q(sizes.delivery_pages)),
-            delivery_counts: queued(
-                DeliveryCountLoader(Arc::clone(&db)),
-                q(sizes.delivery_counts),
-            ),
+            users: Lazy::new(s, |s| queued(UserLoader(s.db()), s, &s.sizes.0.users)),
+            articles: Lazy::new(s, |s| queued(ArticleLoader(s.db()), s, &s.sizes.0.articles)),
+            relations: Lazy::new(s, |s| {
+                queued(RelationLoader(s.db()), s, &s.sizes.0.relations)
+            }),
+            comments: Lazy::new(s, |s| queued(CommentLoader(s.db()), s, &s.sizes.0.comments)),
+            comment_pages: Lazy::new(s, |s| {
+                queued(CommentPageLoader(s.db()), s, &s.sizes.0.comment_pages)
+            }),
+            notifications: Lazy::new(s, |s| {
+                queued(NotificationLoader(s.db()), s, &s.sizes.0.notifications)
+            }),
+            published: Lazy::new(s, |s| {
+                queued(PublishedLoader(s.db()), s, &s.sizes.0.published)
+            }),
+            sessions: Lazy::new(s, |s| queued(SessionLoader(s.db()), s, &s.sizes.0.sessions)),
+            webhooks: Lazy::new(s, |s| queued(WebhookLoader(s.db()), s, &s.sizes.0.webhooks)),
+            deliveries: Lazy::new(s, |s| {
+                queued(DeliveryLoader(s.db()), s, &s.sizes.0.deliveries)
+            }),
+            attempts: Lazy::new(s, |s| queued(AttemptLoader(s.db()), s, &s.sizes.0.attempts)),
+            delivery_pages: Lazy::new(s, |s| {
+                queued(DeliveryPageLoader(s.db()), s, &s.sizes.0.delivery_pages)
+            }),
+            delivery_counts: Lazy::new(s, |s| {
+                queued(DeliveryCountLoader(s.db()), s, &s.sizes.0.delivery_counts)
+            }),
             db,
             queue,
             meter,
         }
+    }
+}
+
+impl Shared {
+    fn db(&self) -> Arc<RequestDb> {
+        Arc::clone(&self.db)
     }
 }
 
@@ -207,18 +272,18 @@ fn referenced<T>(found: Option<T>, what: &str, id: i64) -> Result<T, AppError> {
     found.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referenced {what} {id} is missing")))
 }
 
-/// A loader whose batches go to `queue`, with no delay, their sizes recorded in `sizes`
-/// and their rows charged to `meter`.
+/// A loader whose batches go to the request's queue, with no delay, their sizes recorded
+/// in `sizes` and their rows charged to the request's meter.
 fn queued<T: Send + Sync + 'static>(
     inner: T,
-    (queue, sizes, meter): (&Arc<LoadQueue>, Histogram, &Arc<ResponseMeter>),
+    shared: &Shared,
+    sizes: &Histogram,
 ) -> DataLoader<Measured<T>> {
-    let queue = Arc::clone(queue);
-    let meter = Arc::clone(meter);
+    let queue = Arc::clone(&shared.queue);
     let measured = Measured {
         inner,
-        sizes,
-        meter,
+        sizes: sizes.clone(),
+        meter: Arc::clone(&shared.meter),
     };
     DataLoader::new(measured, move |load| queue.push(load)).delay(Duration::ZERO)
 }
