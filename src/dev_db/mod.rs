@@ -100,11 +100,13 @@ pub fn status(checkout: &Path) -> anyhow::Result<String> {
         Status::Stopped => "stopped".to_owned(),
         Status::Running(pid) => {
             let by = match lease::owner(&cluster)? {
-                Some(Owner::Server) => ", started by Conduit (stopped by the last server out)",
-                Some(Owner::Tests) => ", started by the tests (running until `dev-db stop`)",
+                Some(Owner::Server) => {
+                    "; started by Conduit, which stops it when its last process using it ends"
+                }
+                Some(Owner::Tests) => "; started by the tests, running until `conduit dev-db stop`",
                 None => "",
             };
-            format!("running (pid {pid}{by})")
+            format!("running (pid {pid}){by}")
         }
     };
     let programs = match cluster.binaries() {

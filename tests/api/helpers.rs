@@ -436,9 +436,15 @@ pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
 impl ServerProcess {
     /// Starts the server on a free port and waits until it listens.
     pub fn start(vars: &[(&str, &str)]) -> Self {
+        Self::start_in(&std::env::temp_dir(), vars)
+    }
+
+    /// [`Self::start`] with `dir` as the working folder (the checkout, to the server).
+    pub fn start_in(dir: &Path, vars: &[(&str, &str)]) -> Self {
         let mut all = vec![("PORT", "0"), ("LOG_FORMAT", "json")];
         all.extend_from_slice(vars);
         let mut child = conduit_command(&[], &all)
+            .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
