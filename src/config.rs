@@ -13,7 +13,8 @@
 //! | `APP_ENV` | `development` | `development` or `production` |
 //! | `HOST` | `127.0.0.1` | address to listen on; a non-loopback one needs `APP_ENV` set explicitly |
 //! | `PORT` | `8080` | port to listen on (`0` picks a free one) |
-//! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/conduit` | PostgreSQL URL; **required in production**; `sslmode`/`sslrootcert` as in libpq (`db::tls`) |
+//! | `DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/conduit` | PostgreSQL URL; **required in production**; `sslmode`/`sslrootcert` as in libpq (`db::tls`); unset in development, when nothing answers at the default or it refuses the default credentials, a private cluster serves ([`crate::dev_db`]) |
+//! | `CONDUIT_DEV_DB_PROBE_URL` | the default above | **test-only**: the address tried before the private cluster, e.g. a closed port, to exercise it beside a running PostgreSQL |
 //! | `DATABASE_POOL_SIZE` | `16` | most pooled connections |
 //! | `DATABASE_POOL_WAIT_MS` | `2000` | longest wait for a free pooled connection, then `SERVICE_UNAVAILABLE` |
 //! | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | longest wait to open a new connection |
@@ -152,6 +153,9 @@ pub struct Config {
     pub port: u16,
     /// Database settings.
     pub database: DatabaseConfig,
+    /// `DATABASE_URL` was unset (development): `database.url` is the default, to be
+    /// replaced by the private cluster's when it cannot be used ([`crate::dev_db`]).
+    pub dev_db_fallback: bool,
     /// Longest a GraphQL request may run.
     pub request_timeout: Duration,
     /// Longest reading a request's body and authenticating may take.
@@ -255,9 +259,12 @@ impl Config {
         };
         let dev = env == AppEnv::Development;
 
-        let url = match (get("DATABASE_URL"), env) {
-            (Some(url), _) => url,
-            (None, AppEnv::Development) => DEFAULT_DATABASE_URL.to_owned(),
+        let (url, dev_db_fallback) = match (get("DATABASE_URL"), env) {
+            (Some(url), _) => (url, false),
+            (None, AppEnv::Development) => match get("CONDUIT_DEV_DB_PROBE_URL") {
+                Some(probe) => (probe, true),
+                None => (DEFAULT_DATABASE_URL.to_owned(), true),
+            },
             (None, AppEnv::Production) => {
                 return Err(ConfigError::RequiredInProduction("DATABASE_URL"));
             }
@@ -346,6 +353,7 @@ impl Config {
                 connect_timeout: millis(&get, "DATABASE_CONNECT_TIMEOUT_MS", 5_000)?,
                 statement_timeout: millis(&get, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
             },
+            dev_db_fallback,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS", 15_000)?,
             body_timeout: millis(&get, "REQUEST_BODY_TIMEOUT_MS", 10_000)?,
             max_in_flight: positive(

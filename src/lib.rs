@@ -15,12 +15,13 @@
 //! - [`db`]: SQL only (the pool, migrations, one module per table, notify and LISTEN).
 //!
 //! [`error`], [`metrics`] and [`telemetry`] are leaves: anything may use them, and they
-//! use no layer. This file, with [`state`], [`server`], [`config`] and `main.rs`, is the
-//! composition root: the only code that sees every layer; it builds each layer's own
+//! use no layer. This file, with [`state`], [`server`], [`config`], [`dev_db`] (the
+//! private development PostgreSQL) and `main.rs`, is the composition root: the only code that sees every layer; it builds each layer's own
 //! state and hands each owner its own config.
 
 pub mod config;
 pub mod db;
+pub mod dev_db;
 pub mod domain;
 pub mod error;
 pub mod graphql;

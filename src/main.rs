@@ -1,7 +1,10 @@
 //! The `conduit` command line: serve, migrate, export-schema, seed, user set-role,
-//! outbox list|retry.
+//! outbox list|retry, dev-db status|stop.
 
-use std::{process::ExitCode, time::Instant};
+use std::{
+    process::ExitCode,
+    time::{Duration, Instant},
+};
 
 /// mimalloc instead of glibc malloc: allocation was a fifth of the CPU under load.
 #[global_allocator]
@@ -11,6 +14,7 @@ use clap::{Parser, Subcommand};
 use conduit::{
     AppState,
     config::Config,
+    dev_db,
     domain::{policy::Role, sessions},
     seed::{self, DEMO_PASSWORD, MAX_ROWS, SeedPlan},
     server, telemetry,
@@ -43,6 +47,18 @@ enum Command {
     /// Inspect and retry the outbox's messages (email, webhook deliveries).
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// The private development PostgreSQL of this folder's checkout, which development
+    /// uses without DATABASE_URL when nothing answers at the default address.
+    #[command(subcommand)]
+    DevDb(DevDbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DevDbCommand {
+    /// Where it lives, whether it runs, and its URL.
+    Status,
+    /// Stop it, whoever started it (its data stays).
+    Stop,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,8 +128,11 @@ fn main() -> ExitCode {
         print!("{}", conduit::graphql::sdl());
         return ExitCode::SUCCESS;
     }
+    if let Command::DevDb(command) = command {
+        return dev_db_command(command);
+    }
 
-    let config = match Config::from_env() {
+    let mut config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err}");
@@ -128,6 +147,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Held until the runtime (and with it every connection) is gone.
+    let private_database = match runtime.block_on(server::private_database(&mut config)) {
+        Ok(lease) => lease,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = runtime.block_on(async {
         match command {
             Command::Migrate => server::migrate(&config).await,
@@ -136,11 +163,36 @@ fn main() -> ExitCode {
                 set_role(config, &username, role).await
             }
             Command::Outbox(command) => outbox(&config, command).await,
-            Command::Serve | Command::ExportSchema => server::run(config, seed_demo).await,
+            Command::Serve | Command::ExportSchema | Command::DevDb(_) => {
+                server::run(config, seed_demo).await
+            }
         }
     });
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    // Stops the private cluster if this process started it and is its last user.
+    drop(private_database);
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `conduit dev-db status|stop`, for the working folder's checkout.
+fn dev_db_command(command: DevDbCommand) -> ExitCode {
+    let result = std::env::current_dir()
+        .map_err(anyhow::Error::from)
+        .and_then(|checkout| match command {
+            DevDbCommand::Status => dev_db::status(&checkout),
+            DevDbCommand::Stop => dev_db::stop(&checkout),
+        });
+    match result {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

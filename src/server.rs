@@ -1,6 +1,7 @@
-//! Running the server: database bootstrap (and demo data, through the hook `main` passes),
-//! the front ends' first build ([`frontend`]), listening, graceful shutdown with a
-//! deadline.
+//! Running the server: the private development database when there is no other
+//! ([`private_database`]), database bootstrap (and demo data, through the hook `main`
+//! passes), the front ends' first build ([`frontend`]), listening, graceful shutdown with
+//! a deadline.
 
 pub mod frontend;
 
@@ -12,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Config,
-    db,
+    db, dev_db,
     graphql::subscription::Running,
     outbox::{
         Queue,
@@ -196,6 +197,24 @@ pub async fn live_updates(state: &AppState) -> Running {
             state.config.request_timeout,
         )
         .await
+}
+
+/// Development without `DATABASE_URL`: when the default address cannot be used, gets the
+/// checkout's (the working folder's) private cluster running and points `config` at it.
+/// Keep the lease while the process uses the database; dropping it stops the cluster
+/// when this kind of process started it and nobody else uses it (see [`crate::dev_db`]).
+pub async fn private_database(config: &mut Config) -> anyhow::Result<Option<dev_db::Lease>> {
+    if !config.dev_db_fallback {
+        return Ok(None);
+    }
+    let checkout = std::env::current_dir().context("reading the working folder")?;
+    let database = &mut config.database;
+    let timeout = database.connect_timeout.min(Duration::from_secs(3));
+    let lease = dev_db::fallback(&database.url, timeout, &checkout, dev_db::Owner::Server).await?;
+    if let Some(lease) = &lease {
+        database.url = lease.url_like(&database.url);
+    }
+    Ok(lease)
 }
 
 /// Creates the database if it is missing and applies pending migrations.

@@ -178,3 +178,22 @@ fn cors_list_is_trimmed() {
         CorsOrigins::List(vec!["https://a.example".into(), "https://b.example".into()])
     );
 }
+
+#[test]
+fn only_development_without_database_url_may_fall_back_to_the_private_cluster() {
+    let c = config(&[]).unwrap();
+    assert!(c.dev_db_fallback);
+    let probe = "postgres://postgres@127.0.0.1:1/conduit";
+    let c = config(&[("CONDUIT_DEV_DB_PROBE_URL", probe)]).unwrap();
+    assert_eq!((c.database.url.as_str(), c.dev_db_fallback), (probe, true));
+    let given = "postgres://app@db.internal/conduit";
+    let c = config(&[("DATABASE_URL", given), ("CONDUIT_DEV_DB_PROBE_URL", probe)]).unwrap();
+    assert_eq!((c.database.url.as_str(), c.dev_db_fallback), (given, false));
+    let production = [
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", given),
+        ("PUBLIC_URL", "https://conduit.example"),
+        ("WEBHOOK_SECRET_KEY", KEY),
+    ];
+    assert!(!config(&production).unwrap().dev_db_fallback);
+}

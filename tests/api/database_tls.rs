@@ -274,7 +274,8 @@ async fn unusable_tls_options_stop_the_server_before_it_connects() {
 #[tokio::test]
 async fn the_shared_server_keeps_working_with_the_default_prefer() {
     // The machine's server has ssl=on with a self-signed certificate: `prefer` (the
-    // default) encrypts without checking it.
+    // default) encrypts without checking it. The private development cluster (the
+    // shared server when the machine's is not running) has a Unix socket only: no TLS.
     let db = crate::helpers::DatabaseGuard::cloned_from_template().await;
     assert!(!db.url.contains("sslmode"), "{}", db.url);
     let state = AppState::new(test_config(&db.url, &[])).expect("state");
@@ -283,12 +284,20 @@ async fn the_shared_server_keeps_working_with_the_default_prefer() {
     struct Ssl {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         ssl: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        offered_over_tcp: bool,
     }
     let row: Ssl = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+        diesel::sql_query(
+            "SELECT ssl, current_setting('ssl') = 'on' AND inet_server_addr() IS NOT NULL \
+             AS offered_over_tcp FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ),
         &mut *conn,
     )
     .await
     .unwrap();
-    assert!(row.ssl, "the shared server offers TLS, so prefer uses it");
+    assert_eq!(
+        row.ssl, row.offered_over_tcp,
+        "prefer uses TLS where the shared server offers it"
+    );
 }

@@ -8,7 +8,7 @@ use std::{
     net::{SocketAddr, TcpStream},
     path::Path,
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -23,10 +23,47 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
-/// The PostgreSQL server tests use, without a database name.
+/// The PostgreSQL server tests use, without a database name: `TEST_DATABASE_SERVER`, or
+/// the default address when a server there accepts `postgres` without a password, or
+/// else the checkout's private development cluster (`conduit::dev_db`), started by the
+/// first test process that needs it and shared by the others: it keeps running after
+/// the tests, until `conduit dev-db stop`. `CONDUIT_DEV_DB_PROBE_URL` (test-only) stands
+/// in for the default address.
 pub fn server_url() -> String {
-    std::env::var("TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| default_or_private_server())
+    })
+    .clone()
+}
+
+/// The default address, or the private cluster when it cannot be used; the lease on the
+/// cluster lasts as long as this process.
+fn default_or_private_server() -> String {
+    static LEASE: OnceLock<conduit::dev_db::Lease> = OnceLock::new();
+    let default = std::env::var("CONDUIT_DEV_DB_PROBE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+    let probe = default.clone();
+    // Called inside and outside runtimes: a thread with its own.
+    let lease = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(conduit::dev_db::fallback(
+                &probe,
+                Duration::from_secs(3),
+                Path::new(env!("CARGO_MANIFEST_DIR")),
+                conduit::dev_db::Owner::Tests,
+            ))
+    })
+    .join()
+    .expect("probe thread")
+    .expect("the private development cluster");
+    match lease {
+        None => default,
+        Some(lease) => LEASE.get_or_init(|| lease).cluster().layout.server_url(),
+    }
 }
 
 /// The URL of database `name` on the test server.
@@ -399,9 +436,15 @@ pub fn conduit_command(args: &[&str], vars: &[(&str, &str)]) -> Command {
 impl ServerProcess {
     /// Starts the server on a free port and waits until it listens.
     pub fn start(vars: &[(&str, &str)]) -> Self {
+        Self::start_in(&std::env::temp_dir(), vars)
+    }
+
+    /// [`Self::start`] with `dir` as the working folder (the checkout, to the server).
+    pub fn start_in(dir: &Path, vars: &[(&str, &str)]) -> Self {
         let mut all = vec![("PORT", "0"), ("LOG_FORMAT", "json")];
         all.extend_from_slice(vars);
         let mut child = conduit_command(&[], &all)
+            .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -11,6 +11,7 @@ mod cors_and_request_ids;
 mod cost_budget;
 mod database;
 mod database_tls;
+mod dev_db;
 mod email;
 mod email_guard;
 mod faults;

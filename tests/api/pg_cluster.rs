@@ -1,8 +1,9 @@
 //! A throwaway PostgreSQL cluster for tests that need a server configured otherwise than
 //! the shared one (TLS on or off, which connections `pg_hba.conf` accepts): `initdb` into
 //! a directory under /tmp, started on a free port of 127.0.0.1 with its socket in that
-//! directory, run as the `postgres` user when the tests run as root (as the fault drills
-//! do, scripts/faults/postgres_restart.py). Stopped and removed on drop.
+//! directory, run as the `postgres` user (else `nobody`) when the tests run as root (as
+//! the fault drills do, scripts/faults/postgres_restart.py). The programs and that user
+//! are the private development cluster's (`conduit::dev_db`). Stopped and removed on drop.
 //!
 //! With TLS, its certificate is for `localhost` only (not `127.0.0.1`), issued by a CA the
 //! cluster creates ([`Cluster::ca`]); [`Cluster::other_ca`] is a CA that issued nothing.
@@ -11,10 +12,10 @@ use std::{
     net::TcpListener,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    process::Command,
     sync::atomic::{AtomicUsize, Ordering},
 };
 
+use conduit::dev_db::{account::Account, binaries::Binaries};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
@@ -34,7 +35,7 @@ pub enum Accepts {
 pub struct Cluster {
     dir: PathBuf,
     data: PathBuf,
-    as_root: bool,
+    account: Account,
     /// Its TCP port on 127.0.0.1.
     pub port: u16,
     /// The CA that issued the server's certificate (PEM), when TLS is on.
@@ -45,22 +46,12 @@ pub struct Cluster {
 
 static CLUSTERS: AtomicUsize = AtomicUsize::new(0);
 
-/// The newest installed PostgreSQL's binaries.
+/// The installed PostgreSQL's programs, found as the private development cluster finds
+/// them.
 fn pg_bin() -> PathBuf {
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL binaries under /usr/lib/postgresql")
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let version = entry.file_name().to_str()?.parse().ok()?;
-            Some((version, entry.path().join("bin")))
-        })
-        .filter(|(_, bin)| bin.join("initdb").exists())
-        .collect();
-    versions.sort();
-    versions
-        .pop()
-        .expect("an initdb under /usr/lib/postgresql")
-        .1
+    Binaries::find()
+        .expect("PostgreSQL's server programs installed")
+        .dir
 }
 
 fn free_port() -> u16 {
@@ -94,16 +85,14 @@ impl Cluster {
         std::fs::create_dir_all(&dir).unwrap();
         let data = dir.join("data");
         let cluster = Self {
-            as_root: running_as_root(),
+            account: Account::for_this_process().expect("an account to run PostgreSQL as"),
             port: free_port(),
             ca: dir.join("ca.pem"),
             other_ca: dir.join("other-ca.pem"),
             data,
             dir,
         };
-        if cluster.as_root {
-            cluster.chown();
-        }
+        cluster.chown();
         cluster.run(
             "initdb",
             &[
@@ -155,9 +144,7 @@ impl Cluster {
             conf.push_str("ssl = off\n");
         }
         std::fs::write(cluster.data.join("postgresql.auto.conf"), conf).unwrap();
-        if cluster.as_root {
-            cluster.chown();
-        }
+        cluster.chown();
         let options = format!("-p {} -k {}", cluster.port, cluster.dir.display());
         let log = cluster.dir.join("postgres.log");
         cluster.run(
@@ -176,25 +163,26 @@ impl Cluster {
         cluster
     }
 
+    /// Gives the cluster's folder, and all in it, to the cluster's account.
     fn chown(&self) {
-        let status = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&self.dir)
-            .status()
-            .unwrap();
-        assert!(status.success(), "chown {}", self.dir.display());
+        fn give(account: &Account, path: &Path) {
+            account.give(path).unwrap();
+            if path.is_dir() {
+                for entry in std::fs::read_dir(path).unwrap() {
+                    give(account, &entry.unwrap().path());
+                }
+            }
+        }
+        give(&self.account, &self.dir);
     }
 
     fn run(&self, tool: &str, args: &[&str]) {
-        let program = pg_bin().join(tool);
-        let mut command = if self.as_root {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(program);
-            command
-        } else {
-            Command::new(program)
-        };
-        let output = command.args(args).output().expect(tool);
+        let output = self
+            .account
+            .command(&pg_bin().join(tool))
+            .args(args)
+            .output()
+            .expect(tool);
         assert!(
             output.status.success(),
             "{tool} failed: {}{}\n{}",
@@ -231,24 +219,12 @@ impl Cluster {
     }
 }
 
-fn running_as_root() -> bool {
-    // No libc in the dev-dependencies: `id -u` says.
-    let output = Command::new("id").arg("-u").output().expect("id -u");
-    String::from_utf8_lossy(&output.stdout).trim() == "0"
-}
-
 impl Drop for Cluster {
     fn drop(&mut self) {
         if self.data.join("postmaster.pid").exists() {
-            let program = pg_bin().join("pg_ctl");
-            let mut command = if self.as_root {
-                let mut command = Command::new("runuser");
-                command.args(["-u", "postgres", "--"]).arg(program);
-                command
-            } else {
-                Command::new(program)
-            };
-            let _ = command
+            let _ = self
+                .account
+                .command(&pg_bin().join("pg_ctl"))
                 .arg("-D")
                 .arg(&self.data)
                 .args(["-m", "immediate", "-w", "stop"])

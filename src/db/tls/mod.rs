@@ -15,6 +15,9 @@
 //! | `verify-ca` | always | chain to `sslrootcert` |
 //! | `verify-full` | always | chain to `sslrootcert`, and the host name |
 //!
+//! Over a Unix socket (a host that is a folder: `host=/tmp/dir`, or `%2Ftmp%2Fdir` in a
+//! URL) there is no TLS, whatever `sslmode` says, as in libpq.
+//!
 //! `allow` (libpq: plain first, TLS if the server insists) is taken as `prefer`, which
 //! tries TLS first: never less encrypted than libpq's. Without `sslrootcert`, the
 //! `verify-*` modes read `~/.postgresql/root.crt`, as libpq does.
@@ -134,8 +137,14 @@ impl Connector {
             (Some(SslMode::Require), Some(_)) => SslMode::VerifyCa,
             (mode, _) => mode.unwrap_or(SslMode::Prefer),
         };
+        let socket_only = config
+            .get_hosts()
+            .iter()
+            .all(|host| matches!(host, tokio_postgres::config::Host::Unix(_)));
         config.ssl_mode(match mode {
             SslMode::Disable => PgSslMode::Disable,
+            // libpq ignores sslmode on a socket; tokio-postgres would ask for TLS.
+            _ if socket_only && !config.get_hosts().is_empty() => PgSslMode::Disable,
             SslMode::Prefer => PgSslMode::Prefer,
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => PgSslMode::Require,
         });
@@ -294,6 +303,25 @@ mod tests {
             mode("postgres://h/db?sslmode=require&sslrootcert=/nonexistent/ca.pem"),
             Err(ConnectorError::RootCert { .. })
         ));
+    }
+
+    #[test]
+    fn no_tls_over_a_unix_socket() {
+        let pg_mode = |url: &str| Connector::from_url(url).unwrap().config().get_ssl_mode();
+        for url in [
+            "postgres://postgres@%2Ftmp%2Fconduit-pg-x/conduit?sslmode=require",
+            "host=/tmp/conduit-pg-x dbname=conduit sslmode=prefer",
+        ] {
+            assert_eq!(pg_mode(url), PgSslMode::Disable, "{url}");
+        }
+        assert_eq!(
+            pg_mode("postgres://postgres@127.0.0.1/conduit?sslmode=require"),
+            PgSslMode::Require
+        );
+        assert_eq!(
+            pg_mode("postgres://postgres@127.0.0.1/conduit"),
+            PgSslMode::Prefer
+        );
     }
 
     #[test]
