@@ -6,6 +6,8 @@
 #
 # Starts a release server on a scratch database (dropped afterwards) on port 18080, then
 # runs the client. Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth).
+# SERVER=<path> runs another build of the server (an older commit's, to compare) with this
+# client; the machine's load is printed before and after (client and server share it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +19,7 @@ URL="postgres://postgres@127.0.0.1:5432/$DB"
 
 cargo build --release --quiet --bin conduit --example ws_fanout
 TARGET="${CARGO_TARGET_DIR:-target}"
+SERVER="${SERVER:-$TARGET/release/conduit}"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 server=""
@@ -26,16 +29,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Every socket comes from one address: lift the per-IP and per-instance caps past N.
+# Every socket comes from one address: lift the per-IP and per-instance caps past N, and
+# the per-IP cost budget (10,000 subscription starts cost more than a minute of it).
 CAP=$((SUBSCRIBERS + 1000))
 DATABASE_URL="$URL" PORT="$PORT" DEMO_DATA=false REPORT_SQL_STATEMENTS=false \
-  WS_MAX_PER_IP="$CAP" WS_MAX_CONNECTIONS="$CAP" \
-  RUST_LOG=warn LOG_FORMAT=json "$TARGET/release/conduit" >/dev/null &
+  WS_MAX_PER_IP="$CAP" WS_MAX_CONNECTIONS="$CAP" COST_BUDGET_PER_MINUTE=0 \
+  RUST_LOG=warn LOG_FORMAT=json "$SERVER" >/dev/null &
 server=$!
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
 
+echo "load before: $(uptime)"
 "$TARGET/release/examples/ws_fanout" --url "http://127.0.0.1:$PORT/graphql" --pid "$server" \
   --subscribers "$SUBSCRIBERS" --rounds "$ROUNDS"
+echo "load after: $(uptime)"

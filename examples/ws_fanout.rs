@@ -157,12 +157,25 @@ async fn main() {
                 break;
             }
         }
-        let (start, started) = tokio::sync::oneshot::channel::<()>();
+        let (start, mut started) = tokio::sync::oneshot::channel::<()>();
         starters.push(start);
         let arrivals = arrivals.clone();
         let slug = slug.clone();
         tokio::spawn(async move {
-            let _ = started.await;
+            // Until every connection is open, read (tungstenite answers ping frames as it
+            // reads), so that the first ones are not dropped as dead meanwhile.
+            loop {
+                tokio::select! {
+                    _ = &mut started => break,
+                    message = socket.next() => match message {
+                        Some(Ok(Message::Text(text))) if text.contains(r#""type":"ping""#) => {
+                            let _ = socket.send(Message::text(r#"{"type":"pong"}"#)).await;
+                        }
+                        Some(Ok(_)) => {}
+                        _ => panic!("a connection ended before subscribing"),
+                    },
+                }
+            }
             let subscribe = json!({"id": "1", "type": "subscribe", "payload": {
                 "query": "subscription($slug: String!) { commentAdded(articleSlug: $slug) { id body author { username } } }",
                 "variables": {"slug": slug},

@@ -1295,9 +1295,31 @@ async fn one_event_is_one_batched_load_whatever_the_number_of_subscribers() {
     }
     let with_many = server.state.hub.statements() - before;
 
-    assert_eq!(with_many, with_one, "one batched load per level");
+    // Fifty more anonymous subscribers: the same statements again.
+    let mut more = Vec::with_capacity(ANONYMOUS);
+    for _ in 0..ANONYMOUS {
+        more.push(subscribed(&server, json!({}), "c", query, vars.clone()).await);
+    }
+    server.wait_for_subscriptions(2 * ANONYMOUS + 3).await;
+    let before = server.state.hub.statements();
+    comment(&server, &carol, &slug, "more").await;
+    assert_eq!(daves.next_json().await, expected("more", true));
+    for client in anonymous.iter_mut().chain(&mut more) {
+        assert_eq!(client.next_json().await, expected("more", false));
+    }
+    let with_more = server.state.hub.statements() - before;
+
     // The comment, its author, the viewers' follows.
     assert_eq!(with_one, 3);
+    // Once per level on each shard of the hub that has a subscriber (the anonymous ones
+    // load no follows): connections land on every shard, so never more than that, and
+    // never more with more subscribers.
+    let shards = server.state.hub.shards();
+    assert!(
+        with_many >= with_one && with_many <= with_one * shards,
+        "one batched load per level per shard: {with_many} statements on {shards} shards"
+    );
+    assert_eq!(with_more, with_many, "the same with fifty more subscribers");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,22 +1,27 @@
-//! The hub task's registry: the connections of this instance (with their viewers and
+//! One hub shard's registry: the connections of the shard (with their viewers and
 //! outboxes) and their live subscriptions, keyed by connection and by the connection's
 //! own operation number, never by the client's id: a client may reuse an id once its
 //! operation is over, and a message still queued for the old operation must not reach
-//! the new one. It applies the hub's commands, routes each event to the subscriptions it
-//! concerns and runs them in one [`wave`], and closes the sockets of revoked sessions.
+//! the new one. It applies the shard's commands, finds the subscriptions each event
+//! concerns in its [`Index`] and runs them in one [`wave`], and closes the sockets of
+//! revoked sessions.
 //!
 //! May call: the rest of [`super`] and `graphql::loaders`, `db` (after a listener gap),
 //! `domain` (events, viewers).
 
 use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
 use super::{
     hub::{Command, SubKey},
-    inbox::Interest,
+    inbox::Audience,
+    index::Index,
     outbox::{self, Outbox},
     wave::{self, LiveSub, Step},
 };
@@ -32,22 +37,33 @@ struct Connected {
     outbox: Outbox,
 }
 
-/// The hub task's state.
+/// A hub shard's state.
 pub(super) struct Fanout {
     loaders: Arc<Loaders>,
     conns: HashMap<u64, Connected>,
-    subs: HashMap<SubKey, LiveSub>,
+    /// Ordered, so that a connection's subscriptions are one range.
+    subs: BTreeMap<SubKey, LiveSub>,
+    /// The subscriptions of `subs` by interest (those whose resolver has started).
+    index: Index,
+    /// How many subscriptions are live, for [`super::Hub::subscriptions`].
+    live: Arc<AtomicUsize>,
     step_timeout: Duration,
 }
 
 impl Fanout {
     /// An empty registry whose waves read through `loaders` and last at most
-    /// `step_timeout`.
-    pub(super) fn new(loaders: Arc<Loaders>, step_timeout: Duration) -> Self {
+    /// `step_timeout`; it keeps its count of subscriptions in `live`.
+    pub(super) fn new(
+        loaders: Arc<Loaders>,
+        live: Arc<AtomicUsize>,
+        step_timeout: Duration,
+    ) -> Self {
         Self {
             loaders,
             conns: HashMap::new(),
-            subs: HashMap::new(),
+            subs: BTreeMap::new(),
+            index: Index::default(),
+            live,
             step_timeout,
         }
     }
@@ -55,6 +71,11 @@ impl Fanout {
     /// How many subscriptions are live.
     pub(super) fn subscriptions(&self) -> usize {
         self.subs.len()
+    }
+
+    /// Publishes how many subscriptions are live.
+    pub(super) fn count(&self) {
+        self.live.store(self.subscriptions(), Ordering::Relaxed);
     }
 
     /// Applies `commands` in order, then runs the subscriptions they started (one wave)
@@ -85,7 +106,7 @@ impl Fanout {
                     }
                 }
                 Command::Stop { conn, op } => {
-                    self.subs.remove(&(conn, op));
+                    self.remove_sub((conn, op));
                     started.retain(|key| *key != (conn, op));
                 }
                 Command::Disconnect { conn } => self.drop_conn(conn),
@@ -95,6 +116,7 @@ impl Fanout {
         if !started.is_empty() {
             self.run_steps(started).await;
         }
+        self.count();
         for answer in settled {
             let _ = answer.send(());
         }
@@ -107,14 +129,11 @@ impl Fanout {
             self.revoke(event);
             return;
         }
-        let keys: Vec<SubKey> = self
-            .subs
-            .iter()
-            .filter(|(_, sub)| sub.inbox.interest().is_some_and(|i| i.wants(&event)))
-            .map(|(key, _)| *key)
-            .collect();
+        let keys = self.index.concerned(Audience::of(&event));
         for key in &keys {
-            self.subs[key].inbox.push(event);
+            if let Some(sub) = self.subs.get(key) {
+                sub.inbox.push(event);
+            }
         }
         if keys.is_empty() {
             return;
@@ -131,32 +150,41 @@ impl Fanout {
         );
     }
 
-    /// Polls the subscriptions `keys` together (one [`wave`]); then delivers what they
-    /// produced.
+    /// Polls the subscriptions `keys` together (one [`wave`]), taken out of the registry
+    /// meanwhile; then delivers what they produced and puts back those still live.
     async fn run_steps(&mut self, keys: Vec<SubKey>) {
-        let wanted: HashSet<SubKey> = keys.into_iter().collect();
-        let (keys, running): (Vec<SubKey>, Vec<&mut LiveSub>) = self
-            .subs
-            .iter_mut()
-            .filter(|(key, _)| wanted.contains(*key))
-            .map(|(key, sub)| (*key, sub))
-            .unzip();
-        let steps = wave::run(&self.loaders, running, self.step_timeout).await;
-        for (key, step) in keys.into_iter().zip(steps) {
-            self.deliver(&key, step);
+        let mut running: Vec<(SubKey, LiveSub)> = keys
+            .into_iter()
+            .filter_map(|key| self.subs.remove_entry(&key))
+            .collect();
+        let subs = running.iter_mut().map(|(_, sub)| sub).collect();
+        let steps = wave::run(&self.loaders, subs, self.step_timeout).await;
+        for ((key, sub), step) in running.into_iter().zip(steps) {
+            self.deliver(key, sub, step);
         }
     }
 
-    /// Sends a step's messages to the subscription's connection.
-    fn deliver(&mut self, key: &SubKey, step: Step) {
-        let (conn, op) = *key;
+    /// Sends a step's messages to the subscription's connection, and puts the
+    /// subscription back (filed under its interest, which its first step set) unless it
+    /// is over or its connection gone.
+    fn deliver(&mut self, key: SubKey, sub: LiveSub, step: Step) {
+        let (conn, op) = key;
         let (messages, over) = outbox::messages(op, step.responses, step.ended, step.failure);
-        if over {
-            self.subs.remove(key);
-        }
+        let interest = sub.inbox.interest();
         let Some(connected) = self.conns.get(&conn) else {
+            if let Some(interest) = interest {
+                self.index.remove(key, interest);
+            }
             return;
         };
+        match interest {
+            Some(interest) if over => self.index.remove(key, interest),
+            Some(interest) => self.index.insert(key, interest),
+            None => {}
+        }
+        if !over {
+            self.subs.insert(key, sub);
+        }
         if !connected.outbox.send_all(conn, messages) {
             self.drop_conn(conn);
         }
@@ -174,16 +202,7 @@ impl Fanout {
             .collect();
         sessions.sort_unstable();
         sessions.dedup();
-        let mut articles: Vec<i64> = self
-            .subs
-            .values()
-            .filter_map(|sub| match sub.inbox.interest() {
-                Some(Interest::Article(id)) => Some(id),
-                _ => None,
-            })
-            .collect();
-        articles.sort_unstable();
-        articles.dedup();
+        let articles = self.index.articles();
         let db = &self.loaders.db;
         let found = match db.conn().await {
             Ok(conn) => {
@@ -231,7 +250,23 @@ impl Fanout {
 
     fn drop_conn(&mut self, conn: u64) {
         self.conns.remove(&conn);
-        self.subs.retain(|(c, _), _| *c != conn);
+        let ops: Vec<SubKey> = self
+            .subs
+            .range((conn, 0)..=(conn, u64::MAX))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in ops {
+            self.remove_sub(key);
+        }
+    }
+
+    /// Forgets subscription `key`, and its place in the index.
+    fn remove_sub(&mut self, key: SubKey) {
+        if let Some(sub) = self.subs.remove(&key)
+            && let Some(interest) = sub.inbox.interest()
+        {
+            self.index.remove(key, interest);
+        }
     }
 }
 
@@ -255,6 +290,7 @@ mod tests {
 
     use super::{
         super::{
+            inbox::Interest,
             outbox::{ConnSignals, Outgoing},
             wave::testing::{answer, loaders, subscription},
         },
@@ -333,7 +369,7 @@ mod tests {
         capacity: usize,
         subs: &[(u64, u64, Interest)],
     ) -> (Fanout, Vec<Socket>) {
-        let mut fanout = Fanout::new(loaders(), Duration::from_secs(5));
+        let mut fanout = Fanout::new(loaders(), Arc::default(), Duration::from_secs(5));
         let (mut commands, mut sockets) = (Vec::new(), Vec::new());
         for (conn, viewer) in (1..).zip(viewers) {
             let (command, socket) = connect(conn, *viewer, capacity);

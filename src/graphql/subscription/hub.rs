@@ -1,38 +1,48 @@
 //! The instance's hub: the handle every WebSocket connection talks to ([`Hub`], kept in
-//! the application state), the commands it sends, and the one task that applies them and
-//! runs each event heard on the LISTEN connection through the subscriptions it concerns
-//! ([`Fanout`]).
+//! the application state), the commands it sends, and the task that tells each of the
+//! hub's [`Shard`]s every event heard on the LISTEN connection.
 //!
-//! **One batched load per event, whatever the number of subscribers.** A subscription's
-//! GraphQL execution is not polled by its connection but here, in waves
-//! ([`super::wave`]), with one instance-wide set of loaders.
+//! **Sharded.** The hub is one shard per core (`available_parallelism`), each a task
+//! with its own registry ([`super::fanout`]), loaders and waves; a connection lives on
+//! shard `connection number % shards`, so every command about it goes there, and every
+//! shard hears every event. The shards run side by side on the runtime's workers.
 //!
-//! **Slow clients never stall the others.** The hub never waits on a socket: each
+//! **One batched load per event per shard, whatever the number of subscribers.** A
+//! subscription's GraphQL execution is not polled by its connection but by its shard, in
+//! waves ([`super::wave`]), with the shard's loaders: an event costs each shard that has
+//! a subscription it concerns one statement per level of the selection.
+//!
+//! **Slow clients never stall the others.** A shard never waits on a socket: each
 //! connection has a bounded queue ([`Outbox`]), and a connection whose queue is full is
 //! told to close (it reconnects and refetches; see the README) and loses its
-//! subscriptions here.
+//! subscriptions.
 //!
 //! May call: `db` (the LISTEN connection, the loaders' pool), `domain` (events, viewers),
 //! `graphql::loaders`, `metrics`.
 
 use std::{
+    num::NonZeroUsize,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     time::Duration,
 };
 
 use async_graphql::Response;
-use futures_util::stream::BoxStream;
+use futures_util::{future::join_all, stream::BoxStream};
 use tokio::{
     sync::{mpsc, oneshot},
     task::JoinHandle,
 };
 
-use super::{fanout::Fanout, inbox::Inbox, outbox::Outbox};
+use super::{
+    inbox::Inbox,
+    outbox::Outbox,
+    shard::{News, Shard},
+};
 use crate::{
-    db::{self, PgPool, RequestDb, listen::Heard},
+    db::{self, PgPool, listen::Heard},
     domain::{
         events::{CHANNEL, Event},
         policy::Viewer,
@@ -81,7 +91,8 @@ pub enum Command {
         /// The connection.
         conn: u64,
     },
-    /// Answer once every command sent before this one is applied.
+    /// Answer once every command sent before this one to the same shard is applied
+    /// ([`Hub::send`] gives it to the first shard; [`Hub::settled`] asks every shard).
     Settle(oneshot::Sender<()>),
 }
 
@@ -92,30 +103,44 @@ pub struct Hub {
 }
 
 struct Shared {
-    commands: mpsc::UnboundedSender<Command>,
-    receiver: Mutex<Option<mpsc::UnboundedReceiver<Command>>>,
-    loaders: Arc<Loaders>,
-    subscriptions: AtomicUsize,
+    shards: Box<[Shard]>,
+    /// The shards' command queues, until the hub runs.
+    receivers: Mutex<Option<Vec<mpsc::UnboundedReceiver<Command>>>>,
     next_conn: AtomicU64,
 }
 
 impl Hub {
-    /// A hub whose instance-wide loaders read from `pool` (their batch sizes recorded in
-    /// `metrics`); it runs once [`Hub::run`] (or [`Hub::start`]) does.
+    /// A hub of one shard per core whose loaders read from `pool` (their batch sizes
+    /// recorded in `metrics`); it runs once [`Hub::run`] (or [`Hub::start`]) does.
     pub fn new(pool: &PgPool, metrics: &Metrics) -> Self {
-        let (commands, receiver) = mpsc::unbounded_channel();
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Self::with_shards(pool, metrics, cores)
+    }
+
+    /// [`Hub::new`] with `shards` shards (at least one).
+    pub fn with_shards(pool: &PgPool, metrics: &Metrics, shards: usize) -> Self {
+        let sizes = BatchSizes::new(metrics);
+        let (shards, receivers): (Vec<Shard>, Vec<_>) =
+            (0..shards.max(1)).map(|_| Shard::new(pool, &sizes)).unzip();
         Self {
             shared: Arc::new(Shared {
-                commands,
-                receiver: Mutex::new(Some(receiver)),
-                loaders: Arc::new(Loaders::new(
-                    RequestDb::new(pool),
-                    &BatchSizes::new(metrics),
-                )),
-                subscriptions: AtomicUsize::new(0),
+                shards: shards.into_boxed_slice(),
+                receivers: Mutex::new(Some(receivers)),
                 next_conn: AtomicU64::new(1),
             }),
         }
+    }
+
+    /// How many shards the hub has.
+    pub fn shards(&self) -> usize {
+        self.shared.shards.len()
+    }
+
+    /// The shard of connection `conn`.
+    fn shard(&self, conn: u64) -> &Shard {
+        let shards = &self.shared.shards;
+        // The remainder is below the number of shards, a usize.
+        &shards[(conn % shards.len() as u64) as usize]
     }
 
     /// A fresh connection number.
@@ -123,32 +148,44 @@ impl Hub {
         self.shared.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Sends a command; lost only when the hub is not running (the server is stopping).
+    /// Sends a command to its connection's shard; lost only when the hub is not running
+    /// (the server is stopping).
     pub fn send(&self, command: Command) {
-        let _ = self.shared.commands.send(command);
+        let conn = match &command {
+            Command::Connect { conn, .. }
+            | Command::Start { conn, .. }
+            | Command::Stop { conn, .. }
+            | Command::Disconnect { conn } => *conn,
+            Command::Settle(_) => 0,
+        };
+        self.shard(conn).send(command);
     }
 
-    /// The instance-wide loaders every subscription's execution reads through.
-    pub fn loaders(&self) -> Arc<Loaders> {
-        Arc::clone(&self.shared.loaders)
+    /// The loaders the subscriptions of connection `conn` read through (its shard's).
+    pub fn loaders(&self, conn: u64) -> Arc<Loaders> {
+        Arc::clone(self.shard(conn).loaders())
     }
 
-    /// Completes once the hub has applied every command sent before (subscriptions
+    /// Completes once every shard has applied every command sent before (subscriptions
     /// started or stopped, connections registered).
     pub async fn settled(&self) {
-        let (answer, applied) = oneshot::channel();
-        self.send(Command::Settle(answer));
-        let _ = applied.await;
+        let answers = self.shared.shards.iter().map(|shard| {
+            let (answer, applied) = oneshot::channel();
+            shard.send(Command::Settle(answer));
+            applied
+        });
+        join_all(answers).await;
     }
 
     /// How many subscriptions are live on this instance.
     pub fn subscriptions(&self) -> usize {
-        self.shared.subscriptions.load(Ordering::Relaxed)
+        self.shared.shards.iter().map(Shard::subscriptions).sum()
     }
 
     /// How many SQL statements subscriptions have sent on this instance so far.
     pub fn statements(&self) -> usize {
-        self.shared.loaders.db.statements()
+        let shards = self.shared.shards.iter();
+        shards.map(|shard| shard.loaders().db.statements()).sum()
     }
 
     /// Starts the instance's LISTEN connection (to `database_url`, on the events channel
@@ -188,47 +225,43 @@ impl Hub {
         }
     }
 
-    /// Runs the hub until `heard` closes: applies commands, and runs each event through
-    /// the subscriptions it concerns. `step_timeout` bounds one wave. Panics if called
-    /// twice.
+    /// Runs the hub until `heard` closes: spawns each shard's task, and tells every
+    /// shard each event heard (parsed once). The shards stop with it, dropped or not.
+    /// `step_timeout` bounds one wave. Panics if called twice.
     pub async fn run(&self, mut heard: mpsc::UnboundedReceiver<Heard>, step_timeout: Duration) {
-        let mut commands = self
+        let receivers = self
             .shared
-            .receiver
+            .receivers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .expect("the hub runs once");
-        let mut fanout = Fanout::new(Arc::clone(&self.shared.loaders), step_timeout);
-        loop {
-            // Not biased: a flood of commands must not hold events back, nor the reverse.
-            tokio::select! {
-                command = commands.recv() => {
-                    let Some(command) = command else { break };
-                    let mut batch = vec![command];
-                    while let Ok(more) = commands.try_recv() {
-                        batch.push(more);
+        let (mut tell, mut tasks) = (Vec::new(), Vec::new());
+        for (shard, commands) in self.shared.shards.iter().zip(receivers) {
+            let (news, told) = mpsc::unbounded_channel();
+            tell.push(news);
+            tasks.push(tokio::spawn(shard.run(commands, told, step_timeout)));
+        }
+        while let Some(heard) = heard.recv().await {
+            let news = match heard {
+                Heard::Payload(payload) => match Event::parse(&payload) {
+                    Ok(event) => News::Event(event),
+                    Err(err) => {
+                        tracing::warn!(error = %err, payload, "ignoring an unreadable event");
+                        continue;
                     }
-                    fanout.apply(batch).await;
-                }
-                heard = heard.recv() => {
-                    match heard {
-                        Some(Heard::Payload(payload)) => match Event::parse(&payload) {
-                            Ok(event) => fanout.dispatch(event).await,
-                            Err(err) => tracing::warn!(
-                                error = %err,
-                                payload,
-                                "ignoring an unreadable event"
-                            ),
-                        },
-                        Some(Heard::Reconnected) => fanout.recover_gap().await,
-                        None => break,
-                    }
-                }
+                },
+                Heard::Reconnected => News::Gap,
+            };
+            for shard in &tell {
+                let _ = shard.send(news);
             }
-            self.shared
-                .subscriptions
-                .store(fanout.subscriptions(), Ordering::Relaxed);
+        }
+        drop(tell);
+        for task in tasks {
+            if let Err(err) = task.await {
+                tracing::error!(error = %err, "a hub shard failed");
+            }
         }
     }
 }
@@ -267,17 +300,10 @@ mod tests {
         *,
     };
 
-    #[tokio::test]
-    async fn the_hub_runs_heard_payloads_through_its_subscriptions() {
-        let hub = Hub::new(&pool(), &Metrics::default());
-        let (heard, received) = mpsc::unbounded_channel();
-        let task = tokio::spawn({
-            let hub = hub.clone();
-            async move { hub.run(received, Duration::from_secs(5)).await }
-        });
-        let conn = hub.next_conn();
-        assert_ne!(hub.next_conn(), conn, "connection numbers are fresh");
-        let (queue, mut outgoing) = mpsc::channel(16);
+    /// Registers connection `conn` (anonymous) and starts its operation 1 on article 1;
+    /// returns what the hub queues for it.
+    async fn subscribed(hub: &Hub, conn: u64) -> mpsc::Receiver<Outgoing> {
+        let (queue, outgoing) = mpsc::channel(16);
         let outbox = Outbox {
             queue,
             signals: Arc::new(ConnSignals::default()),
@@ -297,17 +323,52 @@ mod tests {
             stream,
             inbox,
         });
+        outgoing
+    }
+
+    #[tokio::test]
+    async fn every_shard_runs_each_heard_event_through_its_subscriptions() {
+        let hub = Hub::with_shards(&pool(), &Metrics::default(), 3);
+        assert_eq!(hub.shards(), 3);
+        let (heard, received) = mpsc::unbounded_channel();
+        let task = tokio::spawn({
+            let hub = hub.clone();
+            async move { hub.run(received, Duration::from_secs(5)).await }
+        });
+        let conns: Vec<u64> = (0..4).map(|_| hub.next_conn()).collect();
+        assert_eq!(conns.len(), 4);
+        assert!(
+            conns.windows(2).all(|w| w[0] != w[1]),
+            "connection numbers are fresh"
+        );
+        // Four consecutive numbers: every shard has one, one has two.
+        let mut sockets = Vec::new();
+        for conn in &conns {
+            sockets.push(subscribed(&hub, *conn).await);
+        }
         hub.settled().await;
-        assert_eq!(hub.subscriptions(), 1);
+        assert_eq!(hub.subscriptions(), 4);
+        let shards: Vec<usize> = hub.shared.shards.iter().map(Shard::subscriptions).collect();
+        assert_eq!(shards.iter().filter(|n| **n > 0).count(), 3, "{shards:?}");
 
         heard.send(Heard::Payload("not an event".into())).unwrap();
         let event = Event::ArticleUpdated { article: 1 };
         heard.send(Heard::Payload(event.payload())).unwrap();
-        let message = tokio::time::timeout(Duration::from_secs(5), outgoing.recv())
-            .await
-            .expect("in time");
-        assert!(matches!(message, Some(Outgoing::Next(1, _))), "{message:?}");
+        for outgoing in &mut sockets {
+            let message = tokio::time::timeout(Duration::from_secs(5), outgoing.recv())
+                .await
+                .expect("in time");
+            assert!(matches!(message, Some(Outgoing::Next(1, _))), "{message:?}");
+        }
         assert_eq!(hub.statements(), 0, "nothing loaded");
+
+        hub.send(Command::Stop {
+            conn: conns[0],
+            op: 1,
+        });
+        hub.send(Command::Disconnect { conn: conns[1] });
+        hub.settled().await;
+        assert_eq!(hub.subscriptions(), 2);
 
         drop(heard);
         task.await.expect("the hub stops when the listener does");

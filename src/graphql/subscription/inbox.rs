@@ -1,6 +1,6 @@
 //! One subscription's side of the hub: what it listens to ([`Interest`], set by its
 //! resolver when it starts) and the events waiting for it ([`Inbox`]). Which events
-//! reach which subscription is decided here.
+//! reach which subscriptions ([`Audience`]) is decided here.
 //!
 //! May call: `domain` (the events).
 
@@ -14,8 +14,9 @@ use futures_util::Stream;
 
 use crate::domain::events::Event;
 
-/// What a subscription listens to, set by its resolver when it starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a subscription listens to, set by its resolver when it starts. The hub indexes
+/// its subscriptions by it ([`super::index`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Interest {
     /// Events of one article (its comments, edits, deletion).
     Article(i64),
@@ -23,26 +24,38 @@ pub enum Interest {
     Notifications(i64),
 }
 
-impl Interest {
-    /// True when `event` concerns the subscriptions with this interest.
-    pub(super) fn wants(self, event: &Event) -> bool {
-        match (self, *event) {
-            (
-                Self::Article(id),
-                Event::CommentAdded { article, .. }
-                | Event::CommentDeleted { article, .. }
-                | Event::ArticleUpdated { article }
-                | Event::ArticleDeleted { article },
-            ) => id == article,
-            (Self::Notifications(user), Event::NotificationAdded { recipient, .. }) => {
-                user == recipient
+/// The subscriptions an event concerns, by what they listen to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Audience {
+    /// Those with this interest.
+    Only(Interest),
+    /// Every notification subscription: who follows the author is answered by the
+    /// subscriptions' batched load.
+    EveryNotifications,
+    /// None (revocations go to connections, not subscriptions).
+    Nobody,
+}
+
+impl Audience {
+    /// Who `event` concerns.
+    pub(super) fn of(event: &Event) -> Self {
+        match *event {
+            Event::CommentAdded { article, .. }
+            | Event::CommentDeleted { article, .. }
+            | Event::ArticleUpdated { article }
+            | Event::ArticleDeleted { article } => Self::Only(Interest::Article(article)),
+            Event::NotificationAdded { recipient, .. } => {
+                Self::Only(Interest::Notifications(recipient))
             }
-            // Who follows the author is answered by the subscriptions' batched load.
-            (Self::Notifications(_), Event::ArticlePublished { .. }) => true,
-            _ => false,
+            Event::ArticlePublished { .. } => Self::EveryNotifications,
+            Event::SessionRevoked { .. }
+            | Event::SessionsRevoked { .. }
+            | Event::RoleChanged { .. } => Self::Nobody,
         }
     }
+}
 
+impl Interest {
     /// True when `event` ends every subscription with this interest.
     fn ends_with(self, event: &Event) -> bool {
         matches!((self, *event), (Self::Article(id), Event::ArticleDeleted { article }) if id == article)
@@ -128,8 +141,8 @@ mod tests {
     };
 
     #[test]
-    fn an_article_subscription_wants_its_articles_events_only() {
-        let interest = Interest::Article(1);
+    fn an_articles_events_concern_its_subscriptions() {
+        let article = Audience::Only(Interest::Article(1));
         for event in [
             ADDED,
             Event::CommentDeleted {
@@ -139,41 +152,40 @@ mod tests {
             Event::ArticleUpdated { article: 1 },
             Event::ArticleDeleted { article: 1 },
         ] {
-            assert!(interest.wants(&event), "{event:?}");
+            assert_eq!(Audience::of(&event), article, "{event:?}");
         }
-        for event in [
-            Event::CommentAdded {
-                article: 2,
-                comment: 11,
-            },
-            Event::ArticleUpdated { article: 2 },
-            Event::ArticlePublished { article: 1 },
-            Event::NotificationAdded {
-                recipient: 1,
-                notification: 5,
-            },
-            Event::SessionRevoked { session: 1 },
-        ] {
-            assert!(!interest.wants(&event), "{event:?}");
-        }
+        let other = Event::CommentAdded {
+            article: 2,
+            comment: 11,
+        };
+        assert_eq!(Audience::of(&other), Audience::Only(Interest::Article(2)));
     }
 
     #[test]
-    fn a_notification_subscription_wants_its_users_notifications_and_every_publication() {
-        let interest = Interest::Notifications(7);
+    fn notifications_concern_their_users_subscriptions_and_a_publication_every_one() {
         let mine = Event::NotificationAdded {
             recipient: 7,
             notification: 5,
         };
-        let theirs = Event::NotificationAdded {
-            recipient: 8,
-            notification: 6,
-        };
-        assert!(interest.wants(&mine));
-        assert!(!interest.wants(&theirs));
-        assert!(interest.wants(&Event::ArticlePublished { article: 3 }));
-        assert!(!interest.wants(&ADDED));
-        assert!(!interest.wants(&Event::SessionsRevoked { user: 7, except: 1 }));
+        assert_eq!(
+            Audience::of(&mine),
+            Audience::Only(Interest::Notifications(7))
+        );
+        assert_eq!(
+            Audience::of(&Event::ArticlePublished { article: 3 }),
+            Audience::EveryNotifications
+        );
+        for revocation in [
+            Event::SessionRevoked { session: 1 },
+            Event::SessionsRevoked { user: 7, except: 1 },
+            Event::RoleChanged { user: 7 },
+        ] {
+            assert_eq!(
+                Audience::of(&revocation),
+                Audience::Nobody,
+                "{revocation:?}"
+            );
+        }
     }
 
     #[test]

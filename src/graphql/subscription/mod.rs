@@ -3,21 +3,25 @@
 //!
 //! Each field resolves what it watches once, when it starts (an article's slug becomes
 //! its id, so a later slug change does not lose it), then yields what the instance's hub
-//! hands its [`Inbox`]. The hub polls every subscription an event concerns together, so
-//! their loads batch across subscribers; each yields only what its own viewer may see,
-//! through the same types and guards as HTTP.
+//! hands its [`Inbox`]. Each shard of the hub polls every subscription of its own that an
+//! event concerns together, so their loads batch across subscribers; each yields only
+//! what its own viewer may see, through the same types and guards as HTTP.
 //!
-//! The hub, by job: [`hub`] (the handle, its commands, the task's loop), [`fanout`] (the
-//! registry of connections and subscriptions, routing and revocation), [`wave`] (polling
-//! the concerned subscriptions together), [`inbox`] (what one subscription listens to and
-//! its waiting events), [`outbox`] (one connection's queue and signals).
+//! The hub, by job: [`hub`] (the handle, its commands, telling the shards each event),
+//! [`shard`] (one shard's task), [`fanout`] (a shard's registry of connections and
+//! subscriptions, routing and revocation), [`index`] (its subscriptions by interest),
+//! [`wave`] (polling the concerned subscriptions together), [`inbox`] (what one
+//! subscription listens to, which events concern it, its waiting events), [`outbox`]
+//! (one connection's queue and signals).
 //!
 //! May call: `db`, `domain`, the rest of `graphql`.
 
 mod fanout;
 pub mod hub;
 pub mod inbox;
+mod index;
 pub mod outbox;
+mod shard;
 mod wave;
 
 use std::sync::Arc;

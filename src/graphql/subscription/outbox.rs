@@ -16,8 +16,10 @@ use tokio::sync::{Notify, mpsc};
 /// A message for one WebSocket connection, about one of its operations (by number).
 #[derive(Debug)]
 pub enum Outgoing {
-    /// A result (`next`, or `data` in the legacy protocol).
-    Next(u64, Response),
+    /// A result (`next`, or `data` in the legacy protocol). Boxed: every connection's
+    /// queue allocates its first block of slots up front, idle or not, and a response is
+    /// some hundred bytes where a box is eight.
+    Next(u64, Box<Response>),
     /// The operation failed (`error`): before it ran, or by timing out; no `complete`
     /// follows.
     Error(u64, Vec<ServerError>),
@@ -105,7 +107,7 @@ pub(super) fn messages(
             over = true;
             break;
         }
-        messages.push(Outgoing::Next(op, response));
+        messages.push(Outgoing::Next(op, Box::new(response)));
     }
     if let Some(error) = failure {
         messages.push(Outgoing::Error(op, vec![error]));

@@ -109,7 +109,7 @@ impl<E: Executor> Connection<E> {
             self.endpoint.executor(),
             prepared,
             caller,
-            self.hub.loaders(),
+            self.hub.loaders(self.conn),
             Arc::clone(&inbox),
         ) {
             Ok(subscription) => subscription,
