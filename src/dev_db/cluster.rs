@@ -9,6 +9,7 @@ use std::{
     os::unix::fs::{DirBuilderExt, MetadataExt},
     path::Path,
     process::Output,
+    sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
@@ -214,13 +215,37 @@ impl Cluster {
                     std::fs::create_dir_all(parent)
                         .with_context(|| format!("creating {}", parent.display()))?;
                 }
+                // Made under a name of this attempt's own and renamed into place once it
+                // is the account's: a process (or thread) racing this one never finds it
+                // half made, still root's before `give`.
+                static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+                let name = dir.file_name().unwrap_or_default().to_string_lossy();
+                let attempt = ATTEMPTS.fetch_add(1, Ordering::Relaxed);
+                let temp = dir.with_file_name(format!(".{name}.{}.{attempt}", std::process::id()));
                 DirBuilder::new()
                     .mode(0o700)
-                    .create(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                self.account
-                    .give(dir)
-                    .with_context(|| format!("giving {} to {}", dir.display(), self.account.name))
+                    .create(&temp)
+                    .with_context(|| format!("creating {}", temp.display()))?;
+                let given = self
+                    .account
+                    .give(&temp)
+                    .with_context(|| format!("giving {} to {}", temp.display(), self.account.name));
+                let placed = given.and_then(|()| {
+                    std::fs::rename(&temp, dir)
+                        .with_context(|| format!("creating {}", dir.display()))
+                });
+                match placed {
+                    Ok(()) => Ok(()),
+                    Err(err) => {
+                        let _ = std::fs::remove_dir(&temp);
+                        // Another process made it first: check theirs.
+                        if dir.is_dir() {
+                            self.own_folder(dir)
+                        } else {
+                            Err(err)
+                        }
+                    }
+                }
             }
         }
     }
