@@ -163,8 +163,9 @@ fn main() -> ExitCode {
                 set_role(config, &username, role).await
             }
             Command::Outbox(command) => outbox(&config, command).await,
-            Command::Serve | Command::ExportSchema | Command::DevDb(_) => {
-                server::run(config, seed_demo).await
+            Command::Serve => server::run(config, seed_demo).await,
+            Command::ExportSchema | Command::DevDb(_) => {
+                unreachable!("answered before the configuration is read")
             }
         }
     });
