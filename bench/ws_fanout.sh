@@ -32,14 +32,19 @@ trap cleanup EXIT
 # Every socket comes from one address: lift the per-IP and per-instance caps past N, and
 # the per-IP cost budget (10,000 subscription starts cost more than a minute of it).
 CAP=$((SUBSCRIBERS + 1000))
-DATABASE_URL="$URL" PORT="$PORT" DEMO_DATA=false REPORT_SQL_STATEMENTS=false \
+# FRONTEND_BUILD=false: a fresh clone would otherwise build the web app and the IDEs
+# first (npm), far past the wait below.
+DATABASE_URL="$URL" PORT="$PORT" DEMO_DATA=false REPORT_SQL_STATEMENTS=false FRONTEND_BUILD=false \
   WS_MAX_PER_IP="$CAP" WS_MAX_CONNECTIONS="$CAP" COST_BUDGET_PER_MINUTE=0 \
   RUST_LOG=warn LOG_FORMAT=json "$SERVER" >/dev/null &
 server=$!
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+up=""
+for _ in $(seq 300); do
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && { up=1; break; }
+  kill -0 "$server" 2>/dev/null || break
   sleep 0.2
 done
+[[ -n "$up" ]] || { echo "the server did not come up on port $PORT" >&2; exit 1; }
 
 echo "load before: $(uptime)"
 "$TARGET/release/examples/ws_fanout" --url "http://127.0.0.1:$PORT/graphql" --pid "$server" \

@@ -47,7 +47,7 @@ use super::{
     loaders::{BatchSizes, Loaders},
     persisted::{PersistedQueries, Resolved},
     response_order,
-    subscription::Inbox,
+    subscription::{Inbox, ShareKey},
 };
 use crate::{
     db::RequestDb,
@@ -151,6 +151,8 @@ pub struct Subscription {
     pub document: Arc<ExecutableDocument>,
     /// The operation's name as the client sent it.
     pub operation_name: Option<String>,
+    /// Which subscriptions answer alike (the hub runs one execution for each group).
+    pub share: ShareKey,
 }
 
 /// The instance's pipeline: the gate and the persisted queries (built by the composition
@@ -375,6 +377,12 @@ impl Pipeline {
                 .refused(prepared.ticket, std::slice::from_ref(&error));
             return Err(vec![error]);
         }
+        let share = ShareKey::new(
+            &prepared.query,
+            prepared.operation_name.as_deref(),
+            &prepared.variables,
+            caller.viewer,
+        );
         let (mut ticket, mut request, parts) =
             self.admit(prepared, &caller).map_err(|error| vec![error])?;
         if let Err(error) = self.gate.charge(&mut ticket, &caller) {
@@ -394,6 +402,7 @@ impl Pipeline {
             stream,
             document: parts.document,
             operation_name: parts.operation_name,
+            share,
         })
     }
 

@@ -3,7 +3,8 @@
 //! own operation number, never by the client's id: a client may reuse an id once its
 //! operation is over, and a message still queued for the old operation must not reach
 //! the new one. It applies the shard's commands, finds the subscriptions each event
-//! concerns in its [`Index`] and runs them in one [`wave`], and closes the sockets of
+//! concerns in its [`Index`], runs one of each group of alike ones ([`super::share`]) in
+//! one [`wave`] and hands its messages to the whole group, and closes the sockets of
 //! revoked sessions.
 //!
 //! May call: the rest of [`super`] and `graphql::loaders`, `db` (after a listener gap),
@@ -18,12 +19,15 @@ use std::{
     time::Duration,
 };
 
+use async_graphql::{Response, ServerError};
+
 use super::{
     hub::{Command, SubKey},
-    inbox::Audience,
+    inbox::{Audience, Interest},
     index::Index,
     outbox::{self, Outbox},
-    wave::{self, LiveSub, Step},
+    share::ShareKey,
+    wave::{self, LiveSub},
 };
 use crate::{
     db,
@@ -99,22 +103,31 @@ impl Fanout {
                     op,
                     stream,
                     inbox,
+                    share,
+                    order,
                 } => {
                     if self.conns.contains_key(&conn) {
-                        self.subs.insert((conn, op), LiveSub { stream, inbox });
-                        started.push((conn, op));
+                        let sub = LiveSub {
+                            stream,
+                            inbox,
+                            share,
+                            order,
+                        };
+                        self.subs.insert((conn, op), sub);
+                        started.push(vec![(conn, op)]);
                     }
                 }
                 Command::Stop { conn, op } => {
                     self.remove_sub((conn, op));
-                    started.retain(|key| *key != (conn, op));
+                    started.retain(|key| key[0] != (conn, op));
                 }
                 Command::Disconnect { conn } => self.drop_conn(conn),
                 Command::Settle(answer) => settled.push(answer),
             }
         }
+        // Each starts on its own: its resolver looks up what it watches now.
         if !started.is_empty() {
-            self.run_steps(started).await;
+            self.run_groups(started).await;
         }
         self.count();
         for answer in settled {
@@ -130,46 +143,92 @@ impl Fanout {
             return;
         }
         let keys = self.index.concerned(Audience::of(&event));
-        for key in &keys {
-            if let Some(sub) = self.subs.get(key) {
-                sub.inbox.push(event);
-            }
-        }
         if keys.is_empty() {
             return;
         }
+        let subscribers = keys.len();
+        let groups = self.alike(keys);
+        for group in &groups {
+            if let Some(sub) = self.subs.get(&group[0]) {
+                sub.inbox.push(event);
+            }
+        }
         let started = std::time::Instant::now();
-        let (subscribers, statements) = (keys.len(), self.loaders.db.statements());
-        self.run_steps(keys).await;
+        let (executions, statements) = (groups.len(), self.loaders.db.statements());
+        self.run_groups(groups).await;
         tracing::debug!(
             ?event,
             subscribers,
+            executions,
             statements = self.loaders.db.statements() - statements,
             elapsed_us = started.elapsed().as_micros() as u64,
             "event handled"
         );
     }
 
-    /// Polls the subscriptions `keys` together (one [`wave`]), taken out of the registry
-    /// meanwhile; then delivers what they produced and puts back those still live.
-    async fn run_steps(&mut self, keys: Vec<SubKey>) {
-        let mut running: Vec<(SubKey, LiveSub)> = keys
+    /// `keys` in groups of alike subscriptions (same [`ShareKey`] and interest), each in
+    /// key order; the groups in the order of their first keys.
+    fn alike(&self, mut keys: Vec<SubKey>) -> Vec<Vec<SubKey>> {
+        keys.sort_unstable();
+        let mut groups: Vec<Vec<SubKey>> = Vec::new();
+        let mut by_kind: HashMap<(&ShareKey, Option<Interest>), usize> = HashMap::new();
+        for key in keys {
+            let Some(sub) = self.subs.get(&key) else {
+                continue;
+            };
+            let kind = (&sub.share, sub.inbox.interest());
+            match by_kind.get(&kind) {
+                Some(&group) => groups[group].push(key),
+                None => {
+                    by_kind.insert(kind, groups.len());
+                    groups.push(vec![key]);
+                }
+            }
+        }
+        groups
+    }
+
+    /// Polls the first subscription of each of `groups` together (one [`wave`]), taken
+    /// out of the registry meanwhile; then delivers what each produced to every member
+    /// of its group and puts back those still live. The others' executions are not
+    /// polled: they would have answered the same.
+    async fn run_groups(&mut self, groups: Vec<Vec<SubKey>>) {
+        let mut running: Vec<(Vec<SubKey>, LiveSub)> = groups
             .into_iter()
-            .filter_map(|key| self.subs.remove_entry(&key))
+            .filter_map(|group| {
+                let sub = self.subs.remove(group.first()?)?;
+                Some((group, sub))
+            })
             .collect();
         let subs = running.iter_mut().map(|(_, sub)| sub).collect();
         let steps = wave::run(&self.loaders, subs, self.step_timeout).await;
-        for ((key, sub), step) in running.into_iter().zip(steps) {
-            self.deliver(key, sub, step);
+        for ((group, sub), step) in running.into_iter().zip(steps) {
+            let responses: Vec<Arc<Response>> = step
+                .responses
+                .into_iter()
+                .map(|response| sub.order.apply(response))
+                .collect();
+            let step = Delivered {
+                responses,
+                ended: step.ended,
+                failure: step.failure,
+            };
+            self.deliver(group[0], sub, &step);
+            for &member in &group[1..] {
+                if let Some(sub) = self.subs.remove(&member) {
+                    self.deliver(member, sub, &step);
+                }
+            }
         }
     }
 
     /// Sends a step's messages to the subscription's connection, and puts the
     /// subscription back (filed under its interest, which its first step set) unless it
     /// is over or its connection gone.
-    fn deliver(&mut self, key: SubKey, sub: LiveSub, step: Step) {
+    fn deliver(&mut self, key: SubKey, sub: LiveSub, step: &Delivered) {
         let (conn, op) = key;
-        let (messages, over) = outbox::messages(op, step.responses, step.ended, step.failure);
+        let failure = step.failure.as_ref();
+        let (messages, over) = outbox::messages(op, &step.responses, step.ended, failure);
         let interest = sub.inbox.interest();
         let Some(connected) = self.conns.get(&conn) else {
             if let Some(interest) = interest {
@@ -270,6 +329,14 @@ impl Fanout {
     }
 }
 
+/// What one step of a group's execution produced, ready for each member: its responses
+/// in selection order.
+struct Delivered {
+    responses: Vec<Arc<Response>>,
+    ended: bool,
+    failure: Option<ServerError>,
+}
+
 /// True when `event` revokes `viewer`'s session.
 fn ends_session(event: &Event, viewer: &Viewer) -> bool {
     match *event {
@@ -283,211 +350,4 @@ fn ends_session(event: &Event, viewer: &Viewer) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use tokio::sync::{mpsc, oneshot};
-
-    use super::{
-        super::{
-            inbox::Interest,
-            outbox::{ConnSignals, Outgoing},
-            wave::testing::{answer, loaders, subscription},
-        },
-        *,
-    };
-    use crate::domain::policy::Role;
-
-    const ADDED: Event = Event::CommentAdded {
-        article: 1,
-        comment: 10,
-    };
-
-    /// One test connection: what the hub queued for it, and its signals.
-    struct Socket {
-        received: mpsc::Receiver<Outgoing>,
-        signals: Arc<ConnSignals>,
-    }
-
-    impl Socket {
-        /// What the hub queued, as (kind, operation) pairs, sorted.
-        fn drain(&mut self) -> Vec<(&'static str, u64)> {
-            let mut queued: Vec<_> = std::iter::from_fn(|| self.received.try_recv().ok())
-                .map(|message| match message {
-                    Outgoing::Next(op, response) => {
-                        assert_eq!(response.data, answer(ADDED).data);
-                        ("next", op)
-                    }
-                    Outgoing::Error(op, _) => ("error", op),
-                    Outgoing::Complete(op) => ("complete", op),
-                })
-                .collect();
-            queued.sort_unstable();
-            queued
-        }
-    }
-
-    fn viewer(user_id: i64, session_id: i64) -> Option<Viewer> {
-        Some(Viewer {
-            user_id,
-            session_id,
-            role: Role::User,
-        })
-    }
-
-    fn connect(conn: u64, viewer: Option<Viewer>, capacity: usize) -> (Command, Socket) {
-        let (queue, received) = mpsc::channel(capacity);
-        let signals = Arc::new(ConnSignals::default());
-        let outbox = Outbox {
-            queue,
-            signals: Arc::clone(&signals),
-        };
-        let (registered, _) = oneshot::channel();
-        let command = Command::Connect {
-            conn,
-            viewer,
-            outbox,
-            registered,
-        };
-        (command, Socket { received, signals })
-    }
-
-    fn start(conn: u64, op: u64, interest: Interest) -> Command {
-        let (stream, inbox) = subscription(interest);
-        Command::Start {
-            conn,
-            op,
-            stream,
-            inbox,
-        }
-    }
-
-    /// A registry with connections 1, 2... as `viewers` says (each with a queue of
-    /// `capacity`), and the subscriptions `subs` (connection, operation, interest).
-    async fn registry(
-        viewers: &[Option<Viewer>],
-        capacity: usize,
-        subs: &[(u64, u64, Interest)],
-    ) -> (Fanout, Vec<Socket>) {
-        let mut fanout = Fanout::new(loaders(), Arc::default(), Duration::from_secs(5));
-        let (mut commands, mut sockets) = (Vec::new(), Vec::new());
-        for (conn, viewer) in (1..).zip(viewers) {
-            let (command, socket) = connect(conn, *viewer, capacity);
-            commands.push(command);
-            sockets.push(socket);
-        }
-        commands.extend(subs.iter().map(|&(conn, op, i)| start(conn, op, i)));
-        fanout.apply(commands).await;
-        (fanout, sockets)
-    }
-
-    #[tokio::test]
-    async fn an_event_reaches_only_the_subscriptions_it_concerns() {
-        let subs = [
-            (1, 1, Interest::Article(1)),
-            (1, 2, Interest::Article(2)),
-            (1, 3, Interest::Notifications(7)),
-            (1, 4, Interest::Article(1)),
-        ];
-        let (mut fanout, mut sockets) = registry(&[None], 16, &subs).await;
-        assert_eq!(fanout.subscriptions(), 4);
-        assert!(sockets[0].drain().is_empty(), "starting answers nothing");
-        fanout.dispatch(ADDED).await;
-        assert_eq!(sockets[0].drain(), [("next", 1), ("next", 4)]);
-    }
-
-    #[tokio::test]
-    async fn subscriptions_are_keyed_by_connection_and_operation_number() {
-        let subs = [(1, 1, Interest::Article(1)), (2, 1, Interest::Article(1))];
-        let (mut fanout, mut sockets) = registry(&[None, None], 16, &subs).await;
-        assert_eq!(fanout.subscriptions(), 2);
-        fanout.apply(vec![Command::Stop { conn: 1, op: 1 }]).await;
-        fanout.dispatch(ADDED).await;
-        assert!(sockets[0].drain().is_empty(), "stopped");
-        assert_eq!(sockets[1].drain(), [("next", 1)]);
-        // The same number again on connection 1 is a new operation.
-        fanout.apply(vec![start(1, 1, Interest::Article(1))]).await;
-        fanout.dispatch(ADDED).await;
-        assert_eq!(sockets[0].drain(), [("next", 1)]);
-        assert_eq!(sockets[1].drain(), [("next", 1)]);
-    }
-
-    #[tokio::test]
-    async fn a_start_for_an_unknown_or_gone_connection_is_ignored() {
-        let (mut fanout, _sockets) = registry(&[None], 16, &[(9, 1, Interest::Article(1))]).await;
-        assert_eq!(fanout.subscriptions(), 0);
-        fanout
-            .apply(vec![
-                start(1, 1, Interest::Article(1)),
-                Command::Disconnect { conn: 1 },
-                start(1, 2, Interest::Article(1)),
-            ])
-            .await;
-        assert_eq!(fanout.subscriptions(), 0);
-    }
-
-    #[tokio::test]
-    async fn settling_answers_after_the_commands_before_it() {
-        let (mut fanout, _sockets) = registry(&[None], 16, &[]).await;
-        let (answer, settled) = oneshot::channel();
-        let commands = vec![start(1, 1, Interest::Article(1)), Command::Settle(answer)];
-        fanout.apply(commands).await;
-        settled.await.expect("answered");
-        assert_eq!(fanout.subscriptions(), 1);
-    }
-
-    #[tokio::test]
-    async fn the_articles_deletion_completes_its_subscriptions() {
-        let subs = [(1, 1, Interest::Article(1)), (1, 2, Interest::Article(2))];
-        let (mut fanout, mut sockets) = registry(&[None], 16, &subs).await;
-        fanout.dispatch(Event::ArticleDeleted { article: 1 }).await;
-        assert_eq!(sockets[0].drain(), [("complete", 1)]);
-        assert_eq!(fanout.subscriptions(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_revoked_session_signals_its_sockets_and_ends_their_subscriptions() {
-        let viewers = [viewer(7, 70), viewer(7, 71), None];
-        let subs = [1, 2, 3].map(|conn| (conn, 1, Interest::Article(1)));
-        let (mut fanout, mut sockets) = registry(&viewers, 16, &subs).await;
-        fanout.dispatch(Event::SessionRevoked { session: 70 }).await;
-        let revoked: Vec<bool> = sockets.iter().map(|s| s.signals.revoked()).collect();
-        assert_eq!(revoked, [true, false, false]);
-        assert_eq!(fanout.subscriptions(), 2);
-        fanout.dispatch(ADDED).await;
-        assert!(sockets[0].drain().is_empty());
-        assert_eq!(sockets[1].drain(), [("next", 1)]);
-    }
-
-    #[tokio::test]
-    async fn a_password_change_revokes_every_session_of_the_user_but_one() {
-        let viewers = [viewer(7, 70), viewer(7, 71), viewer(8, 80)];
-        let (mut fanout, sockets) = registry(&viewers, 16, &[]).await;
-        let event = Event::SessionsRevoked {
-            user: 7,
-            except: 70,
-        };
-        fanout.dispatch(event).await;
-        let revoked: Vec<bool> = sockets.iter().map(|s| s.signals.revoked()).collect();
-        assert_eq!(revoked, [false, true, false]);
-    }
-
-    #[tokio::test]
-    async fn a_socket_that_falls_behind_is_told_to_close_and_loses_its_subscriptions() {
-        let subs = [
-            (1, 1, Interest::Article(1)),
-            (1, 2, Interest::Article(1)),
-            (2, 1, Interest::Article(1)),
-        ];
-        let (mut fanout, mut sockets) = registry(&[None, None], 1, &subs).await;
-        fanout.dispatch(ADDED).await;
-        assert!(sockets[0].signals.overflowed());
-        assert_eq!(sockets[0].drain().len(), 1, "what fitted");
-        assert!(!sockets[1].signals.overflowed());
-        assert_eq!(sockets[1].drain(), [("next", 1)]);
-        assert_eq!(fanout.subscriptions(), 1);
-        fanout.dispatch(ADDED).await;
-        assert!(sockets[0].drain().is_empty());
-        assert_eq!(sockets[1].drain(), [("next", 1)]);
-    }
-}
+mod tests;

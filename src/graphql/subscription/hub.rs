@@ -38,8 +38,9 @@ use tokio::{
 
 use super::{
     inbox::Inbox,
-    outbox::Outbox,
+    outbox::{Outbox, SelectionOrder},
     shard::{News, Shard},
+    share::ShareKey,
 };
 use crate::{
     db::{self, PgPool, listen::Heard},
@@ -78,6 +79,10 @@ pub enum Command {
         stream: BoxStream<'static, Response>,
         /// The subscription's inbox.
         inbox: Arc<Inbox>,
+        /// Which subscriptions answer alike (see [`super::share`]).
+        share: ShareKey,
+        /// The order its responses go out in.
+        order: SelectionOrder,
     },
     /// The client completed operation `op`.
     Stop {
@@ -295,7 +300,7 @@ mod tests {
         super::{
             inbox::Interest,
             outbox::{ConnSignals, Outgoing},
-            wave::testing::{pool, subscription},
+            wave::testing::{pool, share_and_order, subscription},
         },
         *,
     };
@@ -317,11 +322,14 @@ mod tests {
         });
         known.await.expect("registered");
         let (stream, inbox) = subscription(Interest::Article(1));
+        let (share, order) = share_and_order("subscription { a }");
         hub.send(Command::Start {
             conn,
             op: 1,
             stream,
             inbox,
+            share,
+            order,
         });
         outgoing
     }

@@ -12,7 +12,8 @@
 //! subscriptions, routing and revocation), [`index`] (its subscriptions by interest),
 //! [`wave`] (polling the concerned subscriptions together), [`inbox`] (what one
 //! subscription listens to, which events concern it, its waiting events), [`outbox`]
-//! (one connection's queue and signals).
+//! (one connection's queue and signals), [`share`] (which subscriptions answer alike, so
+//! that an event runs one execution for each group of them).
 //!
 //! May call: `db`, `domain`, the rest of `graphql`.
 
@@ -22,6 +23,7 @@ pub mod inbox;
 mod index;
 pub mod outbox;
 mod shard;
+pub mod share;
 mod wave;
 
 use std::sync::Arc;
@@ -33,6 +35,7 @@ pub use self::{
     hub::{Command, Hub, Running, SubKey},
     inbox::{Inbox, Interest},
     outbox::{ConnSignals, Outbox, Outgoing, is_request_error},
+    share::ShareKey,
 };
 use super::{
     guards,

@@ -3,23 +3,26 @@
 //! was revoked). The hub never waits on a socket: a full queue is an overflow, and the
 //! connection is told to close.
 //!
-//! May call: nothing outside `graphql::subscription` (async-graphql's response types).
+//! May call: `graphql::execution` (the selection order), async-graphql's response types.
 
 use std::sync::{
     Arc,
     atomic::{AtomicBool, Ordering},
 };
 
-use async_graphql::{Response, ServerError};
+use async_graphql::{Response, ServerError, parser::types::ExecutableDocument};
 use tokio::sync::{Notify, mpsc};
+
+use crate::graphql::execution;
 
 /// A message for one WebSocket connection, about one of its operations (by number).
 #[derive(Debug)]
 pub enum Outgoing {
-    /// A result (`next`, or `data` in the legacy protocol). Boxed: every connection's
-    /// queue allocates its first block of slots up front, idle or not, and a response is
-    /// some hundred bytes where a box is eight.
-    Next(u64, Box<Response>),
+    /// A result (`next`, or `data` in the legacy protocol), already in selection order.
+    /// Shared: alike subscriptions ([`super::share`]) get the same one; and every
+    /// connection's queue allocates its first block of slots up front, idle or not, where
+    /// a response is some hundred bytes and a pointer eight.
+    Next(u64, Arc<Response>),
     /// The operation failed (`error`): before it ran, or by timing out; no `complete`
     /// follows.
     Error(u64, Vec<ServerError>),
@@ -89,28 +92,50 @@ impl Outbox {
     }
 }
 
-/// The messages for operation `op` from the `responses` one step of its execution
-/// produced; `ended` when the execution ended, `failure` when the step failed. Returns
-/// them and whether the operation is over: a request error (see [`is_request_error`])
-/// or a failure ends it with `error`; an ended execution ends with `complete`.
+/// What puts a subscription's responses in the order of its document's selections
+/// ([`execution::in_selection_order`]): its document and operation name.
+pub struct SelectionOrder {
+    /// The parsed document.
+    pub document: Arc<ExecutableDocument>,
+    /// The operation's name as the client sent it.
+    pub operation_name: Option<String>,
+}
+
+impl SelectionOrder {
+    /// `response` in selection order, to share.
+    pub(super) fn apply(&self, mut response: Response) -> Arc<Response> {
+        execution::in_selection_order(
+            &self.document,
+            self.operation_name.as_deref(),
+            &mut response,
+        );
+        Arc::new(response)
+    }
+}
+
+/// The messages for operation `op` from the `responses` one step of its execution (or
+/// of an alike subscription's) produced; `ended` when the execution ended, `failure`
+/// when the step failed. Returns them and whether the operation is over: a request
+/// error (see [`is_request_error`]) or a failure ends it with `error`; an ended
+/// execution ends with `complete`.
 pub(super) fn messages(
     op: u64,
-    responses: Vec<Response>,
+    responses: &[Arc<Response>],
     ended: bool,
-    failure: Option<ServerError>,
+    failure: Option<&ServerError>,
 ) -> (Vec<Outgoing>, bool) {
     let mut messages = Vec::new();
     let mut over = ended;
     for response in responses {
-        if is_request_error(&response) {
-            messages.push(Outgoing::Error(op, response.errors));
+        if is_request_error(response) {
+            messages.push(Outgoing::Error(op, response.errors.clone()));
             over = true;
             break;
         }
-        messages.push(Outgoing::Next(op, Box::new(response)));
+        messages.push(Outgoing::Next(op, Arc::clone(response)));
     }
     if let Some(error) = failure {
-        messages.push(Outgoing::Error(op, vec![error]));
+        messages.push(Outgoing::Error(op, vec![error.clone()]));
         over = true;
     }
     if over && !matches!(messages.last(), Some(Outgoing::Error(..))) {
@@ -138,12 +163,15 @@ mod tests {
         (Outbox { queue, signals }, received)
     }
 
-    fn data(n: i32) -> Response {
-        Response::new(Value::from(n))
+    fn data(n: i32) -> Arc<Response> {
+        Arc::new(Response::new(Value::from(n)))
     }
 
-    fn request_error() -> Response {
-        Response::from_errors(vec![ServerError::new("Unknown field", None)])
+    fn request_error() -> Arc<Response> {
+        Arc::new(Response::from_errors(vec![ServerError::new(
+            "Unknown field",
+            None,
+        )]))
     }
 
     fn kinds(messages: &[Outgoing]) -> Vec<String> {
@@ -196,10 +224,10 @@ mod tests {
 
     #[test]
     fn results_go_out_as_next_and_an_end_as_complete() {
-        let (out, over) = messages(7, vec![data(1), data(2)], false, None);
+        let (out, over) = messages(7, &[data(1), data(2)], false, None);
         assert_eq!(kinds(&out), ["next 7", "next 7"]);
         assert!(!over);
-        let (out, over) = messages(7, vec![data(3)], true, None);
+        let (out, over) = messages(7, &[data(3)], true, None);
         assert_eq!(kinds(&out), ["next 7", "complete 7"]);
         assert!(over);
     }
@@ -207,11 +235,11 @@ mod tests {
     #[test]
     fn a_request_error_or_a_failure_ends_with_error_and_no_complete() {
         let responses = vec![data(1), request_error(), data(2)];
-        let (out, over) = messages(3, responses, false, None);
+        let (out, over) = messages(3, &responses, false, None);
         assert_eq!(kinds(&out), ["next 3", "error 3"]);
         assert!(over);
         let failure = ServerError::new("timed out", None);
-        let (out, over) = messages(3, vec![], true, Some(failure));
+        let (out, over) = messages(3, &[], true, Some(&failure));
         assert_eq!(kinds(&out), ["error 3"]);
         assert!(over);
     }

@@ -19,7 +19,7 @@ use futures_util::{
     stream::BoxStream,
 };
 
-use super::inbox::Inbox;
+use super::{inbox::Inbox, outbox::SelectionOrder, share::ShareKey};
 use crate::graphql::loaders::Loaders;
 
 /// Passes [`LoadQueue::drive_wide`](crate::graphql::loaders::LoadQueue::drive_wide) makes
@@ -28,12 +28,17 @@ use crate::graphql::loaders::Loaders;
 /// costs nothing when unused, as polling stops once nothing woke itself.
 const PASSES_BASE: usize = 64;
 
-/// A live subscription: its execution and its inbox.
+/// A live subscription: its execution, its inbox, what makes it alike others, and what
+/// puts its responses in selection order.
 pub(super) struct LiveSub {
     /// The execution, polled only by the hub.
     pub(super) stream: BoxStream<'static, Response>,
     /// Where the hub hands it its events.
     pub(super) inbox: Arc<Inbox>,
+    /// Which subscriptions answer alike.
+    pub(super) share: ShareKey,
+    /// The order its responses go out in.
+    pub(super) order: SelectionOrder,
 }
 
 /// What one round of polling a subscription produced.
@@ -130,14 +135,20 @@ fn internal_error(cause: &'static str) -> ServerError {
 pub(super) mod testing {
     use std::sync::Arc;
 
-    use async_graphql::{Response, Value};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_graphql::{Response, Value, Variables, parser::parse_query};
     use diesel_async::{
         AsyncPgConnection,
         pooled_connection::{AsyncDieselConnectionManager, deadpool::Pool},
     };
     use futures_util::{StreamExt, stream::BoxStream};
 
-    use super::super::inbox::{Inbox, Interest};
+    use super::super::{
+        inbox::{Inbox, Interest},
+        outbox::SelectionOrder,
+        share::ShareKey,
+    };
     use crate::{
         db::RequestDb,
         domain::events::Event,
@@ -167,9 +178,35 @@ pub(super) mod testing {
 
     /// A subscription on `interest` that answers each event with [`answer`].
     pub fn subscription(interest: Interest) -> (BoxStream<'static, Response>, Arc<Inbox>) {
-        let inbox = Arc::new(Inbox::default());
-        let stream = Arc::clone(&inbox).listen(interest).map(answer).boxed();
+        let (stream, inbox, _) = counted(interest);
         (stream, inbox)
+    }
+
+    /// [`subscription`], with a counter of the answers its execution made.
+    pub fn counted(
+        interest: Interest,
+    ) -> (BoxStream<'static, Response>, Arc<Inbox>, Arc<AtomicUsize>) {
+        let inbox = Arc::new(Inbox::default());
+        let answered = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&answered);
+        let stream = Arc::clone(&inbox)
+            .listen(interest)
+            .map(move |event| {
+                count.fetch_add(1, Ordering::Relaxed);
+                answer(event)
+            })
+            .boxed();
+        (stream, inbox, answered)
+    }
+
+    /// What makes a test subscription to `document` alike others, and its order.
+    pub fn share_and_order(document: &str) -> (ShareKey, SelectionOrder) {
+        let share = ShareKey::new(document, None, &Variables::default(), None);
+        let order = SelectionOrder {
+            document: Arc::new(parse_query(document).expect("a test document")),
+            operation_name: None,
+        };
+        (share, order)
     }
 }
 
@@ -186,7 +223,13 @@ mod tests {
     };
 
     fn live((stream, inbox): (BoxStream<'static, Response>, Arc<Inbox>)) -> LiveSub {
-        LiveSub { stream, inbox }
+        let (share, order) = share_and_order("subscription { a }");
+        LiveSub {
+            stream,
+            inbox,
+            share,
+            order,
+        }
     }
 
     fn code(step: &Step) -> Option<String> {
@@ -217,7 +260,7 @@ mod tests {
         let loaders = loaders();
         let inbox = Arc::new(Inbox::default());
         let stream = stream::iter([answer(ADDED)]).boxed();
-        let mut sub = LiveSub { stream, inbox };
+        let mut sub = live((stream, inbox));
         let steps = run(&loaders, vec![&mut sub], Duration::from_secs(5)).await;
         assert_eq!(steps[0].responses.len(), 1);
         assert!(steps[0].ended);
@@ -228,10 +271,7 @@ mod tests {
     async fn fails_alone(broken: BoxStream<'static, Response>, timeout: Duration) {
         let loaders = loaders();
         // Pending and not waiting on its inbox: when it does not panic, it never finishes.
-        let mut broken = LiveSub {
-            stream: broken,
-            inbox: Arc::default(),
-        };
+        let mut broken = live((broken, Arc::default()));
         let mut fine = live(subscription(Interest::Article(1)));
         fine.inbox.push(ADDED);
         let steps = run(&loaders, vec![&mut broken, &mut fine], timeout).await;

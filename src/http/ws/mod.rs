@@ -423,7 +423,7 @@ impl<E: Executor> Connection<E> {
                 let op = self.ids.remove(&id)?;
                 match self.ops.remove(&op).map(|op| op.kind) {
                     Some(OpKind::Query(abort)) => abort.abort(),
-                    Some(OpKind::Subscription { .. }) => self.hub.send(Command::Stop {
+                    Some(OpKind::Subscription) => self.hub.send(Command::Stop {
                         conn: self.conn,
                         op,
                     }),

@@ -5,10 +5,7 @@
 
 use std::{panic::AssertUnwindSafe, sync::Arc};
 
-use async_graphql::{
-    Executor, ServerError,
-    parser::types::{ExecutableDocument, OperationType},
-};
+use async_graphql::{Executor, ServerError, parser::types::OperationType};
 use futures_util::{
     FutureExt,
     future::{AbortHandle, Abortable, BoxFuture},
@@ -28,8 +25,8 @@ use crate::{
     graphql::{
         admission::Caller,
         error::{coded_error, request_errors},
-        execution::{self, Held, Outcome, Prepared, Transport},
-        subscription::{Command, Inbox, Outgoing},
+        execution::{Held, Outcome, Prepared, Transport},
+        subscription::{Command, Inbox, Outgoing, outbox::SelectionOrder},
     },
 };
 
@@ -49,11 +46,8 @@ pub(super) struct Op {
 pub(super) enum OpKind {
     /// A query or mutation on the connection's task.
     Query(AbortHandle),
-    /// A subscription in the hub, with its document (to put results in selection order).
-    Subscription {
-        document: Arc<ExecutableDocument>,
-        operation_name: Option<String>,
-    },
+    /// A subscription in the hub (which puts its results in selection order).
+    Subscription,
 }
 
 impl<E: Executor> Connection<E> {
@@ -115,16 +109,17 @@ impl<E: Executor> Connection<E> {
             Ok(subscription) => subscription,
             Err(errors) => return self.send_text(protocol.error(&id, &errors)).await,
         };
-        let kind = OpKind::Subscription {
-            document: subscription.document,
-            operation_name: subscription.operation_name,
-        };
-        self.insert(op, id, kind);
+        self.insert(op, id, OpKind::Subscription);
         self.hub.send(Command::Start {
             conn: self.conn,
             op,
             stream: subscription.stream,
             inbox,
+            share: subscription.share,
+            order: SelectionOrder {
+                document: subscription.document,
+                operation_name: subscription.operation_name,
+            },
         });
         Ok(())
     }
@@ -196,19 +191,14 @@ impl<E: Executor> Connection<E> {
         message: Outgoing,
     ) -> Result<(), ()> {
         match message {
-            Outgoing::Next(op, mut response) => {
+            Outgoing::Next(op, response) => {
                 let Some(Op {
                     id,
-                    kind:
-                        OpKind::Subscription {
-                            document,
-                            operation_name,
-                        },
+                    kind: OpKind::Subscription,
                 }) = self.ops.get(&op)
                 else {
                     return Ok(());
                 };
-                execution::in_selection_order(document, operation_name.as_deref(), &mut response);
                 let text = protocol.next(id, &response);
                 self.send_text(text).await
             }
