@@ -254,7 +254,7 @@ impl CoreMutation {
         let viewer = guards::require_viewer(ctx)?;
         let row = articles::favorite(writer(ctx).await, events(ctx), notices(ctx), &viewer, &slug)
             .await?;
-        Ok(row.into())
+        Ok(Article::favorited_by_viewer(row, true))
     }
 
     /// Takes back a favorite; idempotent.
@@ -265,7 +265,7 @@ impl CoreMutation {
     ) -> async_graphql::Result<Article> {
         let viewer = guards::require_viewer(ctx)?;
         let row = articles::unfavorite(writer(ctx).await, events(ctx), &viewer, &slug).await?;
-        Ok(row.into())
+        Ok(Article::favorited_by_viewer(row, false))
     }
 
     /// Comments on an article as the signed-in user.

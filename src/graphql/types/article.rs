@@ -32,6 +32,9 @@ pub struct Article {
     row: Arc<ArticleRow>,
     /// False when the row was read without its body (a list that does not select it).
     has_body: bool,
+    /// What this request's own write made `viewerHasFavorited` (`favoriteArticle`,
+    /// `unfavoriteArticle`): known without a read.
+    viewer_favorited: Option<bool>,
 }
 
 impl Article {
@@ -40,6 +43,16 @@ impl Article {
         Self {
             row,
             has_body: true,
+            viewer_favorited: None,
+        }
+    }
+
+    /// The article in `row`, just favorited (`true`) or unfavorited by the request's
+    /// viewer: its `viewerHasFavorited` is that, with no read.
+    pub fn favorited_by_viewer(row: ArticleRow, favorited: bool) -> Self {
+        Self {
+            viewer_favorited: Some(favorited),
+            ..Self::new(Arc::new(row))
         }
     }
 
@@ -48,6 +61,7 @@ impl Article {
         Self {
             row: Arc::new(row),
             has_body: false,
+            viewer_favorited: None,
         }
     }
 
@@ -145,6 +159,9 @@ impl Article {
         let Some(viewer) = viewer.filter(|v| policy::can_favorite(Some(v))) else {
             return Ok(false);
         };
+        if let Some(favorited) = self.viewer_favorited {
+            return Ok(favorited);
+        }
         let key = Favorited {
             viewer: viewer.user_id,
             article: self.row.id,
