@@ -11,7 +11,7 @@ use super::{
     super::{
         inbox::Interest,
         outbox::{ConnSignals, Outgoing},
-        wave::testing::{answer, counted, loaders, share_and_order, subscription},
+        wave::testing::{answer, counted, loaders, share_and_order},
     },
     *,
 };
@@ -71,25 +71,12 @@ fn connect(conn: u64, viewer: Option<Viewer>, capacity: usize) -> (Command, Sock
     (command, Socket { received, signals })
 }
 
-/// Starts a subscription alike no other.
-fn start(conn: u64, op: u64, interest: Interest) -> Command {
-    let (stream, inbox) = subscription(interest);
-    let (share, order) = share_and_order(&format!("subscription {{ c{conn}op{op} }}"));
-    Command::Start {
-        conn,
-        op,
-        stream,
-        inbox,
-        share,
-        order,
-    }
-}
-
-/// Starts a subscription alike every other one started so; returns how many answers
-/// its execution made so far.
-fn start_alike(conn: u64, op: u64) -> (Command, Arc<AtomicUsize>) {
-    let (stream, inbox, answered) = counted(Interest::Article(1));
-    let (share, order) = share_and_order("subscription { alike }");
+/// Starts subscription `op` of `conn` on `interest` to `document`; returns how many
+/// answers its execution made so far. Subscriptions to the same document and interest
+/// are alike.
+fn start_to(conn: u64, op: u64, interest: Interest, document: &str) -> (Command, Arc<AtomicUsize>) {
+    let (stream, inbox, answered) = counted(interest);
+    let (share, order) = share_and_order(document);
     let command = Command::Start {
         conn,
         op,
@@ -100,6 +87,26 @@ fn start_alike(conn: u64, op: u64) -> (Command, Arc<AtomicUsize>) {
     };
     (command, answered)
 }
+
+/// Starts a subscription alike no other.
+fn start(conn: u64, op: u64, interest: Interest) -> Command {
+    start_to(
+        conn,
+        op,
+        interest,
+        &format!("subscription {{ c{conn}op{op} }}"),
+    )
+    .0
+}
+
+/// Starts a subscription on article 1 alike every other one started so; returns how
+/// many answers its execution made so far.
+fn start_alike(conn: u64, op: u64) -> (Command, Arc<AtomicUsize>) {
+    start_to(conn, op, Interest::Article(1), ALIKE)
+}
+
+/// The document of [`start_alike`].
+const ALIKE: &str = "subscription { alike }";
 
 /// A registry with connections 1, 2... as `viewers` says (each with a queue of
 /// `capacity`), and the subscriptions `subs` (connection, operation, interest).
@@ -265,21 +272,10 @@ async fn alike_subscriptions_share_one_execution_per_event() {
 #[tokio::test]
 async fn alike_subscriptions_listening_to_different_things_do_not_share() {
     let (mut fanout, _sockets) = registry(&[None], 16, &[]).await;
-    let mut counters = Vec::new();
-    let mut commands = Vec::new();
-    for (op, user) in [(1, 7), (2, 8)] {
-        let (stream, inbox, answered) = counted(Interest::Notifications(user));
-        let (share, order) = share_and_order("subscription { alike }");
-        commands.push(Command::Start {
-            conn: 1,
-            op,
-            stream,
-            inbox,
-            share,
-            order,
-        });
-        counters.push(answered);
-    }
+    let (commands, counters): (Vec<_>, Vec<_>) = [(1, 7), (2, 8)]
+        .map(|(op, user)| start_to(1, op, Interest::Notifications(user), ALIKE))
+        .into_iter()
+        .unzip();
     fanout.apply(commands).await;
     fanout
         .dispatch(Event::ArticlePublished { article: 1 })
