@@ -146,7 +146,15 @@ def arguments():
     parser.add_argument("--baseline", metavar="BINARY",
                         help="also run this Conduit binary (another build) beside the "
                              "current one, for a side-by-side ratio of a change")
-    return parser.parse_args()
+    parser.add_argument("--baseline-env", metavar="NAME=VALUE", action="append", default=[],
+                        help="a setting only the baseline gets (repeatable): with --baseline "
+                             "naming the same binary, the ratio of a setting")
+    args = parser.parse_args()
+    if args.baseline_env and not args.baseline:
+        parser.error("--baseline-env needs --baseline")
+    if any("=" not in pair for pair in args.baseline_env):
+        parser.error("--baseline-env takes NAME=VALUE")
+    return args
 
 
 def main():
@@ -214,7 +222,8 @@ def main():
             port=CONDUIT_PORT)
         if args.baseline:
             servers["baseline"] = Server("baseline", [os.path.abspath(args.baseline)], dict(
-                conduit_env, DATABASE_URL=conduit_url("baseline"), PORT=str(BASELINE_PORT)),
+                conduit_env, DATABASE_URL=conduit_url("baseline"), PORT=str(BASELINE_PORT),
+                **dict(pair.split("=", 1) for pair in args.baseline_env)),
                 port=BASELINE_PORT)
         for peer in peers:
             servers[peer.name] = peer_list.start(

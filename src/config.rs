@@ -25,6 +25,7 @@
 //! | `BODY_LIMIT_BYTES` | `1048576` | largest accepted request body (1 MiB) |
 //! | `BATCH_LIMIT` | `10` | most operations in one JSON batch request |
 //! | `SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGTERM/SIGINT, longest wait for in-flight requests |
+//! | `WORKER_THREADS` | the machine's cores | threads running requests (tokio's workers); fewer than the cores when PostgreSQL shares a small machine (see README's Performance) |
 //! | `CORS_ALLOWED_ORIGINS` | development: any `localhost`/`127.0.0.1` origin; production: none | comma-separated origins allowed to call the API from a browser |
 //! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
@@ -168,6 +169,8 @@ pub struct Config {
     pub batch_limit: usize,
     /// Longest wait for in-flight requests at shutdown.
     pub shutdown_timeout: Duration,
+    /// Threads running requests (`None`: one per core, tokio's default).
+    pub worker_threads: Option<usize>,
     /// Browser origins allowed by CORS.
     pub cors_origins: CorsOrigins,
     /// Serve GraphiQL and Playground.
@@ -366,6 +369,9 @@ impl Config {
             )?,
             batch_limit: positive(parse(&get, "BATCH_LIMIT", 10)?, "BATCH_LIMIT")?,
             shutdown_timeout: millis(&get, "SHUTDOWN_TIMEOUT_MS", 10_000)?,
+            worker_threads: get("WORKER_THREADS")
+                .map(|_| positive(parse(&get, "WORKER_THREADS", 1)?, "WORKER_THREADS"))
+                .transpose()?,
             cors_origins,
             graphiql: parse(&get, "GRAPHIQL_ENABLED", dev)?,
             introspection: parse(&get, "INTROSPECTION_ENABLED", dev)?,

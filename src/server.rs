@@ -48,7 +48,8 @@ pub async fn run(
         .with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
     let signal = shutdown_signal()?;
-    tracing::info!(%addr, "listening");
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    tracing::info!(%addr, workers, "listening");
     tracing::info!("web app: http://{addr}/");
     if graphiql {
         tracing::info!("GraphiQL: http://{addr}/graphql   Playground: http://{addr}/playground");

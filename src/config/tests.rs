@@ -24,6 +24,11 @@ fn development_defaults() {
     assert_eq!(c.cors_origins, CorsOrigins::Localhost);
     assert!(c.graphiql && c.introspection && c.demo_data);
     assert_eq!(c.log_format, LogFormat::Pretty);
+    assert_eq!(c.worker_threads, None, "tokio's default: one per core");
+    assert_eq!(
+        config(&[("WORKER_THREADS", " 1 ")]).unwrap().worker_threads,
+        Some(1)
+    );
 }
 
 #[test]
@@ -109,6 +114,8 @@ fn bad_values_name_the_variable() {
         ("COST_BUDGET_PER_MINUTE", "9999"),
         ("AUTH_ATTEMPTS_PER_ACCOUNT_TOTAL", "0"),
         ("TRUSTED_PROXIES", "10.0.0.0/8,nginx"),
+        ("WORKER_THREADS", "0"),
+        ("WORKER_THREADS", "all"),
     ] {
         let err = config(&[(name, value)]).unwrap_err().to_string();
         assert!(err.starts_with(name), "{err}");

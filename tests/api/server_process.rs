@@ -50,6 +50,27 @@ fn the_server_creates_its_database_serves_and_stops_on_sigterm() {
     assert!(!server.log_lines_with("\"stopped\"").is_empty());
 }
 
+/// `WORKER_THREADS` sets how many threads run requests; unset, one per core. The
+/// "listening" line reports the runtime's own count.
+#[test]
+fn worker_threads_are_one_per_core_unless_set() {
+    let db = DatabaseGuard::unique("conduit_test_process");
+    let cores = std::thread::available_parallelism().unwrap().get();
+    for (vars, expected) in [
+        (vec![("DATABASE_URL", db.url.as_str())], cores),
+        (
+            vec![("DATABASE_URL", db.url.as_str()), ("WORKER_THREADS", "1")],
+            1,
+        ),
+    ] {
+        let server = ServerProcess::start(&vars);
+        assert_eq!(http_get(server.addr, "/readyz").0, 200);
+        let listening = server.wait_for_log("\"listening\"");
+        let line: serde_json::Value = serde_json::from_str(&listening[0]).expect("JSON log line");
+        assert_eq!(line["workers"], expected, "{vars:?}: {line}");
+    }
+}
+
 #[test]
 fn sigint_stops_the_server_too() {
     let (mut server, _db) = start_on_new_database();
