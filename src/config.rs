@@ -25,7 +25,7 @@
 //! | `BODY_LIMIT_BYTES` | `1048576` | largest accepted request body (1 MiB) |
 //! | `BATCH_LIMIT` | `10` | most operations in one JSON batch request |
 //! | `SHUTDOWN_TIMEOUT_MS` | `10000` | on SIGTERM/SIGINT, longest wait for in-flight requests |
-//! | `WORKER_THREADS` | the machine's cores | threads running requests (tokio's workers); fewer than the cores when PostgreSQL shares a small machine (see README's Performance) |
+//! | `WORKER_THREADS` | the machine's cores | threads running requests (tokio's workers); fewer than the cores when PostgreSQL shares a small machine (README, "The settings that matter") |
 //! | `CORS_ALLOWED_ORIGINS` | development: any `localhost`/`127.0.0.1` origin; production: none | comma-separated origins allowed to call the API from a browser |
 //! | `GRAPHIQL_ENABLED` | development: `true`; production: `false` | GraphiQL on `GET /graphql` for browsers, Playground on `/playground` |
 //! | `INTROSPECTION_ENABLED` | development: `true`; production: `false` | schema introspection |
